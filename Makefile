@@ -1,0 +1,40 @@
+# emoface: two commands do all set-up on a fresh Debian machine.
+#   make demo   install what is missing, then animate the bundled demo sentences
+#   make test   install what is missing, then run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+EXTRAS := dev
+# Re-install when pyproject.toml changes; otherwise the venv step does nothing.
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := espeak-ng libespeak-ng1
+
+.PHONY: demo test sysdeps venv clean
+
+demo: venv
+	$(PY) -m emoface demo --out out/demo
+
+test: venv
+	$(PY) -m pytest
+
+venv: sysdeps $(STAMP)
+
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

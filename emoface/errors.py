@@ -1,0 +1,16 @@
+"""The user-error contract: one clear line on stderr, exit code 2, no partial output.
+
+Raise :class:`UserError` for anything the user can fix (a missing file, audio that is not
+audio, an unknown emotion, a bad option). The CLI prints ``emoface: error: <message>`` and
+exits with code 2. Anything else is a bug and may show a traceback.
+"""
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake in the user's input; its message is shown as-is, on one line."""
+
+    exit_code = 2
+
+    def __str__(self) -> str:  # keep the contract: one line, whatever the caller built
+        return " ".join(super().__str__().split())

@@ -1,0 +1,65 @@
+"""Writers and readers chosen by file extension.
+
+``write(anim, "take.csv")`` picks the Live Link writer, ``.json`` the JSON one, ``.npz`` the
+native format. Later stages register more (``.glb``, ``.usda``, ``.mp4``) with
+:func:`register_writer`, so the CLI has a single way to save whatever ``-o`` names.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..animation import Animation
+from ..errors import UserError
+from . import json_io, livelink_csv
+
+Writer = Callable[..., None]  # (anim, path, **options); options a format may ignore
+Reader = Callable[[str | Path], Animation]
+
+_WRITERS: dict[str, Writer] = {
+    ".csv": livelink_csv.write,
+    ".json": json_io.write,
+    ".npz": lambda anim, path, **_options: anim.save(path),
+}
+_READERS: dict[str, Reader] = {
+    ".csv": livelink_csv.read,
+    ".json": json_io.read,
+    ".npz": Animation.load,
+}
+# What a directory given as -o receives.
+DEFAULT_SET = (".csv", ".json", ".npz")
+
+
+def register_writer(ext: str, writer: Writer) -> None:
+    _WRITERS[ext.lower()] = writer
+
+
+def register_reader(ext: str, reader: Reader) -> None:
+    _READERS[ext.lower()] = reader
+
+
+def writer_for(path: str | Path) -> Writer:
+    ext = Path(path).suffix.lower()
+    if ext not in _WRITERS:
+        raise UserError(f"cannot write {str(path)!r}: unknown output extension {ext or '(none)'!r}; "
+                        f"use one of {', '.join(sorted(_WRITERS))}")
+    return _WRITERS[ext]
+
+
+def write(anim: Animation, path: str | Path, **options) -> None:
+    """Write ``anim`` in the format named by ``path``'s extension (atomically)."""
+    writer_for(path)(anim, path, **options)
+
+
+def read(path: str | Path) -> Animation:
+    ext = Path(path).suffix.lower()
+    if not Path(path).exists():
+        raise UserError(f"no such file: {str(path)!r}")
+    if ext not in _READERS:
+        raise UserError(f"cannot read {str(path)!r}: unknown extension {ext or '(none)'!r}; "
+                        f"use one of {', '.join(sorted(_READERS))}")
+    return _READERS[ext](path)
+
+
+def writable_extensions() -> list[str]:
+    return sorted(_WRITERS)
