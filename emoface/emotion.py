@@ -137,7 +137,7 @@ def parse_emotion(arg: str | None, intensity: float | None = None) -> EmotionSpe
     if intensity is not None and not 0.0 <= intensity <= 1.0:
         raise UserError(f"--intensity {intensity:g} is outside [0, 1]")
     default = DEFAULT_INTENSITY if intensity is None else float(intensity)
-    text = (arg or "neutral").strip()
+    text = "neutral" if arg is None else arg.strip()
     if not text:
         raise UserError("empty emotion argument")
     if text.lower() == "auto":
