@@ -34,6 +34,10 @@ class Animation:
     fps:            frames per second (30 by default, 60 allowed)
     head:           (T, 3) yaw, pitch, roll in radians, or None
     eyes:           (T, 6) left yaw/pitch/roll, right yaw/pitch/roll in radians, or None
+
+    Rotation signs are Live Link Face's (measured on real captures, docs/calibration.md):
+    yaw positive toward the character's right, pitch positive looking down, roll positive
+    tilting toward the character's right shoulder.
     emotion_probs:  (T, 8) the per-frame emotion mix the engine used, or None
     meta:           JSON-serialisable facts (engine, source audio, seed, ...)
     """
@@ -147,3 +151,21 @@ class Animation:
         meta = json.loads(str(data["meta"])) if "meta" in data else {}
         return cls(weights, float(data["fps"]), head=data.get("head"), eyes=data.get("eyes"),
                    emotion_probs=data.get("emotion_probs"), meta=meta)
+
+
+def frames_inside(start: float, end: float, fps: float, num_frames: int) -> np.ndarray:
+    """Frames sampled inside [start, end]; if none is (an interval shorter than a frame
+    step), the frame nearest its centre. This is how "a frame inside a phone" is counted."""
+    inside = np.arange(int(np.ceil(start * fps - 1e-9)), int(np.floor(end * fps + 1e-9)) + 1)
+    inside = inside[(inside >= 0) & (inside < num_frames)]
+    if len(inside):
+        return inside
+    centre = int(round(0.5 * (start + end) * fps))
+    return np.array([min(max(centre, 0), num_frames - 1)])
+
+
+def frames_overlapping(start: float, end: float, fps: float, num_frames: int) -> np.ndarray:
+    """Frames whose sampling interval [t - 0.5/fps, t + 0.5/fps] overlaps [start, end]."""
+    first = max(int(np.floor(start * fps + 0.5)), 0)
+    last = min(int(np.ceil(end * fps - 0.5)), num_frames - 1)
+    return np.arange(first, last + 1) if last >= first else np.zeros(0, np.int64)

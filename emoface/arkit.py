@@ -89,3 +89,23 @@ def normalize_name(name: str) -> str | None:
             if stem in _UNSIDED:
                 return stem
     return None
+
+
+_J, _C = INDEX["jawOpen"], INDEX["mouthClose"]
+_OPENERS = [INDEX[n] for n in ("mouthLowerDownLeft", "mouthLowerDownRight",
+                               "mouthUpperUpLeft", "mouthUpperUpRight")]
+_FUNNEL = INDEX["mouthFunnel"]
+
+
+def lip_aperture(weights):
+    """Rig-independent lip opening from ARKit weights (DESIGN.md):
+    ``max(0, jawOpen - mouthClose) + 0.5 * mean(lowerDown L/R, upperUp L/R) + 0.5 * funnel``.
+    Works on (..., 52) arrays; lips "meet" where it is below :data:`LIPS_MEET`."""
+    import numpy as np
+
+    w = np.asarray(weights)
+    return (np.maximum(0.0, w[..., _J] - w[..., _C]) + 0.5 * w[..., _OPENERS].mean(-1)
+            + 0.5 * w[..., _FUNNEL])
+
+
+LIPS_MEET = 0.05

@@ -121,9 +121,9 @@ def _parse_mix(text: str, whole: str, default_intensity: float) -> np.ndarray:
     if any(not p.strip() for p in parts):
         raise UserError(f"empty term in emotion {whole!r}")
     for part in parts:
-        name, _, level = part.partition(":")
+        name, colon, level = part.partition(":")
         emotion = canonical_emotion(name)
-        value = _parse_intensity(level, whole) if level else default_intensity
+        value = _parse_intensity(level, whole) if colon else default_intensity
         if emotion != "neutral":
             vec[EMOTION_INDEX[emotion]] += value
     if vec.sum() > 1.0 + 1e-6:

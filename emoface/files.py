@@ -18,6 +18,8 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise UserError(f"output {str(p)!r} is a directory; give a file name")
     if not parent.exists():
         raise UserError(f"cannot write {str(p)!r}: folder {str(parent)!r} does not exist")
+    if not parent.is_dir():
+        raise UserError(f"cannot write {str(p)!r}: {str(parent)!r} is a file, not a folder")
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write {str(p)!r}: folder {str(parent)!r} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
@@ -33,6 +35,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp",
                                dir=target.parent if str(target.parent) else ".")
     os.close(fd)
+    # mkstemp makes private files; an output should get the usual permissions (umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, target)

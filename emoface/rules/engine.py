@@ -1,0 +1,116 @@
+"""The rule-based animator: timed phones + prosody + emotion -> Animation.
+
+Layers, composed in this order:
+  1. speech: viseme targets blended by dominance (coarticulation.py), jaw scaled by
+     loudness and by the emotion's articulation gain;
+  2. expression: FACS-built emotion poses following the emotion track (expressions.py),
+     with smiles and stretches yielding to lip rounding;
+  3. nonverbal: blinks, gaze, brow accents, head motion (nonverbal.py);
+  4. constraints: lips sealed on /p b m/, lower lip tucked on /f v/ (constraints.py).
+Same inputs and seed give the identical animation.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..animation import Animation, frame_count
+from ..arkit import INDEX
+from ..audio.phones import Phone
+from ..emotion import EMOTION_INDEX, EmotionTrack
+from . import params as P
+from . import constraints, expressions, nonverbal
+from .coarticulation import blend, segments_from_phones
+
+ENGINE_NAME = "rules"
+_JAW = INDEX["jawOpen"]
+_OPENERS = [INDEX[n] for n in ("mouthLowerDownLeft", "mouthLowerDownRight",
+                               "mouthUpperUpLeft", "mouthUpperUpRight")]
+_ROUND = [INDEX["mouthFunnel"], INDEX["mouthPucker"]]
+_SPREADERS = [INDEX[n] for n in ("mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
+                                 "mouthStretchRight", "mouthDimpleLeft", "mouthDimpleRight")]
+_BLINK = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
+_WIDE = [INDEX["eyeWideLeft"], INDEX["eyeWideRight"]]
+_LOOK_DOWN = [INDEX["eyeLookDownLeft"], INDEX["eyeLookDownRight"]]
+_BROW_UP = [INDEX["browInnerUp"], INDEX["browOuterUpLeft"], INDEX["browOuterUpRight"]]
+_BROW_DOWN = [INDEX["browDownLeft"], INDEX["browDownRight"]]
+_LOWERING = [EMOTION_INDEX["angry"], EMOTION_INDEX["disgusted"]]
+
+
+def animate_phones(phones: list[Phone], prosody, duration: float, emotion: EmotionTrack,
+                   fps: float = 30.0, seed: int = 0) -> Animation:
+    """Animate ``duration`` seconds of speech described by ``phones`` and ``prosody``
+    (an object with ``times``, ``loudness`` 0..1, ``f0`` Hz with 0 when unvoiced)."""
+    rng = np.random.default_rng(seed)
+    n = frame_count(duration, fps)
+    t = np.arange(n) / fps
+    amounts = emotion.at(t)
+    loud = _loudness_at(prosody, t, fps)
+    speaking = nonverbal.speaking_mask(phones, t)
+
+    # 1. speech
+    w = blend(segments_from_phones(phones), t)
+    scale = (P.JAW_LOUDNESS_FLOOR + (1 - P.JAW_LOUDNESS_FLOOR) * loud / P.TYPICAL_LOUDNESS)
+    scale = np.clip(scale, P.JAW_LOUDNESS_FLOOR, 1.4) * expressions.articulation_gain(amounts)
+    w[:, _JAW] *= scale
+    w[:, _OPENERS] *= (0.6 + 0.4 * scale)[:, None]
+
+    # 2. expression, breathing slightly so held emotions are not frozen masks
+    expr = expressions.expression(amounts)
+    expr *= (1.0 + P.EXPRESSION_WOBBLE * nonverbal.smooth_noise(n, fps, 1.2, rng))[:, None]
+    rounding = w[:, _ROUND].max(1)
+    expr[:, _SPREADERS] *= (1.0 - 0.6 * rounding)[:, None]
+    expr[:, _JAW] *= 1.0 - 0.5 * speaking  # an expressive jaw drop gives way to articulation
+    w += expr
+
+    # 3. nonverbal
+    pauses = nonverbal.pause_onsets(phones)
+    blink_gain = float(expressions.blink_gain(amounts).mean())
+    blinks = nonverbal.blink_times(duration, pauses, float(speaking.mean()), blink_gain, rng)
+    blink = nonverbal.blink_curve(t, blinks, rng)
+    gaze = nonverbal.gaze(t, speaking, rng)
+    w += nonverbal.gaze_channels(gaze)
+    w[:, _BLINK] += P.LID_FOLLOWS_GAZE_DOWN * w[:, _LOOK_DOWN]
+    w[:, _BLINK] = np.maximum(w[:, _BLINK], blink[:, None] * np.array([1.0, 0.985]))
+    w[:, _WIDE] *= (1.0 - blink)[:, None]
+
+    accent_t, prominence = nonverbal.pitch_accents(np.asarray(prosody.times),
+                                                   np.asarray(prosody.f0),
+                                                   np.asarray(prosody.loudness))
+    heights = P.BROW_ACCENT_AMPLITUDE * np.clip(prominence / 3.0, 0.3, 1.5)
+    brow = nonverbal.pulses(t, accent_t, heights, rise=0.12, decay=0.3)
+    lowering = np.clip(amounts[:, _LOWERING].sum(1), 0, 1)  # angry emphasis frowns instead
+    w[:, _BROW_UP] += (brow * (1 - lowering))[:, None] * np.array([1.0, 0.8, 0.8])
+    w[:, _BROW_DOWN] += (brow * lowering)[:, None]
+
+    head = nonverbal.head_motion(t, fps, speaking, accent_t, prominence,
+                                 expressions.head_posture(amounts),
+                                 expressions.head_motion_gain(amounts), rng)
+    eyes = np.zeros((n, 6), np.float32)
+    eyes[:, [0, 3]] = gaze[:, :1]
+    eyes[:, [1, 4]] = gaze[:, 1:]
+
+    # 4. constraints, then the contract's range
+    np.clip(w, 0.0, 1.0, out=w)
+    constraints.enforce(w, phones, fps)
+    np.clip(w, 0.0, 1.0, out=w)
+    return Animation(w.astype(np.float32), fps, head=head, eyes=eyes, emotion_probs=amounts,
+                     meta={"engine": ENGINE_NAME, "seed": int(seed),
+                           "phones": [[round(p.start, 4), round(p.end, 4), p.phone]
+                                      for p in phones]})
+
+
+def _loudness_at(prosody, t: np.ndarray, fps: float) -> np.ndarray:
+    """Loudness (0..1) at frame times, lightly smoothed (the jaw is slower than the voice)."""
+    times = np.asarray(prosody.times)
+    if len(times) == 0:
+        return np.zeros(len(t), np.float32)
+    loud = np.interp(t, times, np.asarray(prosody.loudness, np.float64))
+    width = max(1, int(round(0.05 * fps)))
+    return nonverbal._moving_average(loud, width).astype(np.float32)
+
+
+def animate(speech, emotion: EmotionTrack, fps: float = 30.0, seed: int = 0) -> Animation:
+    """Animate a :class:`emoface.audio.Speech` (phones and prosody computed as needed)."""
+    anim = animate_phones(speech.phones(), speech.prosody(), speech.duration, emotion, fps, seed)
+    anim.meta["phone_method"] = speech.phone_method
+    return anim
