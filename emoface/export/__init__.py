@@ -63,3 +63,29 @@ def read(path: str | Path) -> Animation:
 
 def writable_extensions() -> list[str]:
     return sorted(_WRITERS)
+
+
+def _lazy(module: str, name: str, extra: str = "export") -> Callable[..., object]:
+    """A writer/reader that imports its module (and its heavy library) on first use."""
+    def call(*args, **kwargs):
+        import importlib
+
+        try:
+            return getattr(importlib.import_module(module, __package__), name)(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if missing in ("pxr", "pygltflib"):
+                raise UserError(f"{missing} is not installed; pip install 'emoface[{extra}]'"
+                                ) from None
+            raise
+    return call
+
+
+# Engine formats, whose modules load on first use: glTF (.glb binary, .gltf JSON with the
+# buffer embedded) and USD (.usda text, .usd binary crate).
+for _ext in (".glb", ".gltf"):
+    register_writer(_ext, _lazy(".gltf", "write_glb"))
+    register_reader(_ext, _lazy(".gltf", "read_glb_animation"))
+for _ext in (".usda", ".usd"):
+    register_writer(_ext, _lazy(".usd", "write_usd"))
+    register_reader(_ext, _lazy(".usd", "read_usd_animation"))
