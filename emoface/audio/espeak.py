@@ -365,3 +365,12 @@ def _parse_languages(address: int | None) -> tuple[str, ...]:
         out.append(name.decode(errors="replace"))
         offset += 1 + len(name) + 1
     return tuple(out)
+
+
+def library_version() -> str:
+    """The libespeak-ng version string (``espeak_Info``); loads the library, speaks nothing."""
+    with _LOCK:
+        lib = _get_engine().lib
+        lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.c_void_p]
+        return lib.espeak_Info(None).decode()

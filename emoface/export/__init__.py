@@ -74,7 +74,7 @@ def _lazy(module: str, name: str, extra: str = "export") -> Callable[..., object
             return getattr(importlib.import_module(module, __package__), name)(*args, **kwargs)
         except ModuleNotFoundError as exc:
             missing = (exc.name or "").split(".")[0]
-            if missing in ("pxr", "pygltflib"):
+            if missing in ("pxr", "pygltflib", "moderngl", "imageio_ffmpeg"):
                 raise UserError(f"{missing} is not installed; pip install 'emoface[{extra}]'"
                                 ) from None
             raise
@@ -89,3 +89,5 @@ for _ext in (".glb", ".gltf"):
 for _ext in (".usda", ".usd"):
     register_writer(_ext, _lazy(".usd", "write_usd"))
     register_reader(_ext, _lazy(".usd", "read_usd_animation"))
+# Preview video (renders the animation on a rig; needs the render extra and the audio).
+register_writer(".mp4", _lazy("..render.video", "write_mp4", "render"))
