@@ -1,0 +1,164 @@
+"""Model input features: log-mel spectrogram and prosody, 100 frames per second.
+
+:func:`log_mel` is the one definition shared by training and inference:
+
+- input: mono float32 at 16 kHz, samples in [-1, 1];
+- frame ``k`` is centred at ``k * 10 ms`` (the same grid as :mod:`emoface.audio.prosody`),
+  zeros beyond the signal; ``ceil(len / 160)`` frames;
+- 25 ms periodic Hann window (400 samples) zero-padded to a 512-point FFT, power spectrum;
+- 80 triangular mel bands from 0 to 8 kHz on the HTK mel scale
+  (``2595 log10(1 + f / 700)``), each normalised to unit area (Slaney), so white noise gives
+  the same level in every band;
+- natural log of the band power plus 1e-6 (digital silence is about -13.8).
+
+Cached features (:func:`compute` / :func:`cached`) add the prosody tracks of
+:func:`emoface.audio.prosody.analyse` on the same grid: f0 in Hz (0 when unvoiced), f0 in
+semitones relative to 100 Hz (0 when unvoiced), voicing, loudness 0..1 and loudness dB.
+The log-mel is stored as float16 (steps of at most 0.008 in the log domain, far below any
+meaningful difference); prosody stays float32. A cache entry is keyed by a hash of the
+16 kHz samples and :data:`FEATURE_VERSION`, so changing either makes a new entry and
+training never reads stale features.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+FRAME_RATE = 100
+HOP = SAMPLE_RATE // FRAME_RATE      # 160
+WIN = 400                            # 25 ms
+N_FFT = 512
+N_MELS = 80
+F_MIN, F_MAX = 0.0, 8000.0
+LOG_FLOOR = 1e-6
+FEATURE_VERSION = "logmel80-htk-slaney-ln1e-6-v1+prosody-v1"
+_BLOCK = 4096                        # frames per FFT block: bounds memory on long audio
+
+
+def _hz_to_mel(f):
+    return 2595.0 * np.log10(1.0 + np.asarray(f, np.float64) / 700.0)
+
+
+def _mel_to_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m, np.float64) / 2595.0) - 1.0)
+
+
+@lru_cache(maxsize=1)
+def mel_filterbank() -> np.ndarray:
+    """(N_FFT // 2 + 1, N_MELS) float32 weights from power-spectrum bins to mel bands."""
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), N_MELS + 2))
+    bins = np.arange(N_FFT // 2 + 1) * SAMPLE_RATE / N_FFT
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None] - lo) / (mid - lo)
+    falling = (hi - bins[None]) / (hi - mid)
+    tri = np.maximum(0.0, np.minimum(rising, falling))
+    tri *= (2.0 / (hi - lo))                      # unit area per band
+    return tri.T.astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _window() -> np.ndarray:
+    n = np.arange(WIN)
+    return (0.5 - 0.5 * np.cos(2 * np.pi * n / WIN)).astype(np.float32)  # periodic Hann
+
+
+def num_frames(num_samples: int) -> int:
+    return -(-int(num_samples) // HOP)
+
+
+def log_mel(samples16k: np.ndarray) -> np.ndarray:
+    """(frames, 80) float32 log-mel of mono 16 kHz samples (see the module notes)."""
+    x = np.asarray(samples16k, np.float32).ravel()
+    n = num_frames(len(x))
+    out = np.empty((n, N_MELS), np.float32)
+    if n == 0:
+        return out
+    half = WIN // 2
+    padded = np.zeros((n - 1) * HOP + WIN, np.float32)
+    take = min(len(x), len(padded) - half)
+    padded[half:half + take] = x[:take]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, WIN)[::HOP]
+    window, fb = _window(), mel_filterbank()
+    for a in range(0, n, _BLOCK):
+        block = frames[a:a + _BLOCK] * window
+        spec = np.fft.rfft(block, n=N_FFT, axis=1)
+        power = (spec.real * spec.real + spec.imag * spec.imag).astype(np.float32)
+        out[a:a + len(block)] = np.log(power @ fb + LOG_FLOOR)
+    return out
+
+
+def content_key(samples16k: np.ndarray) -> str:
+    """Hash of the samples and the feature definition: the cache key."""
+    h = hashlib.sha256(FEATURE_VERSION.encode())
+    h.update(np.ascontiguousarray(samples16k, np.float32).tobytes())
+    return h.hexdigest()[:40]
+
+
+def relative_path(key: str) -> str:
+    return f"features/{key[:2]}/{key}.npz"
+
+
+def semitones_re_100hz(f0_hz: np.ndarray) -> np.ndarray:
+    f0 = np.asarray(f0_hz, np.float32)
+    out = np.zeros_like(f0)
+    voiced = f0 > 0
+    out[voiced] = 12.0 * np.log2(f0[voiced] / 100.0)
+    return out
+
+
+def compute(samples16k: np.ndarray, prosody=None) -> dict[str, np.ndarray]:
+    """Every cached feature of one clip (``prosody``: an already computed
+    :class:`~emoface.audio.prosody.Prosody` of the same samples, to save the work)."""
+    if prosody is None:
+        from ..audio.prosody import analyse
+        prosody = analyse(samples16k, SAMPLE_RATE)
+    mel = log_mel(samples16k)
+    n = len(mel)
+
+    def fit(a, dtype):  # prosody has ceil(duration * 100) frames: the same count
+        a = np.asarray(a, dtype)
+        return a[:n] if len(a) >= n else np.concatenate([a, np.zeros(n - len(a), dtype)])
+
+    f0 = fit(prosody.f0, np.float32)
+    return {
+        "logmel": mel.astype(np.float16),
+        "f0_hz": f0,
+        "f0_st": semitones_re_100hz(f0),
+        "voiced": fit(prosody.voiced, bool),
+        "loudness": fit(prosody.loudness, np.float32),
+        "loudness_db": fit(prosody.loudness_db, np.float32),
+        "frame_rate": np.array(FRAME_RATE, np.float32),
+        "version": np.array(FEATURE_VERSION),
+    }
+
+
+def cached(samples16k: np.ndarray, corpus_dir: str | os.PathLike, prosody=None
+           ) -> tuple[str, dict[str, np.ndarray]]:
+    """Features of ``samples16k`` from the corpus cache, computed and stored on a miss.
+    Returns (relative path inside the corpus, features)."""
+    from .store import load_npz, save_npz
+
+    rel = relative_path(content_key(samples16k))
+    path = Path(corpus_dir) / rel
+    if path.is_file():
+        try:
+            return rel, load_npz(path)
+        except Exception:  # noqa: BLE001, S110 - a damaged entry is recomputed, not trusted
+            pass
+    feats = compute(samples16k, prosody)
+    save_npz(path, feats)
+    return rel, feats
+
+
+def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A cached feature file with the log-mel widened back to float32."""
+    from .store import load_npz
+
+    feats = load_npz(path)
+    feats["logmel"] = feats["logmel"].astype(np.float32)
+    return feats
