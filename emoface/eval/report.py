@@ -1,0 +1,583 @@
+"""Turn a suite's results into a table (markdown), JSON, and figures (PNG).
+
+The table is metric x system: every row names its unit and the data (and reference) it
+was measured on, and a "reference" column holds what the reference itself scores where
+that means something (the teacher's own closure rate, the captured blink rate).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..emotion import EMOTIONS
+
+SIX = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
+GROUPS = {
+    "indep": ("exact", "hand"),
+    "align": ("alignment",),
+    "curves": ("curves",),
+}
+GROUP_DATA = {
+    "indep": "espeak-ng sentences (exact phones) + EmoDB (hand-labelled phones)",
+    "align": "LibriVox + Asterisk (forced alignment of the transcript)",
+    "curves": "your data (captured curves beside the audio)",
+}
+
+
+# ------------------------------------------------------------------ aggregation
+def _datasets(results: dict, group: str) -> list[str]:
+    ds = sorted({v["dataset"] for v in results["items"].values()
+                 if v["reference"] in GROUPS[group]})
+    return ds
+
+
+def _scores(results: dict, label: str, refs=None, datasets=None):
+    for item_id, v in results["items"].items():
+        if refs is not None and v["reference"] not in refs:
+            continue
+        if datasets is not None and v["dataset"] not in datasets:
+            continue
+        s = v["scores"].get(label)
+        if s and "frames" in s:  # skipped systems and teacher-less items have no frames
+            yield item_id, s
+
+
+def aggregate(results: dict) -> dict:
+    """{system label: {metric key: value}} plus "reference" for the reference column."""
+    labels = [s["label"] for s in results["systems"]]
+    common = set.intersection(*[{i for i, _ in _scores(results, lab)} for lab in labels]) \
+        if labels else set()
+    out: dict = {}
+    for label in labels + ["reference"]:
+        m: dict = {}
+        for group, refs in GROUPS.items():
+            rows = list(_scores(results, label, refs))
+            if not rows:
+                continue
+            closed = sum(s["closure"]["closed"] for _, s in rows if "closure" in s)
+            total = sum(s["closure"]["total"] for _, s in rows if "closure" in s)
+            if total:
+                m[f"closure/{group}"] = (closed / total, total)
+            vc = sum(s["viseme"]["correct"] for _, s in rows if "viseme" in s)
+            vt = sum(s["viseme"]["total"] for _, s in rows if "viseme" in s)
+            if vt:
+                m[f"viseme/{group}"] = (vc / vt, vt)
+            judged = [s for _, s in rows if "mouth" in s and not s.get("self_reference")]
+            if any(s.get("self_reference") for _, s in rows):
+                m[f"self/{group}"] = True
+            if judged:
+                m[f"mouth_r/{group}"] = (float(np.mean([s["mouth"]["r"] for s in judged])),
+                                         len(judged))
+                m[f"mouth_lag/{group}"] = float(np.median([s["mouth"]["lag_ms"] for s in judged]))
+                frames = np.array([s["vertex"]["frames"] for s in judged], float)
+                for k in ("lve", "eve", "mve", "fdd"):
+                    m[f"{k}/{group}"] = (float(np.average([s["vertex"][k] for s in judged],
+                                                          weights=frames)), len(judged))
+                agree = [s["viseme_agreement"] for s in judged
+                         if s.get("viseme_agreement") is not None
+                         and np.isfinite(s["viseme_agreement"])]
+                if agree:
+                    m[f"viseme_agree/{group}"] = (float(np.mean(agree)), len(agree))
+        # Motion is pooled over the clips every system ran on, so that short clips (where a
+        # first blink weighs heavily) count alike for all.
+        rows = [(i, sc) for i, sc in _scores(results, label) if i in common]
+        if rows:
+            frames = np.array([s["frames"] for _, s in rows], float)
+            m["jitter"] = (float(np.average([s["jitter"] for _, s in rows], weights=frames)),
+                           len(rows))
+            minutes = sum(s["duration"] for _, s in rows) / 60
+            m["blinks"] = (sum(s["blinks"] for _, s in rows) / minutes, len(rows))
+            m["minutes"] = minutes
+        out[label] = m
+    for label in labels:
+        div = [v[label]["mm"] for v in results.get("diversity", {}).values() if label in v]
+        if div:
+            out[label]["diversity"] = (float(np.mean(div)), len(div))
+        pairs = [tuple(r) for v in results.get("expression", {}).values()
+                 for r in v.get(label) or []]
+        if pairs:
+            acc = float(np.mean([t == p for t, p in pairs]))
+            out[label]["expression"] = (acc, len(pairs))
+            out[label]["expression_confusion"] = _confusion([p[0] for p in pairs],
+                                                            [p[1] for p in pairs], list(EMOTIONS))
+        auto = [(v["true"], v["pred"][label]) for v in results.get("auto_expression", {}).values()
+                if label in v["pred"]]
+        if auto:
+            from .emotion import uar
+
+            out[label]["auto_uar"] = (uar([a for a, _ in auto], [b for _, b in auto], SIX),
+                                      len(auto))
+        sp = results.get("speed", {}).get(label)
+        if sp and "error" not in sp:
+            out[label]["speed"] = sp
+    ll = results.get("livelink")
+    if ll:
+        out["reference"]["capture_blinks"] = ll["blinks_per_min"]
+        out["reference"]["capture_jitter"] = ll["jitter"]
+    return out
+
+
+def _confusion(y_true, y_pred, labels) -> list[list[int]]:
+    from .emotion import confusion_matrix
+
+    return confusion_matrix(y_true, y_pred, labels).tolist()
+
+
+# ------------------------------------------------------------------------ table
+_VERTEX = (("lve", "LVE (lip vertex error)"), ("eve", "EVE (upper-face vertex error)"),
+           ("mve", "MVE (mean vertex error)"), ("fdd", "FDD (upper-face dynamics deviation)"))
+_JUDGED_AGAINST_TEACHER = ("mouth_r", "mouth_lag", "lve", "eve", "mve", "fdd")
+_SPEED_ROWS = (
+    ("Real-time factor", "compute s / audio s", "rtf", "{:.4f}"),
+    ("  of which phone timing", "alignment, or phone loop without transcript", "rtf_phones",
+     "{:.4f}"),
+    ("  of which prosody", "compute s / audio s", "rtf_prosody", "{:.4f}"),
+    ("  of which the engine", "compute s / audio s", "rtf_engine", "{:.4f}"),
+    ("Latency (offline)", "s from utterance end to finished animation", "latency_s", "{:.2f}"),
+    ("Cold start", "s, first utterance of a fresh process", "cold_start_s", "{:.2f}"),
+    ("Peak memory", "MB resident, whole process", "peak_rss_mb", "{:.0f}"),
+    ("Peak Python/numpy heap", "MB (tracemalloc)", "heap_peak_mb", "{:.0f}"),
+)
+
+
+def _pct(v) -> str:
+    return f"{100 * v:.1f}"
+
+
+def table_rows(results: dict, agg: dict) -> list[list[str]]:
+    """[metric, unit, data, reference, one cell per system] rows. A cell measured on fewer
+    clips or phones than the row's widest says how many (e.g. an engine that needs a
+    transcript has none for EmoDB)."""
+    labels = [s["label"] for s in results["systems"]]
+    rows: list[list[str]] = []
+
+    def cell(lab: str, key: str, fmt, widest: int) -> str:
+        v = agg[lab].get(key)
+        group = key.split("/")[1] if "/" in key else None
+        if v is None:
+            judged = key.split("/")[0] in _JUDGED_AGAINST_TEACHER
+            if group and judged and agg[lab].get(f"self/{group}"):
+                return "(is the reference)"
+            return "—"
+        if not isinstance(v, tuple):
+            return fmt(v)
+        text = fmt(v[0])
+        return text if v[1] >= widest else f"{text} (n={v[1]})"
+
+    def add(metric: str, unit: str, data: str, ref: str, key: str, fmt, count: str = "") -> None:
+        ns = [agg[lab][key][1] for lab in labels if isinstance(agg[lab].get(key), tuple)]
+        widest = max(ns) if ns else 0
+        cells = [cell(lab, key, fmt, widest) for lab in labels]
+        if all(c == "—" for c in cells):
+            return
+        if count:
+            data = f"{data}; {count.format(n=widest)}"
+        rows.append([metric, unit, data, ref] + cells)
+
+    ref = agg.get("reference", {})
+    for group in GROUPS:
+        if not any(k.endswith(f"/{group}") for lab in labels for k in agg[lab]):
+            continue
+        data = GROUP_DATA[group]
+        teacher = ("captured curves" if group == "curves"
+                   else "teacher (rules engine on the reference phones)")
+        if f"closure/{group}" in ref:
+            ref_cell = _pct(ref[f"closure/{group}"][0]) + " (teacher)"
+        else:
+            ref_cell = "—"
+        add("Bilabial closure rate", "% of /p b m/", data, ref_cell, f"closure/{group}", _pct,
+            "{n} bilabials")
+        ref_cell = (_pct(ref[f"viseme/{group}"][0]) + " (teacher)" if f"viseme/{group}" in ref
+                    else "—")
+        add("Viseme accuracy", "% of judged phones", data, ref_cell, f"viseme/{group}", _pct,
+            "{n} phones")
+        add("Viseme agreement", "% of frames whose visible class matches", data, "100",
+            f"viseme_agree/{group}", _pct, "{n} clips")
+        add("Mouth-opening correlation", "Pearson r, best lag within ±100 ms",
+            f"vs {teacher}; {data}", "1", f"mouth_r/{group}", "{:.3f}".format, "{n} clips")
+        add("  its lag (median over clips)", "ms, + = prediction late", "as above", "0",
+            f"mouth_lag/{group}", "{:+.0f}".format)
+        for key, name in _VERTEX:
+            add(name, "mm on ICT FaceKit", f"vs {teacher}; {data}", "0", f"{key}/{group}",
+                "{:.3f}".format, "{n} clips")
+    minutes = max((agg[lab]["minutes"] for lab in labels if "minutes" in agg[lab]), default=0)
+    j = ref.get("capture_jitter")
+    add("Jitter", "10⁻³ weight/frame² at 30 fps",
+        f"the lip-sync clips every system ran on ({minutes:.1f} min)",
+        f"{1000 * j:.2f} (Live Link captures)" if j is not None else "—", "jitter",
+        lambda v: f"{1000 * v:.2f}")
+    b = ref.get("capture_blinks")
+    add("Blink rate", "blinks/min", f"the lip-sync clips every system ran on ({minutes:.1f} min)",
+        f"{b:.1f} (Live Link captures)" if b is not None else "—", "blinks", "{:.1f}".format)
+    add("Diversity", "mm, mean pairwise MVE between seeds",
+        f"{results.get('diversity_seeds', 3)} seeds, neutral emotion", "—", "diversity",
+        "{:.3f}".format, "{n} clips")
+    add("Emotion accuracy of generated animation (explicit emotion)",
+        "% recognised by the expression classifier",
+        "8 emotions at intensity 0.7 on held-out recorded speech", "12.5 (chance)", "expression",
+        _pct, "{n} animations")
+    if results.get("auto_available"):
+        add("Emotion accuracy of generated animation (auto emotion)", "UAR %, 6 emotions",
+            "EmoDB, emotion inferred from the voice", "16.7 (chance)", "auto_uar", _pct,
+            "{n} utterances")
+    speeds = [agg[lab]["speed"] for lab in labels if agg[lab].get("speed")]
+    if speeds:
+        sp = speeds[0]
+        for name, unit, key, fmt in _SPEED_ROWS:
+            if key == "latency_s":
+                data = f"a {sp['latency_audio_s']:.1f} s utterance, warm"
+            elif key == "cold_start_s":
+                data = f"a {sp.get('cold_start_audio_s', 0):.1f} s utterance"
+            else:
+                data = f"{sp['audio_s']:.0f} s of LibriVox + Asterisk speech in one clip"
+            cells = [fmt.format(agg[lab]["speed"][key]) if agg[lab].get("speed") else "—"
+                     for lab in labels]
+            rows.append([name, unit, data, "—"] + cells)
+    return rows
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def voice_table(results: dict) -> str:
+    ve = results.get("voice_emotion") or {}
+    if not ve:
+        return ""
+    n = results.get("voice_emotion_items", 0)
+    rows = [[name, f"{100 * r['uar']:.1f}", f"{100 * r['accuracy']:.1f}", str(r["n"]),
+             ", ".join(f"{s}: {100 * u:.0f}" for s, u in r["per_speaker_uar"].items())]
+            for name, r in ve.items()]
+    return markdown_table(["voice-emotion classifier", "UAR %", "accuracy %", "utterances",
+                           "UAR % per held-out speaker"], rows) + (
+        f"\n\nEmoDB, {n} utterances of the 6 emotions it shares with emoface (anger, disgust, "
+        "fear, happiness, sadness, neutral; boredom left out), leave-one-speaker-out over the 8 "
+        "speakers: every prediction is on a speaker the classifier never trained on. Chance UAR "
+        "is 16.7 %.")
+
+
+def dataset_table(results: dict) -> str:
+    """Closure rate, viseme accuracy and LVE for each dataset separately."""
+    labels = [s["label"] for s in results["systems"]]
+    datasets = sorted({v["dataset"] for v in results["items"].values()})
+    rows = []
+    for ds in datasets:
+        for metric, fn in (("closure %", _closure_of), ("viseme %", _viseme_of),
+                           ("LVE mm", _lve_of)):
+            cells = [fn(results, lab, ds) for lab in labels]
+            if any(c != "—" for c in cells):
+                n = sum(1 for v in results["items"].values() if v["dataset"] == ds)
+                rows.append([ds, str(n), metric, fn(results, "reference", ds)] + cells)
+    return markdown_table(["dataset", "clips", "metric", "reference"] + labels, rows)
+
+
+def _closure_of(results, label, ds):
+    rows = [s for _, s in _scores(results, label, datasets=[ds]) if "closure" in s]
+    tot = sum(s["closure"]["total"] for s in rows)
+    return "—" if not tot else f"{100 * sum(s['closure']['closed'] for s in rows) / tot:.1f}"
+
+
+def _viseme_of(results, label, ds):
+    rows = [s for _, s in _scores(results, label, datasets=[ds]) if "viseme" in s]
+    tot = sum(s["viseme"]["total"] for s in rows)
+    return "—" if not tot else f"{100 * sum(s['viseme']['correct'] for s in rows) / tot:.1f}"
+
+
+def _lve_of(results, label, ds):
+    rows = [s for _, s in _scores(results, label, datasets=[ds]) if "vertex" in s]
+    if label == "reference":
+        systems = [x["label"] for x in results["systems"]]
+        scored = any("vertex" in s for lab in systems
+                     for _, s in _scores(results, lab, datasets=[ds]))
+        return "0" if scored else "—"
+    if not rows:
+        return "—"
+    if all(s.get("self_reference") for s in rows):
+        return "(is the reference)"
+    rows = [s for s in rows if not s.get("self_reference")]
+    lve = np.average([s["vertex"]["lve"] for s in rows],
+                     weights=[s["vertex"]["frames"] for s in rows])
+    return f"{lve:.3f}"
+
+
+# ---------------------------------------------------------------------- figures
+KEY_CHANNELS = ("lip aperture", "jawOpen", "mouthPucker", "browInnerUp", "eyeBlinkLeft")
+
+
+def plot_curves(item_id: str, data: dict, labels: list[str], path: Path, fps: float = 30.0) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..arkit import INDEX, LIPS_MEET, lip_aperture
+
+    env = data["envelope"]
+    phones = json.loads(str(data["phones"]))
+    fig, axes = plt.subplots(len(KEY_CHANNELS) + 1, 1, figsize=(11, 2.0 * (len(KEY_CHANNELS) + 1)),
+                             sharex=True)
+    t_env = np.arange(len(env)) / 1000.0
+    axes[0].fill_between(t_env, -env, env, color="0.6", lw=0)
+    axes[0].set_ylabel("waveform")
+    axes[0].set_yticks([])
+    crowded = phones and phones[-1][1] > 4.0  # long clips: label only the bilabials
+    for a, b, ph in phones:
+        if ph != "SIL" and not (crowded and ph not in ("P", "B", "M")):
+            axes[0].text(0.5 * (a + b), 0.0, ph, ha="center", va="center", fontsize=6,
+                         color="crimson" if ph in ("P", "B", "M") else "black")
+    axes[0].set_title(f"{item_id}: reference vs predicted curves (30 fps)")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, channel in zip(axes[1:], KEY_CHANNELS):
+        def values(w, channel=channel):
+            return lip_aperture(w) if channel == "lip aperture" else w[:, INDEX[channel]]
+        for a, b, ph in phones:
+            if ph in ("P", "B", "M"):
+                ax.axvspan(a, b, color="crimson", alpha=0.12, lw=0)
+        if "reference" in data:
+            w = data["reference"]
+            ax.plot(np.arange(len(w)) / fps, values(w), color="black", lw=2.2, alpha=0.55,
+                    label="reference (teacher)")
+        for k, lab in enumerate(labels):
+            w = data.get(f"sys:{lab}")
+            if w is not None:
+                ax.plot(np.arange(len(w)) / fps, values(w), lw=1.1, color=colours[k % len(colours)],
+                        label=lab)
+        if channel == "lip aperture":
+            ax.axhline(LIPS_MEET, color="crimson", lw=0.8, ls="--")
+        ax.set_ylabel(channel)
+    axes[-1].set_xlabel("seconds (shaded: reference /p b m/; dashed: lips meet)")
+    axes[1].legend(loc="upper right", fontsize=7, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_confusions(matrices: dict[str, np.ndarray], labels: list[str], title: str,
+                    path: Path, ylabel: str = "true") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(matrices)
+    cols = min(n, 3)
+    rows = (n + cols - 1) // cols
+    size = 0.55 * len(labels) + 1.5
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    for ax, (name, cm) in zip(axes.ravel(), matrices.items()):
+        cm = np.asarray(cm, float)
+        share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                if cm[i, j]:
+                    ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
+                            color="white" if share[i, j] > 0.5 else "black")
+        ax.set_xticks(range(len(labels)), labels, rotation=60, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_figures(results: dict, agg: dict, folder: Path, prefix: str = "bench_") -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = [s["label"] for s in results["systems"]]
+    paths = []
+    for item_id, data in results.get("curves", {}).items():
+        p = folder / f"{prefix}curves_{item_id.replace('/', '_')}.png"
+        plot_curves(item_id, data, labels, p, results.get("fps", 30.0))
+        paths.append(p)
+    voice = {name: np.array(r["confusion"])
+             for name, r in (results.get("voice_emotion") or {}).items() if "chance" not in name}
+    if voice:
+        p = folder / f"{prefix}confusion_voice_emotion.png"
+        plot_confusions({f"{k}\nUAR {100 * results['voice_emotion'][k]['uar']:.1f} %": v
+                         for k, v in voice.items()}, SIX,
+                        "Voice emotion, EmoDB, leave one speaker out", p)
+        paths.append(p)
+    expr = {f"{lab}\naccuracy {100 * agg[lab]['expression'][0]:.1f} %":
+            np.array(agg[lab]["expression_confusion"])
+            for lab in labels if "expression" in agg[lab]}
+    if expr:
+        p = folder / f"{prefix}confusion_expression.png"
+        plot_confusions(expr, list(EMOTIONS),
+                        "Requested emotion vs the expression classifier's answer", p,
+                        ylabel="requested")
+        paths.append(p)
+    return paths
+
+
+# ------------------------------------------------------------------ documents
+def machine_info() -> dict:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    os_name = platform.platform()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(ram, 1) if ram else None,
+            "os": os_name, "python": platform.python_version(), "numpy": np.__version__,
+            "load_average": load}
+
+
+def to_json(results: dict, agg: dict, info: dict) -> dict:
+    clean = {k: v for k, v in results.items() if k != "curves"}
+    return {"machine": info, "results": clean, "summary": agg}
+
+
+INTRO = """\
+Every system animates the same audio with the neutral emotion and seed 0 at 30 fps (except
+the emotion rows). *References:* there is no captured 3D ground truth for this speech, so
+the reference animation ("teacher") is the rules engine driven by the best phone timings we
+have: espeak-ng's exact phones for synthesised sentences, EmoDB's hand labels, and forced
+alignment of the transcript for LibriVox and Asterisk. On the forced-alignment sets the
+rules engine with the transcript stands on exactly the reference phones, so it *is* the
+reference there and is not scored against it. Closure and viseme rows judge each system
+against the reference phones themselves. A face that never opens its mouth "closes" every
+bilabial, so read the closure rate together with viseme accuracy and mouth-opening
+correlation. A cell marked (n=...) was measured on fewer clips or phones than the row's
+widest: EmoDB has no transcripts, so "+ transcript" systems have no EmoDB rows."""
+
+NO_AUTO = """\
+Auto-emotion rows (animation from the emotion inferred from the voice) appear once a
+voice-emotion model is installed (`emoface.model.voice_emotion`); until then
+`--emotion auto` animates neutral and is not benchmarked."""
+
+DEFINITIONS = """\
+## Definitions
+
+- **Bilabial closure rate**: share of /p b m/ reference phones during which some frame has
+  lip aperture < 0.05, aperture = max(0, jawOpen - mouthClose) + 0.5 mean(mouthLowerDown,
+  mouthUpperUp) + 0.5 mouthFunnel.
+- **Viseme accuracy**: share of phones with a clearly visible shape (p b m; f v; w uw uh
+  ow; aa ae ah eh; iy ih y) whose centre frame shows it (closed, lip on teeth, rounded,
+  open, spread), read from the weights by fixed rules (`emoface.eval.lipsync.viseme_classes`).
+  **Viseme agreement** (your data): share of frames where the captured curves show a class
+  and the prediction shows the same.
+- **Mouth-opening correlation**: Pearson r of lip aperture against the reference's, best
+  over lags within ±100 ms; mean over clips, lag as the median.
+- **LVE / EVE**: per frame the largest vertex error over the lip / upper-face vertices of
+  ICT FaceKit, averaged over frames (frame-weighted over clips). **MVE**: mean vertex error
+  over the face vertices. **FDD**: mean over upper-face vertices of |std over time of the
+  displacement from neutral - the reference's|.
+- **Jitter**: mean |second difference| of the 52 weights at 30 fps. **Blink rate**: blinks
+  found by `emoface.data.livelink_stats.detect_blinks`, per minute. **Diversity**: mean
+  pairwise MVE between animations of the same input with different seeds.
+- **Emotion accuracy**: the bundled expression classifier (softmax regression on clip
+  statistics of the expression channels, trained on rules-engine teacher animations of
+  synthetic sentences and on the Live Link captures; retrain with
+  `python -m emoface.eval.train_expression`) names the emotion each animation shows.
+- **Voice emotion UAR**: mean per-class recall, leave-one-speaker-out on EmoDB.
+- **Real-time factor**: compute seconds / audio seconds on this machine, one fresh process
+  per system, split into phone timing (forced alignment, or the phone loop without a
+  transcript), prosody, and the engine.
+"""
+
+
+def render_markdown(results: dict, agg: dict, info: dict, command: str,
+                    figures: list[Path], relative_to: Path, title: str) -> str:
+    labels = [s["label"] for s in results["systems"]]
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    minutes = results.get("timings", {}).get("total", 0) / 60
+    parts = [
+        f"# {title}", "",
+        f"Generated by `{command}` on {when}; the suite took {minutes:.1f} min.", "",
+        (f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, "
+         f"{info['os']}, Python {info['python']}, numpy {info['numpy']}. No GPU."
+         + (f" Load average when the report was written: {info['load_average'][0]:g} "
+            "(the machine is shared; speed rows move with it)." if info.get("load_average")
+            else "")), "",
+        INTRO, "",
+        markdown_table(["metric", "unit", "data (reference)", "reference"] + labels,
+                       table_rows(results, agg)), "",
+    ]
+    vt = voice_table(results)
+    if vt:
+        parts += ["## Voice emotion recognition", "", vt, ""]
+    parts += ["## Per dataset", "", dataset_table(results), ""]
+    if not results.get("auto_available"):
+        parts += [NO_AUTO, ""]
+    notes = list(results.get("notes") or []) + _item_notes(results)
+    if notes:
+        parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    if figures:
+        parts += ["## Figures", ""]
+        for p in figures:
+            parts += [f"![{p.stem}]({os.path.relpath(p, relative_to)})", ""]
+    parts.append(DEFINITIONS + _classifier_note())
+    return "\n".join(parts)
+
+
+def _classifier_note() -> str:
+    try:
+        from .emotion import expression_classifier
+
+        held = expression_classifier().model.meta.get("held_out_accuracy", {})
+    except (OSError, ValueError):
+        return ""
+    if not held:
+        return ""
+    return ("\nThe expression classifier's own held-out accuracy: "
+            f"{100 * held.get('teacher_leave_one_sentence_out', float('nan')):.1f} % on teacher "
+            "animations of unseen sentences, "
+            f"{100 * held.get('captures_leave_one_take_out', float('nan')):.1f} % on 4 s windows "
+            "of unseen Live Link takes (angry_or_disgusted counts either answer).\n")
+
+
+def _item_notes(results: dict) -> list[str]:
+    failed = [i for i, v in results["items"].items()
+              if "alignment failed" in ((v["scores"].get("reference") or {}).get("note") or "")]
+    nolab = [i for i, v in results["items"].items()
+             if "no hand labels" in ((v["scores"].get("reference") or {}).get("note") or "")]
+    out = []
+    if failed:
+        out.append(f"{len(failed)} clip(s) could not be force-aligned and have no reference "
+                   f"phones (motion rows only): {', '.join(failed[:8])}"
+                   + (" ..." if len(failed) > 8 else ""))
+    if nolab:
+        out.append(f"{len(nolab)} EmoDB file(s) have no hand labels (motion rows only): "
+                   f"{', '.join(nolab[:8])}")
+    return out
+
+
+def command_line() -> str:
+    args = [os.path.basename(sys.argv[0]) if sys.argv else "emoface"] + sys.argv[1:]
+    if args[0] in ("__main__.py", "cli.py", "-c"):
+        args[0] = "emoface"
+    return " ".join(shlex.quote(a) for a in args)

@@ -1,0 +1,618 @@
+"""Run a suite: every system on every item, each metric once, results cached per item.
+
+A *system* is a row of the table: an engine from :data:`emoface.pipeline.ENGINES`, given
+the transcript or not. Engines registered later are benchmarked without any change here.
+Results are cached as small JSON files under ``OUT/cache/<code fingerprint>/`` so an
+interrupted run resumes where it stopped, and a change to any code that could move a
+number (engines, audio, metrics) starts afresh.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..emotion import DEFAULT_INTENSITY, EMOTIONS
+from ..errors import UserError
+from ..paths import ASSETS_DIR, PACKAGE_DIR
+from .suites import Item, Suite
+
+FPS = 30.0
+SEED = 0
+TEACHER_ENGINE = "rules"
+# Engines that never read the phones (so a transcript cannot change them): one row each.
+TRANSCRIPT_BLIND = frozenset({"neutral", "loudness-jaw"})
+BASELINE_ORDER = ("neutral", "loudness-jaw", "rules")
+
+
+@dataclass(frozen=True)
+class System:
+    label: str
+    engine: str
+    transcript: bool
+
+
+def systems_for(engines: list[str] | None = None) -> list[System]:
+    """Rows for ``engines`` (default: every registered engine), baselines first."""
+    from ..pipeline import ENGINES
+
+    names = list(engines) if engines else list(ENGINES)
+    names.sort(key=lambda n: (BASELINE_ORDER.index(n) if n in BASELINE_ORDER else 99, n))
+    out = []
+    for name in names:
+        out.append(System(name, name, False))
+        if name not in TRANSCRIPT_BLIND:
+            out.append(System(f"{name} + transcript", name, True))
+    return out
+
+
+def _probe_signal(seconds: float = 1.2, sr: int = 16000) -> np.ndarray:
+    """A voiced, syllable-paced buzz: enough for any engine to run end to end."""
+    t = np.arange(int(seconds * sr)) / sr
+    buzz = sum(np.sin(2 * np.pi * 120 * k * t) / k for k in range(1, 8))
+    envelope = 0.5 * (1 - np.cos(2 * np.pi * 4 * t)) * (t > 0.1) * (t < seconds - 0.1)
+    return (0.1 * buzz * envelope).astype(np.float32)
+
+
+def usable_systems(systems: list[System]) -> tuple[list[System], dict[str, str]]:
+    """The systems whose engine runs here, and why each other engine does not (a model
+    whose weights are not installed, a missing optional library)."""
+    from ..audio.speech import Speech
+    from ..emotion import EmotionTrack
+    from ..pipeline import ENGINES
+
+    speech = Speech(_probe_signal(), 16000, source="probe")
+    broken: dict[str, str] = {}
+    for name in dict.fromkeys(s.engine for s in systems):
+        try:
+            ENGINES[name](speech, EmotionTrack.constant("neutral"), FPS, SEED)
+        except (UserError, ImportError) as exc:
+            broken[name] = str(exc)
+    return [s for s in systems if s.engine not in broken], broken
+
+
+# -------------------------------------------------------------------------- cache
+# Code that cannot change a number: writers, renderers, streaming, the command line and
+# the report itself. Everything else in the package (and every asset) is hashed.
+_NUMBER_FREE_DIRS = {"export", "render", "stream"}
+_NUMBER_FREE_FILES = {"report.py", "commands.py", "cli.py", "demo.py", "diagnostics.py",
+                      "outputs.py", "__main__.py"}
+
+
+def code_fingerprint() -> str:
+    """Hash of every source file and bundled asset that can change a number, so a cache
+    never outlives the code that made it while restyling a table keeps it."""
+    h = hashlib.sha1()
+    files = sorted(p for p in PACKAGE_DIR.rglob("*.py")
+                   if p.name not in _NUMBER_FREE_FILES
+                   and not _NUMBER_FREE_DIRS & set(p.relative_to(PACKAGE_DIR).parts[:-1]))
+    files += sorted(p for p in ASSETS_DIR.rglob("*") if p.is_file())
+    for p in files:
+        h.update(str(p.relative_to(PACKAGE_DIR)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+class Cache:
+    """JSON (and npz) files keyed by what produced them; ``root=None`` caches nothing."""
+
+    def __init__(self, root: Path | None):
+        self.root = Path(root) / code_fingerprint() if root else None
+
+    @staticmethod
+    def key(*parts) -> str:
+        text = json.dumps(parts, sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    def _path(self, kind: str, key: str, ext: str = ".json") -> Path | None:
+        return self.root / kind / f"{key}{ext}" if self.root else None
+
+    def get(self, kind: str, key: str):
+        p = self._path(kind, key)
+        if p is None or not p.exists():
+            return None
+        try:
+            return json.loads(p.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def put(self, kind: str, key: str, value) -> None:
+        p = self._path(kind, key)
+        if p is None:
+            return
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value, default=_jsonable))
+        tmp.replace(p)
+
+    def get_arrays(self, kind: str, key: str) -> dict | None:
+        p = self._path(kind, key, ".npz")
+        if p is None or not p.exists():
+            return None
+        with np.load(p, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
+    def put_arrays(self, kind: str, key: str, arrays: dict) -> None:
+        p = self._path(kind, key, ".npz")
+        if p is None:
+            return
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.stem + ".tmp.npz")
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(p)
+
+
+def _jsonable(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(type(x))
+
+
+def _item_key(item: Item) -> dict:
+    d = asdict(item)
+    for f in ("audio", "curves", "lablaut"):  # a user's file edited in place is a new item
+        if d.get(f) and Path(d[f]).exists():
+            st = Path(d[f]).stat()
+            d[f + "_stamp"] = [st.st_size, int(st.st_mtime)]
+    return d
+
+
+# ------------------------------------------------------------------------ inputs
+@dataclass
+class Prepared:
+    """An item's audio as the systems see it, plus its reference."""
+
+    item: Item
+    plain: object                  # Speech without a transcript
+    with_text: object | None       # Speech with the transcript (None without one)
+    ref_phones: list | None        # phones the lip-sync metrics are judged on
+    ref_note: str = ""
+    curves: object | None = None   # a user's reference Animation
+
+
+def prepare(item: Item) -> Prepared:
+    from ..audio.speech import Speech
+
+    if item.dataset == "espeak":
+        from ..audio.espeak import synthesize
+        from ..audio.voice_styles import style_for
+        from ..emotion import EmotionTrack
+
+        style = style_for(EmotionTrack.constant(item.emotion or "neutral").amounts[0])
+        samples, sr, phones = synthesize(item.text, rate=int(style.rate), pitch=int(style.pitch),
+                                         pitch_range=int(style.pitch_range),
+                                         volume=int(style.volume))
+        return Prepared(item, Speech(samples, sr, source=item.id),
+                        Speech(samples, sr, text=item.text, source=item.id), phones)
+    plain = Speech.from_file(item.audio)
+    plain.source = item.id
+    with_text = None
+    if item.text:
+        with_text = Speech(plain.samples, plain.sample_rate, text=item.text, source=item.id)
+    if item.reference == "hand":
+        from ..audio.lablaut import read_lablaut
+
+        phones = read_lablaut(item.lablaut, plain.duration) if item.lablaut else []
+        return Prepared(item, plain, with_text, phones or None,
+                        "" if phones else "no hand labels for this file")
+    if item.reference == "alignment":
+        phones = with_text.phones()
+        if with_text.phone_method != "alignment":
+            return Prepared(item, plain, with_text, None,
+                            f"alignment failed ({with_text.phone_method}): no reference")
+        return Prepared(item, plain, with_text, phones)
+    if item.reference == "curves":
+        from .suites import load_reference_curves
+
+        curves = load_reference_curves(item.curves, FPS).resample(FPS)
+        phones = with_text.phones() if with_text is not None else None
+        if with_text is not None and with_text.phone_method != "alignment":
+            phones = None
+        return Prepared(item, plain, with_text, phones, curves=curves)
+    raise ValueError(f"unknown reference kind {item.reference!r}")
+
+
+def teacher(prep: Prepared):
+    """The reference animation: captured curves, or the rules engine on the reference
+    phones (neutral emotion, the benchmark's seed)."""
+    from ..audio.speech import Speech
+    from ..pipeline import animate
+
+    if prep.curves is not None:
+        return prep.curves
+    if not prep.ref_phones:
+        return None
+    speech = Speech(prep.plain.samples, prep.plain.sample_rate, source=prep.item.id,
+                    phones=prep.ref_phones, phone_source=prep.item.reference)
+    return animate(speech, emotion="neutral", engine=TEACHER_ENGINE, fps=FPS, seed=SEED)
+
+
+def is_self_reference(item: Item, system: System) -> bool:
+    """On forced-alignment sets the teacher *is* the rules engine with the transcript."""
+    return item.reference == "alignment" and system.engine == TEACHER_ENGINE and system.transcript
+
+
+# ----------------------------------------------------------------- lip sync item
+def score(anim, ref_anim, ref_phones, item: Item, system: System | None, rig) -> dict:
+    from ..data.livelink_stats import detect_blinks
+    from . import lipsync, motion, vertex
+
+    w = anim.weights
+    out: dict = {"frames": len(w), "duration": float(anim.duration),
+                 "jitter": motion.jitter(anim), "blinks": len(detect_blinks(anim))}
+    if ref_phones:
+        out["closure"] = lipsync.bilabial_closure(w, anim.fps, ref_phones).as_dict()
+        v = lipsync.viseme_accuracy(w, anim.fps, ref_phones)
+        out["viseme"] = {"correct": v.correct, "total": v.total, "confusion": v.confusion.tolist()}
+    if ref_anim is not None and system is not None:
+        out["self_reference"] = is_self_reference(item, system)
+        r = ref_anim.resample(anim.fps) if ref_anim.fps != anim.fps else ref_anim
+        out["mouth"] = lipsync.mouth_opening_correlation(
+            *[x[:min(len(w), len(r.weights))] for x in (w, r.weights)], anim.fps).as_dict()
+        out["vertex"] = vertex.vertex_metrics(anim, r, rig).as_dict()
+        if item.reference == "curves":
+            out["viseme_agreement"] = lipsync.viseme_agreement(w, r.weights)
+    return out
+
+
+def run_lipsync(item: Item, systems: list[System], rig, cache: Cache,
+                keep_curves: bool = False) -> dict:
+    """{system label: scores} for one item, plus "reference": the teacher's own scores
+    and a note when the item has no reference. Computes only what the cache lacks."""
+    from ..pipeline import animate
+
+    base = _item_key(item)
+    keys = {s.label: Cache.key("lipsync", base, asdict(s), FPS, SEED) for s in systems}
+    ref_key = Cache.key("lipsync-reference", base, FPS, SEED)
+    results = {label: cache.get("lipsync", k) for label, k in keys.items()}
+    results["reference"] = cache.get("lipsync", ref_key)
+    curves_key = Cache.key("curves", base, [s.label for s in systems])
+    need_curves = keep_curves and cache.get_arrays("curves", curves_key) is None
+    if all(v is not None for v in results.values()) and not need_curves:
+        return results
+    prep = prepare(item)
+    ref_anim = teacher(prep)
+    ref_scores = score(ref_anim, None, prep.ref_phones, item, None, rig) if ref_anim is not None \
+        else {"note": prep.ref_note}
+    ref_scores["note"] = prep.ref_note
+    cache.put("lipsync", ref_key, ref_scores)
+    results["reference"] = ref_scores
+    curves = {}
+    for s in systems:
+        if results[s.label] is not None and not need_curves:
+            continue
+        speech = prep.with_text if s.transcript else prep.plain
+        if speech is None:
+            results[s.label] = {"skipped": "no transcript"}
+            cache.put("lipsync", keys[s.label], results[s.label])
+            continue
+        t0 = time.perf_counter()
+        try:
+            anim = animate(speech, emotion="neutral", engine=s.engine, fps=FPS, seed=SEED)
+        except UserError as exc:  # an engine refusing one input must not sink the suite
+            results[s.label] = {"error": str(exc)}
+            cache.put("lipsync", keys[s.label], results[s.label])
+            continue
+        seconds = time.perf_counter() - t0
+        res = score(anim, ref_anim, prep.ref_phones, item, s, rig)
+        res.update(seconds=seconds, phone_method=speech.phone_method)
+        results[s.label] = res
+        cache.put("lipsync", keys[s.label], res)
+        curves[s.label] = anim.weights
+    if keep_curves:
+        arrays = {f"sys:{k}": v for k, v in curves.items()}
+        if ref_anim is not None:
+            arrays["reference"] = ref_anim.resample(FPS).weights
+        arrays["envelope"] = _envelope(prep.plain.samples, prep.plain.sample_rate)
+        arrays["phones"] = np.array(json.dumps(
+            [[p.start, p.end, p.phone] for p in (prep.ref_phones or [])]))
+        cache.put_arrays("curves", curves_key, arrays)
+    return results
+
+
+def _envelope(samples: np.ndarray, sr: int, rate: int = 1000) -> np.ndarray:
+    """Peak amplitude per 1 ms: enough to draw a waveform under the curves."""
+    hop = max(1, sr // rate)
+    n = len(samples) // hop
+    return np.abs(samples[:n * hop]).reshape(n, hop).max(1).astype(np.float32)
+
+
+def stored_curves(cache: Cache, item: Item, systems: list[System]) -> dict | None:
+    """The curves :func:`run_lipsync` kept for a figure, or None."""
+    return cache.get_arrays("curves", Cache.key("curves", _item_key(item),
+                                                [s.label for s in systems]))
+
+
+# ---------------------------------------------------------------- expression
+def run_expression(item: Item, systems: list[System], cache: Cache,
+                   intensity: float = DEFAULT_INTENSITY) -> dict:
+    """{system label: [[requested, predicted], ...]} animating ``item`` in every emotion."""
+    from ..pipeline import animate
+    from .emotion import expression_classifier
+
+    base = _item_key(item)
+    keys = {s.label: Cache.key("expression", base, asdict(s), intensity, FPS, SEED)
+            for s in systems}
+    out = {label: cache.get("expression", k) for label, k in keys.items()}
+    if all(v is not None for v in out.values()):
+        return out
+    prep = prepare(item)
+    clf = expression_classifier()
+    for s in systems:
+        if out[s.label] is not None:
+            continue
+        speech = prep.with_text if s.transcript else prep.plain
+        if speech is None:
+            continue
+        rows = []
+        try:
+            for emotion in EMOTIONS:
+                arg = emotion if emotion == "neutral" else f"{emotion}:{intensity}"
+                anim = animate(speech, emotion=arg, engine=s.engine, fps=FPS, seed=SEED)
+                rows.append([emotion, clf.predict(anim)])
+        except UserError:
+            continue
+        out[s.label] = rows
+        cache.put("expression", keys[s.label], rows)
+    return out
+
+
+def auto_emotion_available() -> bool:
+    """Whether ``emotion='auto'`` reaches a voice-emotion model (the neural model's
+    emotion branch); without it the pipeline animates neutral, which is not worth a row."""
+    from .. import pipeline
+
+    check = getattr(pipeline, "neural_available", None)
+    return bool(check and check())
+
+
+def run_auto_expression(item: Item, systems: list[System], cache: Cache) -> dict:
+    """{system label: emotion the expression classifier sees} animating an EmoDB item with
+    ``emotion='auto'``. Engines that ignore the emotion (the baselines) are left out."""
+    from ..pipeline import animate
+    from .emotion import expression_classifier
+
+    base = _item_key(item)
+    out = {}
+    prep = None
+    for s in systems:
+        if s.engine in TRANSCRIPT_BLIND:
+            continue
+        k = Cache.key("auto", base, asdict(s), FPS, SEED)
+        hit = cache.get("auto", k)
+        if hit is None:
+            prep = prep or prepare(item)
+            speech = prep.with_text if s.transcript else prep.plain
+            if speech is None:
+                continue
+            try:
+                anim = animate(speech, emotion="auto", engine=s.engine, fps=FPS, seed=SEED)
+            except UserError:
+                continue
+            hit = {"predicted": expression_classifier().predict(anim)}
+            cache.put("auto", k, hit)
+        out[s.label] = hit["predicted"]
+    return out
+
+
+# ------------------------------------------------------------------ diversity
+def run_diversity(item: Item, systems: list[System], rig, cache: Cache, seeds: int) -> dict:
+    from ..pipeline import animate
+    from .motion import diversity
+
+    base = _item_key(item)
+    out = {}
+    prep = None
+    for s in systems:
+        k = Cache.key("diversity", base, asdict(s), seeds, FPS)
+        hit = cache.get("diversity", k)
+        if hit is None:
+            prep = prep or prepare(item)
+            speech = prep.with_text if s.transcript else prep.plain
+            if speech is None:
+                continue
+            try:
+                anims = [animate(speech, emotion="neutral", engine=s.engine, fps=FPS, seed=seed)
+                         for seed in range(seeds)]
+            except UserError:
+                continue
+            hit = {"mm": diversity(anims, rig), "weights": diversity(anims)}
+            cache.put("diversity", k, hit)
+        out[s.label] = hit
+    return out
+
+
+# -------------------------------------------------------------- voice emotion
+def voice_features_for(items: list[Item], cache: Cache, progress) -> np.ndarray:
+    from ..audio.io import load_audio
+    from .emotion import voice_features
+
+    rows = []
+    for item in progress(items, "voice features"):
+        k = Cache.key("voice", _item_key(item))
+        hit = cache.get("voice", k)
+        if hit is None:
+            hit = voice_features(load_audio(item.audio), 16000).tolist()
+            cache.put("voice", k, hit)
+        rows.append(hit)
+    return np.array(rows)
+
+
+VOICE_L2 = 3.0
+
+
+def run_voice_emotion(items: list[Item], cache: Cache, progress) -> dict:
+    """Leave-one-speaker-out UAR of each voice-emotion classifier on EmoDB's six shared
+    emotions: the prosodic softmax baseline and the always-neutral chance row."""
+    from .emotion import AlwaysClassifier, SoftmaxClassifier, leave_one_speaker_out
+
+    if not items:
+        return {}
+    labels = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
+    X = voice_features_for(items, cache, progress)
+    y = [i.emotion for i in items]
+    speakers = [i.speaker for i in items]
+    classifiers: dict[str, Callable] = {
+        "prosodic statistics + softmax regression": lambda: SoftmaxClassifier(labels, l2=VOICE_L2),
+        "always neutral (chance)": lambda: AlwaysClassifier("neutral"),
+    }
+    out = {name: leave_one_speaker_out(X, y, speakers, make, labels).as_dict()
+           for name, make in classifiers.items()}
+    out.update(_model_voice_emotion(items, labels, cache, progress))
+    return out
+
+
+def held_out_speakers(metadata: dict) -> list[str]:
+    """EmoDB speakers a checkpoint never trained on (``exclude_speakers`` of the training
+    recipe stored in its metadata); [] when it does not say."""
+    import tomllib
+
+    try:
+        recipe = tomllib.loads(metadata.get("train_config", ""))
+    except tomllib.TOMLDecodeError:
+        return []
+    found = recipe.get("exclude_speakers") or recipe.get("train", {}).get("exclude_speakers")
+    return [str(x) for x in found or []]
+
+
+def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, progress) -> dict:
+    """The neural model's own voice-emotion answer, once the model is installed. Only
+    speakers the checkpoint was not trained on give a held-out number; a model trained on
+    all of EmoDB is still reported, and its row says the speakers were seen."""
+    if not auto_emotion_available():
+        return {}
+    from ..audio.speech import Speech
+    from ..model.checkpoint import BUNDLED_MODEL, read_metadata
+    from ..model.voice_emotion import hear
+    from .emotion import SpeakerFoldResult
+
+    held = held_out_speakers(read_metadata(BUNDLED_MODEL))
+    test = [i for i in items if i.speaker in held] if held else items
+    if not test:
+        return {}
+    preds = []
+    for item in progress(test, "model voice emotion"):
+        k = Cache.key("model-voice", _item_key(item))
+        hit = cache.get("model-voice", k)
+        if hit is None:
+            hit = hear(Speech.from_file(item.audio)).emotion
+            cache.put("model-voice", k, hit)
+        preds.append(hit)
+    name = ("neural model, emotion branch (held-out speakers " + ", ".join(held) + ")" if held
+            else "neural model, emotion branch (speakers seen in training: not held out)")
+    return {name: SpeakerFoldResult([i.emotion for i in test], preds,
+                                    [i.speaker for i in test], labels).as_dict()}
+
+
+# ------------------------------------------------------------------- captures
+def run_livelink(cache: Cache) -> dict | None:
+    from ..data.livelink_stats import default_folder, load_takes
+    from . import motion
+
+    folder = default_folder()
+    if not folder.is_dir():
+        return None
+    stamps = sorted(str(p.stat().st_mtime) for p in folder.rglob("*.csv"))
+    k = Cache.key("livelink", str(folder), stamps)
+    hit = cache.get("livelink", k)
+    if hit is None:
+        takes = load_takes(folder)
+        anims = [t.anim for t in takes]
+        hit = {"takes": len(takes), "minutes": sum(a.duration for a in anims) / 60,
+               "blinks_per_min": motion.pooled_blink_rate(anims),
+               "jitter": float(np.average([motion.jitter(a) for a in anims],
+                                          weights=[a.duration for a in anims]))}
+        cache.put("livelink", k, hit)
+    return hit
+
+
+# ----------------------------------------------------------------------- speed
+def run_speed(systems: list[System], seconds: float, progress) -> dict:
+    """Each system timed in a fresh process (so peak memory is its own)."""
+    import subprocess
+
+    out = {}
+    for s in progress(systems, "speed"):
+        cmd = [sys.executable, "-m", "emoface.eval.speed", "--engine", s.engine,
+               "--seconds", str(seconds)] + (["--transcript"] if s.transcript else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            out[s.label] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+            continue
+        out[s.label] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+# ------------------------------------------------------------------------ suite
+def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
+              use_cache: bool = True, show_progress: bool = True, speed: bool = True) -> dict:
+    """Everything a report needs, as plain JSON-able data."""
+    from .vertex import reference_rig
+
+    cache = Cache(Path(out_dir) / "cache" if (out_dir and use_cache) else None)
+
+    def progress(seq, desc):
+        seq = list(seq)
+        if not show_progress:
+            return seq
+        from tqdm import tqdm
+
+        return tqdm(seq, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    rig = reference_rig()
+    started = time.time()
+    timings = {}
+    results: dict = {"suite": suite.name, "systems": [asdict(s) for s in systems],
+                     "fps": FPS, "seed": SEED, "items": {}, "notes": list(suite.notes)}
+    t = time.time()
+    plots = set(suite.plots)
+    for item in progress(suite.lipsync, f"{suite.name}: lip sync"):
+        results["items"][item.id] = {
+            "dataset": item.dataset, "reference": item.reference,
+            "scores": run_lipsync(item, systems, rig, cache, keep_curves=item.id in plots)}
+    timings["lipsync"] = time.time() - t
+    results["curves"] = {}
+    for item in suite.lipsync:
+        if item.id in plots:
+            data = stored_curves(cache, item, systems)
+            if data is not None:
+                results["curves"][item.id] = data  # arrays: the report draws, never saves them
+    t = time.time()
+    expr = {}
+    for item in progress(suite.expression, "expression"):
+        expr[item.id] = run_expression(item, systems, cache)
+    results["expression"] = expr
+    auto = {}
+    if auto_emotion_available():
+        for item in progress(suite.voice_emotion, "auto emotion"):
+            auto[item.id] = {"true": item.emotion,
+                             "pred": run_auto_expression(item, systems, cache)}
+    results["auto_expression"] = auto
+    results["auto_available"] = auto_emotion_available()
+    timings["expression"] = time.time() - t
+    t = time.time()
+    results["diversity"] = {item.id: run_diversity(item, systems, rig, cache, suite.diversity_seeds)
+                            for item in progress(suite.diversity, "diversity")}
+    results["diversity_seeds"] = suite.diversity_seeds
+    timings["diversity"] = time.time() - t
+    t = time.time()
+    results["voice_emotion"] = run_voice_emotion(suite.voice_emotion, cache, progress)
+    results["voice_emotion_items"] = len(suite.voice_emotion)
+    timings["voice_emotion"] = time.time() - t
+    results["livelink"] = run_livelink(cache) if suite.livelink else None
+    t = time.time()
+    results["speed"] = run_speed(systems, suite.speed_seconds, progress) \
+        if (speed and suite.speed_seconds) else {}
+    results["speed_seconds"] = suite.speed_seconds
+    timings["speed"] = time.time() - t
+    timings["total"] = time.time() - started
+    results["timings"] = timings
+    return results

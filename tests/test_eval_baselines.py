@@ -1,0 +1,108 @@
+"""Baseline engines and the benchmark's input discovery, without shared data."""
+import numpy as np
+import pytest
+
+from emoface.animation import Animation
+from emoface.arkit import INDEX, NUM_BLENDSHAPES
+from emoface.emotion import EmotionTrack
+from emoface.errors import UserError
+
+
+class FakeSpeech:
+    """Just what the baselines read: a duration and a prosody with loudness."""
+
+    def __init__(self, loudness, duration):
+        from emoface.audio.prosody import Prosody
+
+        n = len(loudness)
+        self.duration = duration
+        self._prosody = Prosody(times=np.arange(n) / 100.0, loudness_db=np.zeros(n, np.float32),
+                                loudness=np.asarray(loudness, np.float32),
+                                f0=np.zeros(n, np.float32), voiced=np.zeros(n, bool))
+
+    def prosody(self):
+        return self._prosody
+
+
+def test_baselines_are_registered_engines():
+    from emoface.pipeline import ENGINES
+
+    assert {"neutral", "loudness-jaw", "rules"} <= set(ENGINES)
+
+
+def test_neutral_face_is_all_zeros_for_the_whole_utterance():
+    from emoface.pipeline import ENGINES
+
+    happy = EmotionTrack.constant("happy")
+    anim = ENGINES["neutral"](FakeSpeech(np.ones(200), 2.0), happy, 30.0, 0)
+    assert isinstance(anim, Animation) and anim.num_frames == 60
+    assert not anim.weights.any()
+
+
+def test_loudness_jaw_follows_loudness_and_nothing_else():
+    from emoface.baselines import LOUDNESS_JAW_GAIN
+    from emoface.pipeline import ENGINES
+
+    loud = np.concatenate([np.zeros(100), np.ones(100)])   # silent second, loud second
+    anim = ENGINES["loudness-jaw"](FakeSpeech(loud, 2.0), EmotionTrack.constant(), 30.0, 0)
+    jaw = anim.channel("jawOpen")
+    assert jaw[:25].max() == 0.0
+    assert jaw[35:] == pytest.approx(LOUDNESS_JAW_GAIN)
+    others = np.delete(anim.weights, INDEX["jawOpen"], axis=1)
+    assert not others.any()
+    again = ENGINES["loudness-jaw"](FakeSpeech(loud, 2.0), EmotionTrack.constant(), 30.0, 7)
+    assert np.array_equal(again.weights, anim.weights)       # the seed changes nothing
+
+
+def test_systems_put_baselines_first_and_pair_transcripts():
+    from emoface.eval.runner import systems_for
+
+    labels = [s.label for s in systems_for(["rules", "loudness-jaw", "neutral"])]
+    assert labels == ["neutral", "loudness-jaw", "rules", "rules + transcript"]
+
+
+def test_user_data_layouts(tmp_path):
+    from emoface.eval.suites import load_reference_curves, user_suite
+
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "blendshape").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "audio" / f"{name}.wav").write_bytes(b"")
+    np.save(tmp_path / "blendshape" / "a.npy", np.zeros((10, NUM_BLENDSHAPES)))
+    (tmp_path / "audio" / "a.txt").write_text("hello there\n")
+    suite = user_suite(tmp_path)
+    assert [i.id for i in suite.lipsync] == ["user/audio/a"]      # b has no curves
+    item = suite.lipsync[0]
+    assert item.text == "hello there" and item.curves.endswith("a.npy")
+    curves = load_reference_curves(item.curves)
+    assert curves.fps == 30.0 and curves.num_frames == 10
+    np.save(tmp_path / "blendshape" / "bad.npy", np.zeros((10, 51)))
+    with pytest.raises(UserError, match="expected \\(frames, 52\\)"):
+        load_reference_curves(tmp_path / "blendshape" / "bad.npy")
+    np.save(tmp_path / "a.npy", np.zeros((10, NUM_BLENDSHAPES)))   # a second a.npy elsewhere
+    with pytest.raises(UserError, match="several reference curve files"):
+        user_suite(tmp_path)
+    with pytest.raises(UserError, match="no such folder"):
+        user_suite(tmp_path / "missing")
+
+
+def test_engines_that_cannot_run_are_left_out_with_the_reason(monkeypatch):
+    from emoface import pipeline
+    from emoface.eval.runner import systems_for, usable_systems
+
+    def no_weights(speech, track, fps, seed):
+        raise UserError("model weights not found")
+
+    monkeypatch.setitem(pipeline.ENGINES, "broken", no_weights)
+    systems, broken = usable_systems(systems_for(["neutral", "broken"]))
+    assert [s.label for s in systems] == ["neutral"]
+    assert broken == {"broken": "model weights not found"}
+
+
+def test_held_out_speakers_come_from_the_training_recipe():
+    from emoface.eval.runner import held_out_speakers
+
+    assert held_out_speakers({"train_config": 'exclude_speakers = ["03", "11"]\n'}) == ["03", "11"]
+    assert held_out_speakers({"train_config": "[train]\nexclude_speakers = ['08']\n"}) == ["08"]
+    assert held_out_speakers({}) == []
+    assert held_out_speakers({"train_config": "not = [toml"}) == []
