@@ -12,8 +12,9 @@ speech in chunks cut at pauses, which bounds both time and memory.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 
@@ -53,7 +54,12 @@ class Alignment:
 
 
 class _Decoders:
-    """One aligner and one phone-loop decoder per process, each behind its own lock."""
+    """The decoders of one top-level call, each behind its own lock.
+
+    pocketsphinx carries state from one utterance to the next (its feature normalisation
+    adapts), so a decoder reused across calls makes an alignment depend on what was
+    aligned before. Every :func:`align_detailed` / :func:`phone_loop_detailed` call gets
+    fresh decoders (about 0.3 s to load), shared by the windows of one long file."""
 
     def __init__(self) -> None:
         self.align_lock = threading.Lock()
@@ -83,15 +89,26 @@ class _Decoders:
         return self._loop
 
 
-_decoders = _Decoders()
+_CURRENT: contextvars.ContextVar[_Decoders | None] = contextvars.ContextVar(
+    "emoface_decoders", default=None)
 
 
-def _reset_after_fork() -> None:
-    global _decoders
-    _decoders = _Decoders()
+def _decoders_now() -> _Decoders:
+    current = _CURRENT.get()
+    return current if current is not None else _Decoders()
 
 
-os.register_at_fork(after_in_child=_reset_after_fork)
+@contextlib.contextmanager
+def _fresh_decoders():
+    """Fresh decoders for the duration of one top-level call (nested calls share them)."""
+    if _CURRENT.get() is not None:
+        yield
+        return
+    token = _CURRENT.set(_Decoders())
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
 
 
 def _pcm16(samples: np.ndarray) -> bytes:
@@ -194,15 +211,15 @@ def _word_name(name: str) -> str | None:
 
 def _align_window(samples: np.ndarray, words: list[str]) -> tuple[_Pass | None, str]:
     """Align with the standard beams, then retry on speech-trimmed audio with wider beams."""
-    with _decoders.align_lock:
-        decoder = _decoders.aligner()
+    with _decoders_now().align_lock:
+        decoder = _decoders_now().aligner()
         _ensure_pronunciations(decoder, words)
         result = _align_pass(decoder, samples, words)
     if result is not None:
         return result, ""
     offset, trimmed = _trim_to_speech(samples)
-    with _decoders.align_lock:
-        decoder = _decoders.aligner(wide=True)
+    with _decoders_now().align_lock:
+        decoder = _decoders_now().aligner(wide=True)
         _ensure_pronunciations(decoder, words)
         result = _align_pass(decoder, trimmed, words)
     if result is None:
@@ -258,6 +275,11 @@ def align(samples: np.ndarray, text: str) -> list[Phone]:
 
 def align_detailed(samples: np.ndarray, text: str) -> Alignment:
     """Like :func:`align`, also telling the method used and why."""
+    with _fresh_decoders():
+        return _align_detailed(samples, text)
+
+
+def _align_detailed(samples: np.ndarray, text: str) -> Alignment:
     x = np.asarray(samples, dtype=np.float32)
     duration = len(x) / SAMPLE_RATE
     words = normalize_transcript(text)
@@ -306,8 +328,8 @@ _WORD_ESTIMATE_FACTORS = (0.92, 0.82, 0.7)
 def _align_long(x: np.ndarray, words: list[str]) -> Alignment:
     duration = len(x) / SAMPLE_RATE
     active = speech_activity(x)
-    with _decoders.align_lock:
-        counts = _ensure_pronunciations(_decoders.aligner(), words)
+    with _decoders_now().align_lock:
+        counts = _ensure_pronunciations(_decoders_now().aligner(), words)
     phone_counts = np.array([counts[w] for w in words], dtype=np.float64)
     cumulative_speech = np.concatenate([[0.0], np.cumsum(active) * FRAME_SECONDS])
     phones_per_second = phone_counts.sum() / max(cumulative_speech[-1], 1e-3)
@@ -386,6 +408,12 @@ def phone_loop(samples: np.ndarray) -> list[Phone]:
 
 
 def phone_loop_detailed(samples: np.ndarray) -> Alignment:
+    """The phone loop with the method and a note (see :func:`phone_loop`)."""
+    with _fresh_decoders():
+        return _phone_loop_detailed(samples)
+
+
+def _phone_loop_detailed(samples: np.ndarray) -> Alignment:
     x = np.asarray(samples, dtype=np.float32)
     duration = len(x) / SAMPLE_RATE
     active = speech_activity(x)
@@ -424,8 +452,8 @@ def _phone_loop_chunks(x: np.ndarray, active: np.ndarray) -> list[tuple[float, f
 
 
 def _decode_phones(samples: np.ndarray) -> list[Phone]:
-    with _decoders.loop_lock:
-        decoder = _decoders.phone_loop()
+    with _decoders_now().loop_lock:
+        decoder = _decoders_now().phone_loop()
         decoder.start_utt()
         decoder.process_raw(_pcm16(samples), full_utt=True)
         decoder.end_utt()
