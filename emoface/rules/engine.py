@@ -5,8 +5,9 @@ Layers, composed in this order:
      loudness and by the emotion's articulation gain;
   2. expression: FACS-built emotion poses following the emotion track (expressions.py),
      with smiles and stretches yielding to lip rounding;
-  3. nonverbal: blinks, gaze, brow accents, head motion (nonverbal.py);
-  4. constraints: lips sealed on /p b m/, lower lip tucked on /f v/ (constraints.py).
+  3. brow accents on pitch peaks;
+  4. nonverbal: blinks, gaze, head motion with nods and emotional posture (nonverbal.py);
+  5. constraints: lips sealed on /p b m/, lower lip tucked on /f v/ (constraints.py).
 Same inputs and seed give the identical animation.
 """
 from __future__ import annotations
@@ -17,8 +18,8 @@ from ..animation import Animation, frame_count
 from ..arkit import INDEX
 from ..audio.phones import Phone
 from ..emotion import EMOTION_INDEX, EmotionTrack
-from . import params as P
 from . import constraints, expressions, nonverbal
+from . import params as P
 from .coarticulation import blend, segments_from_phones
 
 ENGINE_NAME = "rules"
@@ -28,9 +29,6 @@ _OPENERS = [INDEX[n] for n in ("mouthLowerDownLeft", "mouthLowerDownRight",
 _ROUND = [INDEX["mouthFunnel"], INDEX["mouthPucker"]]
 _SPREADERS = [INDEX[n] for n in ("mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
                                  "mouthStretchRight", "mouthDimpleLeft", "mouthDimpleRight")]
-_BLINK = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
-_WIDE = [INDEX["eyeWideLeft"], INDEX["eyeWideRight"]]
-_LOOK_DOWN = [INDEX["eyeLookDownLeft"], INDEX["eyeLookDownRight"]]
 _BROW_UP = [INDEX["browInnerUp"], INDEX["browOuterUpLeft"], INDEX["browOuterUpRight"]]
 _BROW_DOWN = [INDEX["browDownLeft"], INDEX["browDownRight"]]
 _LOWERING = [EMOTION_INDEX["angry"], EMOTION_INDEX["disgusted"]]
@@ -62,17 +60,7 @@ def animate_phones(phones: list[Phone], prosody, duration: float, emotion: Emoti
     expr[:, _JAW] *= 1.0 - 0.5 * speaking  # an expressive jaw drop gives way to articulation
     w += expr
 
-    # 3. nonverbal
-    pauses = nonverbal.pause_onsets(phones)
-    blink_gain = float(expressions.blink_gain(amounts).mean())
-    blinks = nonverbal.blink_times(duration, pauses, float(speaking.mean()), blink_gain, rng)
-    blink = nonverbal.blink_curve(t, blinks, rng)
-    gaze = nonverbal.gaze(t, speaking, rng)
-    w += nonverbal.gaze_channels(gaze)
-    w[:, _BLINK] += P.LID_FOLLOWS_GAZE_DOWN * w[:, _LOOK_DOWN]
-    w[:, _BLINK] = np.maximum(w[:, _BLINK], blink[:, None] * np.array([1.0, 0.985]))
-    w[:, _WIDE] *= (1.0 - blink)[:, None]
-
+    # 3. brows rise (or, in anger, lower) on pitch accents
     accent_t, prominence = nonverbal.pitch_accents(np.asarray(prosody.times),
                                                    np.asarray(prosody.f0),
                                                    np.asarray(prosody.loudness))
@@ -82,14 +70,11 @@ def animate_phones(phones: list[Phone], prosody, duration: float, emotion: Emoti
     w[:, _BROW_UP] += (brow * (1 - lowering))[:, None] * np.array([1.0, 0.8, 0.8])
     w[:, _BROW_DOWN] += (brow * lowering)[:, None]
 
-    head = nonverbal.head_motion(t, fps, speaking, accent_t, prominence,
-                                 expressions.head_posture(amounts),
-                                 expressions.head_motion_gain(amounts), rng)
-    eyes = np.zeros((n, 6), np.float32)
-    eyes[:, [0, 3]] = gaze[:, :1]
-    eyes[:, [1, 4]] = gaze[:, 1:]
+    # 4. blinks, gaze and head, with nods on the same accents
+    posture = nonverbal.nods(t, accent_t, prominence) + expressions.head_posture(amounts)
+    head, eyes = nonverbal.eyes_and_head(w, t, fps, phones, amounts, posture, rng)
 
-    # 4. constraints, then the contract's range
+    # 5. constraints, then the contract's range
     np.clip(w, 0.0, 1.0, out=w)
     constraints.enforce(w, phones, fps)
     np.clip(w, 0.0, 1.0, out=w)
@@ -105,7 +90,7 @@ def _loudness_at(prosody, t: np.ndarray, fps: float) -> np.ndarray:
     if len(times) == 0:
         return np.zeros(len(t), np.float32)
     loud = np.interp(t, times, np.asarray(prosody.loudness, np.float64))
-    width = max(1, int(round(0.05 * fps)))
+    width = max(1, round(0.05 * fps))
     return nonverbal._moving_average(loud, width).astype(np.float32)
 
 

@@ -195,21 +195,56 @@ def smooth_noise(n: int, fps: float, timescale: float, rng: np.random.Generator)
     return (y / np.sqrt((kernel ** 2).sum())).astype(np.float32)
 
 
-def head_motion(times: np.ndarray, fps: float, speaking: np.ndarray, accents: np.ndarray,
-                prominence: np.ndarray, offset: np.ndarray, motion_gain: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
-    """(T, 3) yaw, pitch, roll: slow drift (larger while speaking), nods on accents,
-    and an emotion-dependent posture ``offset`` (T, 3)."""
+def nods(times: np.ndarray, accents: np.ndarray, prominence: np.ndarray) -> np.ndarray:
+    """(T, 3) head pitch nods (nose down) on pitch accents, bigger for stronger accents."""
+    out = np.zeros((len(times), 3), np.float32)
+    height = P.HEAD_NOD_RAD * np.clip(prominence / 3.0, 0.3, 1.5)
+    out[:, 1] = pulses(times, accents, height, rise=0.12, decay=0.25)
+    return out
+
+
+def head_drift(times: np.ndarray, fps: float, speaking: np.ndarray, motion_gain: np.ndarray,
+               rng: np.random.Generator) -> np.ndarray:
+    """(T, 3) yaw, pitch, roll wandering: a slow drift plus quicker, smaller movements,
+    larger while speaking than while listening."""
     n = len(times)
     activity = 0.6 + 0.6 * _moving_average(speaking, max(1, int(0.5 * fps)))
-    # A slow drift plus quicker, smaller movements; their variances add to the std.
     std = np.array([P.HEAD_YAW_STD, P.HEAD_PITCH_STD, P.HEAD_ROLL_STD])
     slow, quick = np.sqrt(1 - P.HEAD_QUICK_SHARE), np.sqrt(P.HEAD_QUICK_SHARE)
     drift = np.stack([
         slow * smooth_noise(n, fps, P.HEAD_TIMESCALE_S, rng)
         + quick * smooth_noise(n, fps, P.HEAD_QUICK_TIMESCALE_S, rng) for _ in range(3)
     ], 1) * std * (activity * motion_gain)[:, None]
-    nod_height = P.HEAD_NOD_RAD * np.clip(prominence / 3.0, 0.3, 1.5)
-    nods = pulses(times, accents, nod_height, rise=0.12, decay=0.25)
-    drift[:, 1] += nods * motion_gain
-    return (drift + offset).astype(np.float32)
+    return drift.astype(np.float32)
+
+
+_BLINK = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
+_WIDE = [INDEX["eyeWideLeft"], INDEX["eyeWideRight"]]
+_LOOK_DOWN = [INDEX["eyeLookDownLeft"], INDEX["eyeLookDownRight"]]
+
+
+def eyes_and_head(w: np.ndarray, times: np.ndarray, fps: float, phones: list[Phone],
+                  amounts: np.ndarray, posture: np.ndarray, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Add blinks and gaze to the weights ``w`` (in place) and return (head, eyes).
+
+    ``phones`` only need to tell speech from silence (pauses draw blinks, speech moves the
+    head more); ``posture`` (T, 3) is the head's expressive part (emotional posture and
+    accent nods), to which the seeded drift is added. Both engines finish with this."""
+    from .expressions import blink_gain, head_motion_gain
+
+    duration = len(times) / fps
+    speaking = speaking_mask(phones, times)
+    blinks = blink_times(duration, pause_onsets(phones), float(speaking.mean()),
+                         float(blink_gain(amounts).mean()), rng)
+    blink = blink_curve(times, blinks, rng)
+    g = gaze(times, speaking, rng)
+    w += gaze_channels(g)
+    w[:, _BLINK] += P.LID_FOLLOWS_GAZE_DOWN * w[:, _LOOK_DOWN]
+    w[:, _BLINK] = np.maximum(w[:, _BLINK], blink[:, None] * np.array([1.0, 0.985]))
+    w[:, _WIDE] *= (1.0 - blink)[:, None]
+    head = head_drift(times, fps, speaking, head_motion_gain(amounts), rng) + posture
+    eyes = np.zeros((len(times), 6), np.float32)
+    eyes[:, [0, 3]] = g[:, :1]
+    eyes[:, [1, 4]] = g[:, 1:]
+    return head.astype(np.float32), eyes
