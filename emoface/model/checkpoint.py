@@ -1,0 +1,56 @@
+"""Weights on disk: safetensors with the model config (and training recipe) in the
+metadata, so a file is self-describing and loads without pickle."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import UserError
+from ..paths import ASSETS_DIR
+from .config import ModelConfig
+
+BUNDLED_MODEL = ASSETS_DIR / "model.safetensors"
+
+
+def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
+                    half: bool = False) -> None:
+    """Write ``net``'s weights (float16 when ``half``: the bundled copy) atomically."""
+    from safetensors.torch import save_file
+
+    from ..files import atomic_path
+
+    tensors = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+               for k, v in net.state_dict().items()}
+    metadata = {"config": net.cfg.to_json(), "format": "emoface-model-1"}
+    metadata.update({k: str(v) for k, v in (meta or {}).items()})
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return dict(f.metadata() or {})
+
+
+def load_network(path: str | os.PathLike | None = None):
+    """An :class:`EmoFaceNet` in eval mode with the weights of ``path`` (default: the
+    bundled model), float32 whatever the file stores."""
+    from safetensors.torch import load_file
+
+    from .network import EmoFaceNet
+
+    path = Path(path) if path else BUNDLED_MODEL
+    if not path.exists():
+        raise UserError(f"model weights not found at {str(path)!r}"
+                        + (" (run `make model` to train them)" if path == BUNDLED_MODEL else ""))
+    try:
+        meta = read_metadata(path)
+        cfg = ModelConfig.from_json(meta["config"])
+        state = load_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not our weights"
+        raise UserError(f"{str(path)!r} is not an emoface model ({exc.__class__.__name__})") from None
+    net = EmoFaceNet(cfg)
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return net.eval()

@@ -1,0 +1,125 @@
+"""Model commands: ``emoface emotion``, ``emoface export-onnx``, ``emoface train``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+
+# --------------------------------------------------------------------------- emotion
+def add_emotion(sub) -> None:
+    p = sub.add_parser("emotion", help="say which emotion a voice carries (8 probabilities)",
+                       description="Print the 8 emotion probabilities the model hears, per file "
+                                   "(folders are searched for audio).")
+    p.add_argument("inputs", nargs="+", help="audio files or folders")
+    p.add_argument("--json", action="store_true",
+                   help='one JSON object per line: {"file", "emotion", "probs": {...}}')
+    p.add_argument("--timeline", action="store_true", help="also per second (4-s windows)")
+    p.add_argument("--model", default=None, help="weights (.safetensors; default: bundled)")
+    p.set_defaults(func=_run_emotion)
+
+
+def _audio_files(inputs: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(f for f in path.rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS)
+            if not found:
+                raise UserError(f"no audio files in {item!r}")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UserError(f"no such file: {item!r}")
+    return files
+
+
+def _run_emotion(args) -> int:
+    from ..audio.speech import Speech
+    from .voice_emotion import hear
+
+    files = _audio_files(args.inputs)
+    failed = 0
+    for f in files:
+        try:
+            speech = Speech.from_file(f)
+            speech.require_speech()
+            heard = hear(speech, timeline=args.timeline, weights=args.model)
+        except UserError as exc:
+            if len(files) == 1:
+                raise
+            failed += 1
+            sys.stderr.write(f"emoface: skipped {f}: {exc}\n")
+            continue
+        if args.json:
+            record = {"file": str(f), "emotion": heard.emotion,
+                      "probs": {k: round(v, 4) for k, v in heard.probs.items()},
+                      "intensity": round(heard.intensity, 3)}
+            if args.timeline:
+                record["timeline"] = heard.timeline
+            print(json.dumps(record), flush=True)
+        else:
+            ranked = sorted(heard.probs.items(), key=lambda kv: -kv[1])
+            top = "  ".join(f"{k} {v:.2f}" for k, v in ranked[:3])
+            print(f"{f}: {heard.emotion} (intensity {heard.intensity:.2f})   {top}")
+            for row in heard.timeline:
+                print(f"    {row['time']:7.1f} s  {row['emotion']:9s} "
+                      f"{row['probs'][row['emotion']]:.2f}")
+    return 2 if failed == len(files) else 0
+
+
+# ------------------------------------------------------------------------ export-onnx
+def add_export_onnx(sub) -> None:
+    p = sub.add_parser("export-onnx", help="export the model to ONNX (two graphs)",
+                       description="Write emotion.onnx and decode.onnx for onnxruntime.")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--model", default=None, help="weights (.safetensors; default: bundled)")
+    p.set_defaults(func=_run_export_onnx)
+
+
+def _run_export_onnx(args) -> int:
+    from .checkpoint import load_network
+    from .onnx_export import export
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{args.output!r} is a file; give a folder")
+    if not out.parent.exists():
+        raise UserError(f"folder {str(out.parent)!r} does not exist")
+    for name, path in export(load_network(args.model), out).items():
+        print(f"wrote {path}  ({path.stat().st_size / 2**20:.1f} MiB, {name} graph)")
+    return 0
+
+
+# ------------------------------------------------------------------------------ train
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train the neural model on a corpus",
+                       description="Train from a TOML recipe (see configs/model.toml). Runs on "
+                                   "CPU, one GPU, or several with torchrun.")
+    p.add_argument("config", help="training recipe (.toml)")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, log, loss.png)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--corpus", default=None, help="override the recipe's corpus folder")
+    p.add_argument("--steps", type=int, default=None, help="override the number of steps")
+    p.add_argument("--bundle", action="store_true",
+                   help="afterwards, copy the resulting weights (float16) into the package")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args) -> int:
+    from ..train.loop import train
+
+    best = train(args.config, args.out, resume=args.resume, corpus=args.corpus, steps=args.steps)
+    print(f"weights: {best}")
+    if args.bundle:
+        from .checkpoint import BUNDLED_MODEL, load_network, read_metadata, save_checkpoint
+
+        meta = {k: v for k, v in read_metadata(best).items() if k not in ("config", "format")}
+        save_checkpoint(load_network(best), BUNDLED_MODEL, meta, half=True)
+        print(f"bundled: {BUNDLED_MODEL} ({BUNDLED_MODEL.stat().st_size / 2**20:.1f} MiB)")
+    return 0

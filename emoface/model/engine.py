@@ -1,0 +1,208 @@
+"""The neural engine: speech in, Animation out, with no transcript.
+
+Long audio is cut into windows whose core is written out and whose context on each side
+covers the network's whole receptive field (:attr:`ModelConfig.context_seconds`), so a
+windowed run equals a one-shot run. The network predicts speech and expression channels
+and the head's expressive part; blinks, gaze and head drift come from the same seeded
+nonverbal layer the rule engine uses (pauses found by an energy gate instead of phones).
+"""
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..animation import Animation, frame_count
+from ..arkit import INDEX, NUM_BLENDSHAPES
+from ..audio.phones import SILENCE, Phone
+from ..emotion import NUM_EMOTIONS, EmotionTrack
+from .config import FEATURE_RATE, OUTPUT_FPS, PREDICTED_CHANNELS
+
+ENGINE_NAME = "neural"
+WINDOW_CORE_S = 40.0   # output per window
+STEP = 10              # feature frames per alignment unit (100 ms = 3 output frames)
+_PREDICTED = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
+_LOCK = threading.Lock()
+_PREDICTORS: dict[tuple[str, str], "Predictor"] = {}
+
+
+def model_inputs(samples16k: np.ndarray, prosody) -> tuple[np.ndarray, np.ndarray]:
+    """(log-mel (T, 80), prosody (T, 3)) exactly as training saw them."""
+    from ..data.features import log_mel, semitones_re_100hz
+
+    mel = log_mel(samples16k)
+    n = len(mel)
+
+    def fit(a) -> np.ndarray:
+        a = np.asarray(a, np.float32)[:n]
+        return np.concatenate([a, np.zeros(n - len(a), np.float32)])
+
+    f0 = fit(prosody.f0)
+    features = np.stack([semitones_re_100hz(f0) / 12.0, fit(prosody.voiced), fit(prosody.loudness)], 1)
+    return mel, features.astype(np.float32)
+
+
+class Predictor:
+    """Runs the network with torch or onnxruntime (the same maths either way)."""
+
+    def __init__(self, weights: str | Path | None = None, backend: str = "auto"):
+        from .checkpoint import BUNDLED_MODEL, load_network
+
+        self.path = Path(weights) if weights else BUNDLED_MODEL
+        self.net = load_network(self.path)
+        self.cfg = self.net.cfg
+        self.backend = "torch"
+        self.sessions = None
+        if backend in ("auto", "onnx"):
+            from .onnx_export import onnx_sessions
+
+            self.sessions = onnx_sessions(self.path, self.net, required=backend == "onnx")
+            if self.sessions is not None:
+                self.backend = "onnx"
+
+    # -- the two halves of the network
+    def emotion(self, mel: np.ndarray, prosody: np.ndarray) -> tuple[np.ndarray, float]:
+        """Probabilities of the 8 emotions and the intensity heard in one stretch of audio."""
+        if self.sessions is not None:
+            logits, intensity = self.sessions["emotion"].run(
+                None, {"mel": mel[None], "prosody": prosody[None]})
+        else:
+            import torch
+
+            with torch.inference_mode():
+                _, _, logits, intensity = self.net.encode_emotion(
+                    torch.from_numpy(mel[None]), torch.from_numpy(prosody[None]))
+            logits, intensity = logits.numpy(), intensity.numpy()
+        z = np.exp(logits[0] - logits[0].max())
+        return (z / z.sum()).astype(np.float32), float(np.asarray(intensity).reshape(-1)[0])
+
+    def decode(self, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray):
+        """Weights (T30, 42) and head (T30, 3) for ``amounts`` per output frame."""
+        style = np.zeros(1, np.int64)
+        if self.sessions is not None:
+            w, h = self.sessions["decode"].run(None, {
+                "mel": mel[None], "amounts": amounts[None].astype(np.float32),
+                "style": style, "z": z[None].astype(np.float32)})
+            return w[0], h[0]
+        import torch
+
+        with torch.inference_mode():
+            w, h = self.net.decode(torch.from_numpy(mel[None]), torch.from_numpy(amounts[None]),
+                                   torch.from_numpy(style), torch.from_numpy(z[None]))
+        return w[0].numpy(), h[0].numpy()
+
+
+def predictor(weights: str | Path | None = None, backend: str = "auto") -> Predictor:
+    """A cached predictor per (weights, backend): loading is paid once per process."""
+    key = (str(weights or ""), backend)
+    with _LOCK:
+        if key not in _PREDICTORS:
+            _PREDICTORS[key] = Predictor(weights, backend)
+        return _PREDICTORS[key]
+
+
+def windows(n_mel: int, core: int, context: int) -> list[tuple[int, int, int, int]]:
+    """(start, stop) of each window and (start, stop) of its core, in feature frames, all on
+    the 100 ms grid; cores tile [0, n_mel)."""
+    out, a = [], 0
+    while a < n_mel:
+        b = min(n_mel, a + core)
+        out.append((max(0, a - context), min(n_mel, b + context), a, b))
+        a = b
+    return out
+
+
+def _aligned(frames: float) -> int:
+    return int(math.ceil(frames / STEP) * STEP)
+
+
+def run(pred: Predictor, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray,
+        core_s: float = WINDOW_CORE_S) -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``mel`` (T, 80) window by window; ``amounts`` (T30, 8) per output frame."""
+    n_out = len(amounts)
+    context = _aligned(pred.cfg.context_seconds * FEATURE_RATE)
+    core = max(STEP, _aligned(core_s * FEATURE_RATE))
+    weights = np.zeros((n_out, len(PREDICTED_CHANNELS)), np.float32)
+    head = np.zeros((n_out, 3), np.float32)
+    per = OUTPUT_FPS / FEATURE_RATE  # output frames per feature frame (0.3)
+    for a, b, ca, cb in windows(len(mel), core, context):
+        oa, ob = round(a * per), min(n_out, math.ceil(b * per))
+        w, h = pred.decode(mel[a:b], amounts[oa:ob], z)
+        ka, kb = round(ca * per), min(n_out, round(cb * per) if cb < len(mel) else n_out)
+        weights[ka:kb], head[ka:kb] = w[ka - oa:kb - oa], h[ka - oa:kb - oa]
+    return weights, head
+
+
+def heard_emotion(pred: Predictor, mel: np.ndarray, prosody: np.ndarray,
+                  window_s: float = 4.0, hop_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Emotion over time: centres of ``window_s`` windows every ``hop_s`` seconds, and per
+    window the 8 probabilities followed by the intensity, (K, 9)."""
+    n = len(mel)
+    win, hop = int(window_s * FEATURE_RATE), int(hop_s * FEATURE_RATE)
+    starts = [0] if n <= win else list(range(0, n - win + 1, hop))
+    if n > win and starts[-1] + win < n:
+        starts.append(n - win)
+    rows = []
+    for s in starts:
+        probs, intensity = pred.emotion(mel[s:s + win], prosody[s:s + win])
+        rows.append(np.concatenate([probs, [intensity]]))
+    centres = np.array([(s + min(win, n) / 2) / FEATURE_RATE for s in starts])
+    return centres, np.stack(rows).astype(np.float32)
+
+
+def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: np.ndarray
+                 ) -> np.ndarray:
+    """``auto``: the emotion heard around each frame, as amounts (probability x intensity)."""
+    centres, rows = heard_emotion(pred, mel, prosody)
+    probs = np.stack([np.interp(times, centres, rows[:, e]) for e in range(NUM_EMOTIONS)], 1)
+    intensity = np.interp(times, centres, rows[:, -1])
+    probs /= probs.sum(1, keepdims=True)
+    amounts = probs * intensity[:, None]
+    amounts[:, 0] = 1.0 - amounts[:, 1:].sum(1)
+    return amounts.astype(np.float32)
+
+
+def pseudo_phones(samples16k: np.ndarray, duration: float) -> list[Phone]:
+    """Speech/silence as phones (the nonverbal layer only needs where the pauses are)."""
+    from ..audio.activity import speech_segments
+
+    phones, t = [], 0.0
+    for a, b in speech_segments(samples16k):
+        if a > t:
+            phones.append(Phone(t, a, SILENCE))
+        phones.append(Phone(a, b, "AH"))
+        t = b
+    if t < duration:
+        phones.append(Phone(t, duration, SILENCE))
+    return phones
+
+
+def animate(speech, track: EmotionTrack | None, fps: float = 30.0, seed: int = 0,
+            weights: str | Path | None = None, backend: str = "auto",
+            temperature: float = 1.0) -> Animation:
+    """Animate a :class:`~emoface.audio.Speech`; ``track`` None means ``auto``."""
+    from ..rules.nonverbal import eyes_and_head
+
+    pred = predictor(weights, backend)
+    rng = np.random.default_rng(seed)
+    mel, prosody = model_inputs(speech.samples, speech.prosody())
+    n = frame_count(speech.duration, OUTPUT_FPS)
+    t = np.arange(n) / OUTPUT_FPS
+    amounts = auto_amounts(pred, mel, prosody, t) if track is None else track.at(t)
+    z = (rng.normal(size=pred.cfg.d_latent) * temperature).astype(np.float32)
+    need = max(len(mel), _aligned(math.ceil(n / (OUTPUT_FPS / FEATURE_RATE))))
+    if need > len(mel):  # the last output frame may sit just past the last feature frame
+        mel = np.concatenate([mel, np.full((need - len(mel), mel.shape[1]), np.log(1e-6), np.float32)])
+    predicted, head = run(pred, mel, amounts, z)
+    w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
+    w[:, _PREDICTED] = predicted[:n]
+    head, eyes = eyes_and_head(w, t, OUTPUT_FPS, pseudo_phones(speech.samples, speech.duration),
+                               amounts, head[:n], rng)
+    np.clip(w, 0.0, 1.0, out=w)
+    anim = Animation(w, OUTPUT_FPS, head=head, eyes=eyes, emotion_probs=amounts,
+                     meta={"engine": ENGINE_NAME, "seed": int(seed), "backend": pred.backend,
+                           "model": pred.path.name, "emotion_mode": "auto" if track is None else "explicit"})
+    return anim if fps == OUTPUT_FPS else anim.resample(fps)
+

@@ -1,0 +1,157 @@
+"""ONNX export of the network and the onnxruntime path.
+
+Two graphs: ``emotion`` (log-mel, prosody -> logits, intensity) and ``decode`` (log-mel,
+per-frame amounts, style, latent -> weights, head), both with dynamic length. They are
+written to a cache keyed by the weights' hash (``$EMOFACE_CACHE`` or ``~/.cache/emoface``),
+timed against torch once, and used automatically when faster; a later process then needs
+no torch at all. ``emoface export-onnx`` writes them wherever you like.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+
+OPSET = 17
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("EMOFACE_CACHE", Path.home() / ".cache" / "emoface"))
+
+
+def weights_key(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``emotion.onnx`` and ``decode.onnx`` for ``net`` into ``out_dir``."""
+    import torch
+
+    class Emotion(torch.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.n = n
+
+        def forward(self, mel, prosody):
+            _, _, logits, intensity = self.n.encode_emotion(mel, prosody)
+            return logits, intensity
+
+    class Decode(torch.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.n = n
+
+        def forward(self, mel, amounts, style, z):
+            return self.n.decode(mel, amounts, style, z)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    net = net.eval()
+    t, t_out = 300, 90
+    mel = torch.randn(1, t, net.cfg.n_mels)
+    prosody = torch.randn(1, t, net.cfg.n_prosody)
+    amounts = torch.full((1, t_out, net.cfg.n_emotions), 1.0 / net.cfg.n_emotions)
+    style = torch.zeros(1, dtype=torch.long)
+    z = torch.zeros(1, net.cfg.d_latent)
+    paths = {"emotion": out_dir / "emotion.onnx", "decode": out_dir / "decode.onnx"}
+    from ..files import atomic_path
+
+    # Wrappers must be in eval mode: the exporter restores each module's mode afterwards,
+    # and a fresh wrapper would put the network back into training (dropout on).
+    # The TorchScript exporter is chosen on purpose (dynamo=False needs no onnxscript);
+    # its deprecation notice is not for our users.
+    import warnings
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with atomic_path(paths["emotion"]) as tmp:
+            torch.onnx.export(Emotion(net).eval(), (mel, prosody), str(tmp), dynamo=False,
+                              input_names=["mel", "prosody"], output_names=["logits", "intensity"],
+                              dynamic_axes={"mel": {1: "frames"}, "prosody": {1: "frames"}},
+                              opset_version=OPSET)
+        with atomic_path(paths["decode"]) as tmp:
+            torch.onnx.export(Decode(net).eval(), (mel, amounts, style, z), str(tmp), dynamo=False,
+                              input_names=["mel", "amounts", "style", "z"],
+                              output_names=["weights", "head"],
+                              dynamic_axes={"mel": {1: "frames"}, "amounts": {1: "out_frames"},
+                                            "weights": {1: "out_frames"}, "head": {1: "out_frames"}},
+                              opset_version=OPSET)
+    net.eval()
+    return paths
+
+
+def _sessions(paths: dict[str, Path]):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return {name: ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"])
+            for name, p in paths.items()}
+
+
+def _time(fn, repeats: int = 3) -> float:
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def onnx_sessions(weights_path: str | os.PathLike, net=None, required: bool = False):
+    """onnxruntime sessions for these weights when ONNX is the faster path here (or when
+    ``required``); None to stay with torch. Exports and times once per weights file."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        if required:
+            raise UserError("onnxruntime is not installed; pip install 'emoface[model]'") from None
+        return None
+    folder = cache_dir() / "onnx" / weights_key(weights_path)
+    paths = {"emotion": folder / "emotion.onnx", "decode": folder / "decode.onnx"}
+    verdict = folder / "verdict.json"
+    if not all(p.exists() for p in paths.values()) or not verdict.exists():
+        if net is None:
+            return None
+        try:
+            export(net, folder)
+            faster = _benchmark(net, _sessions(paths))
+        except Exception as exc:  # noqa: BLE001 - ONNX is an optimisation, not a must
+            if required:
+                raise UserError(f"ONNX export failed ({exc.__class__.__name__}: {exc})") from None
+            return None
+        verdict.write_text(json.dumps(faster))
+    choice = json.loads(verdict.read_text())
+    if required or choice.get("onnx_faster"):
+        return _sessions(paths)
+    return None
+
+
+def _benchmark(net, sessions) -> dict:
+    """Time torch and onnxruntime on 20 s of input; the decision is saved with the export."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    mel = rng.normal(size=(1, 2000, net.cfg.n_mels)).astype(np.float32)
+    amounts = np.full((1, 600, net.cfg.n_emotions), 1 / net.cfg.n_emotions, np.float32)
+    style, z = np.zeros(1, np.int64), np.zeros((1, net.cfg.d_latent), np.float32)
+
+    def with_torch():
+        with torch.inference_mode():
+            net.decode(torch.from_numpy(mel), torch.from_numpy(amounts), torch.from_numpy(style),
+                       torch.from_numpy(z))
+
+    def with_onnx():
+        sessions["decode"].run(None, {"mel": mel, "amounts": amounts, "style": style, "z": z})
+
+    t_torch, t_onnx = _time(with_torch), _time(with_onnx)
+    return {"torch_s": round(t_torch, 4), "onnx_s": round(t_onnx, 4), "onnx_faster": t_onnx < t_torch}

@@ -1,0 +1,1 @@
+"""Training the neural model on a built corpus (``emoface train CONFIG``)."""

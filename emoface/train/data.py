@@ -1,0 +1,213 @@
+"""Training batches from a built corpus.
+
+Every training clip is held in memory (log-mel and teacher variants as float16, audio as
+int16 for augmentation), so a step never waits on disk. A sample is a random crop of one
+clip, paired with one *condition* (an emotion mix) and the teacher's target for exactly
+that condition on exactly this content:
+
+- one of the clip's exchange variants (every emotion at 0.35/0.7/1.0, neutral once): the
+  content-emotion exchange / cross-reconstruction targets, or
+- a blend of two variants with the blended amounts: the teacher is nearly linear in the
+  amounts, so this teaches the decoder to interpolate (``auto`` produces soft mixes), or
+- a change from one variant to another part way through the crop, blending targets and
+  amounts with the same per-frame weights (keyframed emotions at run time).
+
+Crops start on a 100 ms grid so 100 Hz features and 30 fps targets stay aligned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..arkit import INDEX
+from ..data.corpus import Corpus
+from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
+from ..model.config import PREDICTED_CHANNELS
+
+ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frames)
+TARGET_STEP = 3
+PREDICTED_INDEX = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
+
+
+@dataclass
+class Clip:
+    id: str
+    source: str
+    speaker: str
+    mel: np.ndarray          # (T, 80) float16
+    prosody: np.ndarray      # (T, 3) float32: f0 semitones/12, voiced, loudness
+    weights: np.ndarray      # (V, T30, 42) float16 teacher variants (predicted channels)
+    head: np.ndarray         # (V, T30, 3) float16
+    amounts: np.ndarray      # (V, 8) float32: the condition of each variant
+    label: int               # emotion class for the voice classifier, -1 when unknown
+    intensity: float         # label intensity, NaN when unknown
+    audio: np.ndarray | None  # int16 at 16 kHz, for augmentation
+
+
+def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
+    v = np.zeros(NUM_EMOTIONS, np.float32)
+    if emotion != "neutral":
+        v[EMOTION_INDEX[emotion]] = intensity
+    v[0] = 1.0 - v[1:].sum()
+    return v
+
+
+def prosody_features(feats: dict) -> np.ndarray:
+    return np.stack([feats["f0_st"] / 12.0, feats["voiced"].astype(np.float32),
+                     feats["loudness"]], 1).astype(np.float32)
+
+
+def load_clip(corpus: Corpus, row: dict, keep_audio: bool) -> Clip:
+    feats = corpus.features(row)
+    arrays = corpus.target_arrays(row)
+    exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
+    amounts = np.stack([amounts_vector(str(arrays["emotions"][v]), float(arrays["intensities"][v]))
+                        for v in exchange])
+    emotion = row.get("emotion")
+    voice_label = -1
+    if emotion and "boredom" not in row["flags"]:
+        voice_label = EMOTION_INDEX[emotion]
+    intensity = float(row["intensity"]) if row.get("intensity") is not None else float("nan")
+    audio = None
+    if keep_audio:
+        audio = np.clip(corpus.audio(row) * 32767, -32768, 32767).astype(np.int16)
+    return Clip(row["id"], row["source"], row["speaker"], feats["logmel"].astype(np.float16),
+                prosody_features(feats), arrays["weights"][exchange][..., PREDICTED_INDEX],
+                arrays["head"][exchange], amounts, voice_label, intensity, audio)
+
+
+class Sampler:
+    """Draws batches: clips chosen by source weight, then uniformly within the source."""
+
+    def __init__(self, clips: list[Clip], source_weights: dict[str, float], crop_s: float,
+                 mix_prob: float = 0.3, augment_prob: float = 0.5,
+                 transition_prob: float = 0.2, balance_emotions: bool = False):
+        self.clips = clips
+        self.by_source: dict[str, list[int]] = {}
+        for i, c in enumerate(clips):
+            self.by_source.setdefault(c.source, []).append(i)
+        sources = [s for s in self.by_source if source_weights.get(s, 0) > 0]
+        w = np.array([source_weights[s] for s in sources], np.float64)
+        self.sources, self.source_p = sources, w / w.sum()
+        self.crop = round(crop_s * 100 / ALIGN) * ALIGN
+        self.mix_prob, self.augment_prob = mix_prob, augment_prob
+        self.transition_prob = transition_prob
+        # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
+        # emotion the same share (what unweighted average recall rewards).
+        self.by_label: dict[str, dict[int, list[int]]] = {}
+        if balance_emotions:
+            for source, idx in self.by_source.items():
+                groups: dict[int, list[int]] = {}
+                for i in idx:
+                    if clips[i].label >= 0:
+                        groups.setdefault(clips[i].label, []).append(i)
+                if groups:
+                    self.by_label[source] = groups
+
+    def batch(self, size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        items = [self.sample(rng) for _ in range(size)]
+        t_mel = max(len(it["mel"]) for it in items)
+        t_out = max(len(it["target"]) for it in items)
+        out = {
+            "mel": np.zeros((size, t_mel, 80), np.float32),
+            "prosody": np.zeros((size, t_mel, 3), np.float32),
+            "mel_mask": np.zeros((size, t_mel), bool),
+            "target": np.zeros((size, t_out, len(PREDICTED_CHANNELS)), np.float32),
+            "head": np.zeros((size, t_out, 3), np.float32),
+            "out_mask": np.zeros((size, t_out), bool),
+            "amounts": np.zeros((size, t_out, NUM_EMOTIONS), np.float32),
+            "label": np.array([it["label"] for it in items], np.int64),
+            "intensity": np.array([it["intensity"] for it in items], np.float32),
+        }
+        for b, it in enumerate(items):
+            n, m = len(it["mel"]), len(it["target"])
+            out["mel"][b, :n], out["prosody"][b, :n], out["mel_mask"][b, :n] = it["mel"], it["prosody"], True
+            # Padding repeats the digital-silence floor rather than 0 (0 is a loud log-mel).
+            out["mel"][b, n:] = np.log(1e-6)
+            out["target"][b, :m], out["head"][b, :m], out["out_mask"][b, :m] = it["target"], it["head"], True
+            out["amounts"][b, :m], out["amounts"][b, m:] = it["amounts"], it["amounts"][-1]
+        return out
+
+    def sample(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        source = self.sources[rng.choice(len(self.sources), p=self.source_p)]
+        if source in self.by_label:
+            groups = self.by_label[source]
+            members = groups[sorted(groups)[rng.integers(len(groups))]]
+            clip = self.clips[members[rng.integers(len(members))]]
+        else:
+            clip = self.clips[self.by_source[source][rng.integers(len(self.by_source[source]))]]
+        n_mel = len(clip.mel)
+        n_out = clip.weights.shape[1]
+        steps = max(1, min(n_mel, n_out * ALIGN // TARGET_STEP) // ALIGN)
+        crop_steps = max(1, self.crop // ALIGN)
+        start = int(rng.integers(0, max(1, steps - crop_steps + 1)))
+        a, b = start * ALIGN, min(n_mel, (start + crop_steps) * ALIGN)
+        ta, tb = start * TARGET_STEP, min(n_out, (start + crop_steps) * TARGET_STEP)
+
+        mel, prosody = clip.mel[a:b].astype(np.float32), clip.prosody[a:b].copy()
+        if clip.audio is not None and rng.random() < self.augment_prob:
+            mel, shift = self._augmented_mel(clip, a, b, rng)
+            prosody[:, 0] = np.where(prosody[:, 1] > 0, prosody[:, 0] + shift / 12.0, 0.0)
+
+        # The condition, per output frame: one variant, a fixed blend of two, or a change
+        # from one to the other part way through (keyframed emotions at run time).
+        m = tb - ta
+        v, u = int(rng.integers(len(clip.amounts))), int(rng.integers(len(clip.amounts)))
+        r = rng.random()
+        if r < self.mix_prob:
+            w = np.full(m, rng.uniform(0.2, 0.8), np.float32)
+        elif r < self.mix_prob + self.transition_prob:
+            centre, width = rng.uniform(0, m), rng.uniform(0.3, 1.0) * 30
+            x = np.clip((np.arange(m) - centre) / width + 0.5, 0, 1)
+            w = (x * x * (3 - 2 * x)).astype(np.float32)
+        else:
+            w = np.zeros(m, np.float32)
+        wc = w[:, None]
+        target = (1 - wc) * clip.weights[v, ta:tb] + wc * clip.weights[u, ta:tb]
+        head = (1 - wc) * clip.head[v, ta:tb] + wc * clip.head[u, ta:tb]
+        amounts = (1 - wc) * clip.amounts[v] + wc * clip.amounts[u]
+        return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
+                "head": head.astype(np.float32), "amounts": amounts.astype(np.float32),
+                "label": clip.label, "intensity": clip.intensity}
+
+    @staticmethod
+    def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator):
+        """Log-mel of an augmented copy of the crop's audio (same frame grid), and the
+        pitch change in semitones it made (the prosody input follows it).
+
+        Praat's pitch and formant shift costs ~0.15 s per second of audio, too slow for
+        every batch; a warp of the log-mel's frequency axis (all frequencies scaled by
+        one factor: formants and harmonics alike) stands in for it."""
+        from ..data import augment
+        from ..data.features import HOP, log_mel
+
+        audio = clip.audio[a * HOP:b * HOP].astype(np.float32) / 32767
+        # Only time-preserving changes: the crop's targets are fixed to its frames.
+        recipe = [step for step in augment.draw_recipe(rng)
+                  if step[0] not in ("speed", "tempo", "pitch_formant")]
+        mel = log_mel(augment.apply(audio, 16000, recipe))
+        n = b - a
+        if len(mel) < n:
+            mel = np.concatenate([mel, np.full((n - len(mel), mel.shape[1]), np.log(1e-6), np.float32)])
+        shift = 0.0
+        if rng.random() < 0.5:
+            factor = float(np.exp(rng.uniform(np.log(0.85), np.log(1.18))))
+            mel = warp_frequencies(mel[:n], factor)
+            shift = 12.0 * np.log2(factor)
+        return mel[:n], shift
+
+
+def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:
+    """Log-mel of the same sound with every frequency multiplied by ``factor``: band k
+    takes the level the original had at (its centre frequency / factor)."""
+    from ..data.features import F_MAX, F_MIN, N_MELS, _hz_to_mel, _mel_to_hz
+
+    edges = np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), N_MELS + 2)
+    centres = _mel_to_hz(edges[1:-1])
+    source = np.clip(np.interp(_hz_to_mel(centres / factor), edges[1:-1], np.arange(N_MELS)),
+                     0, N_MELS - 1)
+    lo = np.floor(source).astype(int)
+    hi = np.minimum(lo + 1, N_MELS - 1)
+    w = (source - lo).astype(np.float32)
+    return mel[:, lo] * (1 - w) + mel[:, hi] * w

@@ -1,0 +1,139 @@
+"""The neural network and engine, on a small randomly initialised model (the maths does
+not depend on the trained weights): shapes and ranges, determinism, windowed = one-shot,
+ONNX = torch, and a tiny training run that lowers the loss."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+torch = pytest.importorskip("torch")
+
+from emoface.audio.speech import Speech  # noqa: E402
+from emoface.emotion import parse_emotion  # noqa: E402
+from emoface.model.checkpoint import load_network, save_checkpoint  # noqa: E402
+from emoface.model.config import ModelConfig  # noqa: E402
+from emoface.model.network import EmoFaceNet  # noqa: E402
+
+SMALL = dict(d_model=48, n_heads=2, content_layers=2, decoder_layers=1, d_emotion=24,
+             emotion_layers=2, content_window=16, decoder_window=12, d_latent=4)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    torch.manual_seed(0)
+    net = EmoFaceNet(ModelConfig(**SMALL)).eval()
+    path = tmp_path_factory.mktemp("model") / "small.safetensors"
+    save_checkpoint(net, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def speech():
+    rng = np.random.default_rng(0)
+    t = np.arange(16000 * 9) / 16000
+    voiced = 0.3 * np.sin(2 * np.pi * (120 + 20 * np.sin(t)) * t) * (np.sin(2 * np.pi * 2.5 * t) > 0)
+    return Speech((voiced + 0.01 * rng.normal(size=len(t))).astype(np.float32), 16000, source="test")
+
+
+def test_config_bounds_lookahead():
+    assert ModelConfig().lookahead_seconds <= 0.2
+    with pytest.raises(ValueError):
+        ModelConfig(content_lookahead=4)
+
+
+def test_checkpoint_round_trip(weights, tmp_path):
+    net = load_network(weights)
+    assert net.cfg == ModelConfig(**SMALL)
+    save_checkpoint(net, tmp_path / "half.safetensors", half=True)
+    half = load_network(tmp_path / "half.safetensors")
+    for (k, a), (_, b) in zip(net.state_dict().items(), half.state_dict().items()):
+        assert torch.allclose(a, b, atol=2e-3), k
+
+
+def test_engine_shapes_ranges_and_determinism(weights, speech):
+    from emoface.model.engine import animate
+
+    track = parse_emotion("happy:0.6").track
+    a = animate(speech, track, fps=30, seed=3, weights=weights, backend="torch")
+    assert a.weights.shape == (270, 52) and a.weights.dtype == np.float32
+    assert 0 <= a.weights.min() and a.weights.max() <= 1
+    assert a.head.shape == (270, 3) and a.eyes.shape == (270, 6)
+    b = animate(speech, track, fps=30, seed=3, weights=weights, backend="torch")
+    assert np.array_equal(a.weights, b.weights) and np.array_equal(a.head, b.head)
+    c = animate(speech, track, fps=30, seed=4, weights=weights, backend="torch")
+    assert not np.array_equal(a.weights, c.weights)
+    auto = animate(speech, None, fps=60, seed=3, weights=weights, backend="torch")
+    assert auto.fps == 60 and auto.num_frames == 540
+    assert np.allclose(auto.emotion_probs.sum(1), 1, atol=1e-4)
+
+
+def test_windowed_equals_one_shot(weights, speech):
+    from emoface.model.engine import model_inputs, predictor, run
+
+    pred = predictor(weights, "torch")
+    mel, _ = model_inputs(speech.samples, speech.prosody())
+    n_out = 270
+    amounts = parse_emotion("0:sad,4:angry:0.9").track.at(np.arange(n_out) / 30)
+    z = np.random.default_rng(1).normal(size=SMALL["d_latent"]).astype(np.float32)
+    whole_w, whole_h = run(pred, mel, amounts, z, core_s=100)
+    cut_w, cut_h = run(pred, mel, amounts, z, core_s=1.5)  # six windows on 9 s
+    assert np.abs(whole_w - cut_w).max() < 1e-4
+    assert np.abs(whole_h - cut_h).max() < 1e-4
+
+
+def test_onnx_agrees_with_torch(weights, speech, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    from emoface.model.engine import Predictor, model_inputs
+
+    monkeypatch.setenv("EMOFACE_CACHE", str(tmp_path))
+    by_torch = Predictor(weights, backend="torch")
+    by_onnx = Predictor(weights, backend="onnx")
+    assert by_onnx.backend == "onnx" and not by_torch.net.training
+    mel, prosody = model_inputs(speech.samples, speech.prosody())
+    p1, i1 = by_torch.emotion(mel, prosody)
+    p2, i2 = by_onnx.emotion(mel, prosody)
+    assert np.abs(p1 - p2).max() < 1e-4 and abs(i1 - i2) < 1e-4
+    amounts = np.random.default_rng(2).dirichlet(np.ones(8), size=270).astype(np.float32)
+    z = np.random.default_rng(3).normal(size=SMALL["d_latent"]).astype(np.float32)
+    w1, h1 = by_torch.decode(mel, amounts, z)
+    w2, h2 = by_onnx.decode(mel, amounts, z)
+    assert w1.shape == w2.shape == (270, 42)
+    assert np.abs(w1 - w2).max() < 1e-4 and np.abs(h1 - h2).max() < 1e-4
+
+
+def test_a_tiny_training_run_lowers_the_loss(tmp_path):
+    """Build a very small corpus with the real builder, train 60 steps, and check the
+    animation loss fell."""
+    from emoface.data.build import BuildOptions, build
+    from emoface.train.loop import train
+
+    corpus = tmp_path / "corpus"
+    build(corpus, [("tts", None)], BuildOptions(tts_hours=0.006, workers=1, progress=False))
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text(f"""
+[data]
+corpus = "{corpus}"
+crop_seconds = 2.0
+source_weights = {{ tts = 1.0 }}
+augment_prob = 0.0
+[train]
+steps = 60
+batch_size = 4
+lr = 3e-3
+warmup_steps = 5
+eval_every = 10
+threads = 2
+[model]
+{chr(10).join(f"{k} = {v}" for k, v in SMALL.items())}
+""")
+    run = tmp_path / "run"
+    train(recipe, run)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    first, last = log[0]["train"]["reconstruction"], log[-1]["train"]["reconstruction"]
+    assert last < 0.7 * first, (first, last)
+    assert (run / "best.safetensors").exists() and (run / "loss.png").exists()
+    net = load_network(run / "best.safetensors")
+    assert net.cfg.d_model == SMALL["d_model"]
