@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS := dev,render,export
+EXTRAS := dev,render,export,model
+TORCH := torch==2.13.0
 # Re-install when pyproject.toml changes; otherwise the venv step does nothing.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -14,7 +15,7 @@ APT_PACKAGES := espeak-ng libespeak-ng1
 VALIDATOR := tools/gltf-validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.package-lock.json
 
-.PHONY: demo test sysdeps venv validator clean
+.PHONY: demo test sysdeps venv validator corpus model clean
 
 demo: venv
 	$(PY) -m emoface demo --out out/demo
@@ -36,8 +37,23 @@ sysdeps:
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# torch first, on its own: the CPU build from the local wheel, before anything can ask
+	@# for another (never torchaudio: its wheel here is CUDA-only and breaks transformers).
+	$(PY) -m pip install -q "$(TORCH)"
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	@rm -f $(VENV)/.installed-*; touch $@
+
+# Training corpus in corpus/ (git-ignored): LibriVox, Asterisk and EmoDB from ../shared/data
+# plus 3 h of espeak-ng emotional speech. A rerun does only what is missing.
+corpus: venv
+	$(PY) -m emoface data build default --out corpus --tts-hours 3
+	$(PY) -m emoface data stats corpus
+
+# The bundled model: the animation network, then the voice emotion branch, then the
+# float16 copy in emoface/assets/model.safetensors. Resumable (runs/ is git-ignored).
+model: corpus
+	$(PY) -m emoface train configs/model.toml --out runs/model --resume
+	$(PY) -m emoface train configs/emotion.toml --out runs/emotion --resume --bundle
 
 # The Khronos glTF validator (npm) that the GLB tests run on every exported file.
 validator: $(VALIDATOR_STAMP)

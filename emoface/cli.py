@@ -1,0 +1,71 @@
+"""The ``emoface`` command line.
+
+Each sub-command lives beside the code it drives and registers itself through a function
+``add_command(subparsers)`` that adds its parser and sets ``func``; :data:`COMMANDS` lists
+those functions by dotted path so start-up imports only light modules. Heavy imports
+(numpy stacks, renderers, models) happen inside the ``func`` that needs them.
+
+User mistakes raise :class:`~emoface.errors.UserError`: one line on stderr, exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import UserError
+
+# "module:function" adding one sub-command each; order is the order shown in --help.
+COMMANDS: tuple[str, ...] = (
+    "emoface.commands:add_animate",
+    "emoface.commands:add_say",
+    "emoface.model.commands:add_emotion",
+    "emoface.commands:add_info",
+    "emoface.commands:add_demo",
+    "emoface.model.commands:add_train",
+    "emoface.model.commands:add_export_onnx",
+    "emoface.export.commands:add_export",
+    "emoface.eval.commands:add_bench",
+    "emoface.render.commands:add_render",
+    "emoface.render.commands:add_plot",
+    "emoface.data.commands:add_data",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and exit code 2 (the error contract)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="emoface", description="Speech in, emotional 3D facial animation out.")
+    parser.add_argument("--version", action="version", version=f"emoface {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for spec in COMMANDS:
+        module, func = spec.split(":")
+        getattr(importlib.import_module(module), func)(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+    except UserError as exc:
+        sys.stderr.write(f"emoface: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("emoface: interrupted\n")
+        return 130
+    except BrokenPipeError:  # e.g. `emoface emotion dir --json | head`
+        return 0
+    return int(result or 0)

@@ -1,0 +1,214 @@
+"""Core sub-commands: animate, say, info, demo.
+
+Each ``add_*`` function registers one command (see :mod:`emoface.cli`). Parsers only
+declare options; the work happens in ``_run_*`` with heavy imports inside.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+
+def _fps(value: str) -> float:
+    try:
+        fps = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if fps not in (30.0, 60.0):
+        raise argparse.ArgumentTypeError("fps must be 30 or 60")
+    return fps
+
+
+def _intensity(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"intensity {x:g} is outside [0, 1]")
+    return x
+
+
+def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str = "auto") -> None:
+    p.add_argument("--emotion", default=default_emotion,
+                   help="auto (heard in the voice) | NAME | NAME:INTENSITY | mix a:0.6+b:0.3 | "
+                        f"keyframes 0:neutral,1.5:happy:0.8 (default: {default_emotion})")
+    p.add_argument("--intensity", type=_intensity, default=None,
+                   help="intensity in [0, 1] for emotions written without one (default 0.7)")
+    p.add_argument("--engine", default=None,
+                   help="neural (the bundled model; default when installed) | rules (the "
+                        "rule-based animator; best with --text) | neutral | loudness-jaw")
+    p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="seed for blinks, gaze, head (default 0)")
+
+
+# ------------------------------------------------------------------------- animate
+def add_animate(sub) -> None:
+    p = sub.add_parser("animate", help="animate a speech recording (or a folder of them)",
+                       description="Speech recording in, ARKit animation out. The format "
+                                   "follows the extension of -o (.csv Live Link Face, .json, "
+                                   ".npz, ...); a folder gets the default set.")
+    p.add_argument("audio", help="wav/flac/ogg/mp3 file, or a folder of them")
+    p.add_argument("-o", "--output", required=True, help="output file or folder")
+    text = p.add_mutually_exclusive_group()
+    text.add_argument("--text", help="transcript (better lip sync via forced alignment)")
+    text.add_argument("--text-file", help="file holding the transcript")
+    p.add_argument("--format", default=None,
+                   help="for folder input: output extensions, comma-separated (e.g. npz,csv)")
+    _common_animation_options(p)
+    p.set_defaults(func=_run_animate)
+
+
+def _read_text_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"no such transcript file: {path!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read transcript {path!r} ({exc.__class__.__name__})") from None
+
+
+def _run_animate(args) -> int:
+    from . import outputs, pipeline
+    from .emotion import parse_emotion
+
+    spec = parse_emotion(args.emotion, args.intensity)  # bad emotion: fail before any work
+    if args.engine is not None and args.engine not in pipeline.ENGINES:
+        raise UserError(f"unknown engine {args.engine!r}; choose one of "
+                        f"{', '.join(pipeline.engine_names())}")
+    source = Path(args.audio)
+    if source.is_dir():
+        return _animate_folder(source, args, spec)
+    if args.format:
+        raise UserError("--format is for folder input; for one file, name the output "
+                        "with the extension you want")
+    text = _read_text_file(args.text_file) if args.text_file else args.text
+    paths = outputs.plan(args.output, source.stem)
+    if not source.exists():
+        raise UserError(f"no such file: {args.audio!r}")
+    anim = pipeline.animate(source, text=text, emotion=spec, engine=args.engine, fps=args.fps,
+                            seed=args.seed)
+    written = outputs.write_all(anim, paths, audio=str(source))
+    _report(anim, written)
+    return 0
+
+
+def _animate_folder(folder: Path, args, spec) -> int:
+    from tqdm import tqdm
+
+    from . import outputs, pipeline
+
+    if args.text or args.text_file:
+        raise UserError("--text is for one file; in a folder, put NAME.txt beside NAME.wav")
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS)
+    if not files:
+        raise UserError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {str(folder)!r}")
+    exts = None
+    if args.format:
+        exts = tuple("." + e.strip().lstrip(".").lower() for e in args.format.split(",") if e.strip())
+    out = args.output if str(args.output).endswith("/") else str(args.output) + "/"
+    plans = [(f, outputs.plan(out, f.stem, exts)) for f in files]
+    failed = 0
+    for f, paths in tqdm(plans, desc="animating", unit="file", disable=None):
+        sidecar = f.with_suffix(".txt")
+        try:
+            text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
+            anim = pipeline.animate(f, text=text, emotion=spec, engine=args.engine,
+                                    fps=args.fps, seed=args.seed)
+            outputs.write_all(anim, paths, audio=str(f))
+        except UserError as exc:  # one bad file must not stop a batch
+            failed += 1
+            sys.stderr.write(f"emoface: skipped {f.name}: {exc}\n")
+    print(f"animated {len(files) - failed} of {len(files)} files into {args.output}")
+    return 2 if failed == len(files) else 0
+
+
+def _report(anim, written) -> None:
+    method = anim.meta.get("phone_method", "-")
+    for p in written:
+        print(f"wrote {p}  ({anim.num_frames} frames, {anim.duration:.2f} s at {anim.fps:g} fps, "
+              f"engine {anim.meta.get('engine')}, phones: {method})")
+
+
+# ----------------------------------------------------------------------------- say
+def add_say(sub) -> None:
+    p = sub.add_parser("say", help="speak text with espeak-ng and animate it",
+                       description="Synthesise TEXT in the emotion's speaking style and animate "
+                                   "it with espeak's exact phoneme times. Writes the speech as a "
+                                   "wav beside the animation.")
+    p.add_argument("text", help="what to say")
+    p.add_argument("-o", "--output", required=True, help="output file or folder")
+    p.add_argument("--voice", default="en-us", help="espeak-ng voice (default en-us)")
+    p.add_argument("--wav", default=None, help="where to write the speech (default: beside -o)")
+    _common_animation_options(p, default_emotion="neutral")
+    p.set_defaults(func=_run_say)
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())[:5]
+    return "_".join(words) or "speech"
+
+
+def _run_say(args) -> int:
+    from . import outputs, pipeline
+    from .audio.io import save_wav
+    from .files import check_writable
+
+    paths = outputs.plan(args.output, _slug(args.text))
+    wav = Path(args.wav) if args.wav else paths[0].with_suffix(".wav")
+    if wav in paths:
+        raise UserError(f"{str(wav)!r} is the speech; name an animation output (.csv .json .npz ...)")
+    if wav.parent.exists():
+        check_writable(wav)
+    anim, samples, sr = pipeline.speak(args.text, emotion=args.emotion, intensity=args.intensity,
+                                       voice=args.voice, engine=args.engine, fps=args.fps,
+                                       seed=args.seed)
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    save_wav(wav, samples, sr)
+    try:
+        written = outputs.write_all(anim, paths, audio=str(wav))
+    except BaseException:
+        wav.unlink(missing_ok=True)
+        raise
+    print(f"wrote {wav}  ({len(samples) / sr:.2f} s of speech)")
+    _report(anim, written)
+    return 0
+
+
+# ---------------------------------------------------------------------------- info
+def add_info(sub) -> None:
+    p = sub.add_parser("info", help="versions, what is installed, and a self-check")
+    p.set_defaults(func=_run_info)
+
+
+def _run_info(args) -> int:
+    from .diagnostics import info_lines, self_check
+
+    for line in info_lines():
+        print(line)
+    ok, message = self_check()
+    print(f"self-check: {message}")
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------------------------------- demo
+def add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="animate bundled sentences in several emotions",
+                       description="Speaks a few bundled sentences with espeak-ng in different "
+                                   "emotions and writes every output format for each.")
+    p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    p.add_argument("--fps", type=_fps, default=30.0)
+    p.set_defaults(func=_run_demo)
+
+
+def _run_demo(args) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.out), fps=args.fps)
+    return 0
