@@ -43,12 +43,24 @@ def info_lines() -> list[str]:
     if sf is not None:
         lines.append(f"  {'libsndfile':18s} {sf.__libsndfile_version__}")
     lines.append(f"engines: {', '.join(engine_names())}")
+    lines.append(f"model: {_model_line()}")
     from .export import writable_extensions
 
     lines.append(f"output formats: {' '.join(writable_extensions())}")
     data = shared_data_dir()
     lines.append(f"shared data: {data} ({'found' if data.is_dir() else 'absent'})")
     return lines
+
+
+def _model_line() -> str:
+    from .model.checkpoint import default_weights, read_metadata
+
+    path = default_weights()
+    if not path.exists():
+        return f"not installed ({path}; `make model` trains it)"
+    meta = read_metadata(path)
+    return (f"{path.name}, {path.stat().st_size / 2**20:.1f} MiB, "
+            f"trained {meta.get('step', '?')} steps (default engine: neural)")
 
 
 def _espeak_version() -> str:
@@ -78,7 +90,22 @@ def self_check() -> tuple[bool, str]:
     expected = int(round(len(samples) / sr * anim.fps))
     if abs(anim.num_frames - expected) > 1:
         problems.append(f"{anim.num_frames} frames for {expected} expected")
+    engines = "rules"
+    from .pipeline import neural_available
+
+    if neural_available():
+        from .audio.speech import Speech
+        from .pipeline import animate
+
+        try:
+            neural = animate(Speech(samples, sr, source="self-check"), emotion="auto",
+                             engine="neural")
+        except Exception as exc:  # noqa: BLE001
+            return False, f"FAILED: neural engine: {exc.__class__.__name__}: {exc}"
+        if abs(neural.num_frames - anim.num_frames) > 1 or not np.isfinite(neural.weights).all():
+            problems.append("neural engine output off the contract")
+        engines += f" and neural ({neural.meta.get('backend')})"
     if problems:
         return False, "FAILED: " + "; ".join(problems)
-    return True, f"ok (spoke and animated {len(samples) / sr:.1f} s in " \
-                 f"{time.perf_counter() - start:.2f} s)"
+    return True, (f"ok (spoke {len(samples) / sr:.1f} s and animated it with {engines} in "
+                  f"{time.perf_counter() - start:.2f} s)")

@@ -54,12 +54,13 @@ def engine_names() -> list[str]:
 
 
 def neural_available() -> bool:
-    """True when the bundled model is installed (weights present, torch importable)."""
+    """True when the model's weights are present (bundled, or $EMOFACE_MODEL) and torch
+    is importable."""
     from importlib.util import find_spec
 
-    from .model.checkpoint import BUNDLED_MODEL
+    from .model.checkpoint import default_weights
 
-    return BUNDLED_MODEL.exists() and find_spec("torch") is not None
+    return default_weights().exists() and find_spec("torch") is not None
 
 
 def default_engine() -> str:

@@ -12,6 +12,13 @@ from .config import ModelConfig
 BUNDLED_MODEL = ASSETS_DIR / "model.safetensors"
 
 
+def default_weights() -> Path:
+    """The weights the neural engine uses: $EMOFACE_MODEL when set (your own training),
+    else the bundled model."""
+    env = os.environ.get("EMOFACE_MODEL")
+    return Path(env) if env else BUNDLED_MODEL
+
+
 def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
                     half: bool = False) -> None:
     """Write ``net``'s weights (float16 when ``half``: the bundled copy) atomically."""
@@ -28,10 +35,22 @@ def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
+    """The file's metadata (config, training recipe) without importing torch."""
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt") as f:
+    with safe_open(str(path), framework="np") as f:
         return dict(f.metadata() or {})
+
+
+def read_config(path: str | os.PathLike) -> ModelConfig:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"model weights not found at {str(path)!r}"
+                        + (" (run `make model` to train them)" if path == BUNDLED_MODEL else ""))
+    try:
+        return ModelConfig.from_json(read_metadata(path)["config"])
+    except Exception as exc:  # noqa: BLE001 - any failure means "not our weights"
+        raise UserError(f"{str(path)!r} is not an emoface model ({exc.__class__.__name__})") from None
 
 
 def load_network(path: str | os.PathLike | None = None):
@@ -41,7 +60,7 @@ def load_network(path: str | os.PathLike | None = None):
 
     from .network import EmoFaceNet
 
-    path = Path(path) if path else BUNDLED_MODEL
+    path = Path(path) if path else default_weights()
     if not path.exists():
         raise UserError(f"model weights not found at {str(path)!r}"
                         + (" (run `make model` to train them)" if path == BUNDLED_MODEL else ""))

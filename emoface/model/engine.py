@@ -48,19 +48,28 @@ class Predictor:
     """Runs the network with torch or onnxruntime (the same maths either way)."""
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto"):
-        from .checkpoint import BUNDLED_MODEL, load_network
+        from .checkpoint import default_weights, read_config
 
-        self.path = Path(weights) if weights else BUNDLED_MODEL
-        self.net = load_network(self.path)
-        self.cfg = self.net.cfg
+        self.path = Path(weights) if weights else default_weights()
+        self.cfg = read_config(self.path)
+        self._net = None
         self.backend = "torch"
         self.sessions = None
         if backend in ("auto", "onnx"):
             from .onnx_export import onnx_sessions
 
-            self.sessions = onnx_sessions(self.path, self.net, required=backend == "onnx")
+            # With a cached export that is faster here, torch is never imported (~1.5 s).
+            self.sessions = onnx_sessions(self.path, lambda: self.net, required=backend == "onnx")
             if self.sessions is not None:
                 self.backend = "onnx"
+
+    @property
+    def net(self):
+        if self._net is None:
+            from .checkpoint import load_network
+
+            self._net = load_network(self.path)
+        return self._net
 
     # -- the two halves of the network
     def emotion(self, mel: np.ndarray, prosody: np.ndarray) -> tuple[np.ndarray, float]:

@@ -107,9 +107,10 @@ def _time(fn, repeats: int = 3) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def onnx_sessions(weights_path: str | os.PathLike, net=None, required: bool = False):
+def onnx_sessions(weights_path: str | os.PathLike, get_net=None, required: bool = False):
     """onnxruntime sessions for these weights when ONNX is the faster path here (or when
-    ``required``); None to stay with torch. Exports and times once per weights file."""
+    ``required``); None to stay with torch. Exports and times once per weights file;
+    ``get_net()`` supplies the torch network only when that has to happen."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
@@ -120,9 +121,10 @@ def onnx_sessions(weights_path: str | os.PathLike, net=None, required: bool = Fa
     paths = {"emotion": folder / "emotion.onnx", "decode": folder / "decode.onnx"}
     verdict = folder / "verdict.json"
     if not all(p.exists() for p in paths.values()) or not verdict.exists():
-        if net is None:
+        if get_net is None:
             return None
         try:
+            net = get_net()
             export(net, folder)
             faster = _benchmark(net, _sessions(paths))
         except Exception as exc:  # noqa: BLE001 - ONNX is an optimisation, not a must

@@ -1,7 +1,8 @@
-"""Still images for the docs: the contact sheet of all 52 shapes and a few posed frames.
+"""Still images for the docs: the contact sheet of all 52 shapes, a few posed frames, and
+one spoken sentence under every emotion.
 
 ``python -m emoface.render.sheets [OUT_DIR]`` writes ``shapes.png``, ``frame_neutral.png``,
-``frame_open_vowel.png`` and ``frame_blink.png`` (default folder: ``docs/``).
+``frame_open_vowel.png``, ``frame_blink.png`` and ``emotions.png`` (default: ``docs/``).
 """
 from __future__ import annotations
 
@@ -56,6 +57,34 @@ DOC_FRAMES = {
 }
 
 
+EMOTION_SENTENCE = "Oh, I really did not expect to see you here."
+
+
+def emotion_strip(rig: Rig, cell: int = 256) -> np.ndarray:
+    """The same speech animated by the rule engine under each of the 8 emotions (0.8),
+    shown at one frame: mid-vowel, with no blink in any take."""
+    from ..audio.espeak import synthesize
+    from ..audio.speech import Speech
+    from ..emotion import EMOTIONS, parse_emotion
+    from ..rules.engine import animate
+
+    samples, sr, phones = synthesize(EMOTION_SENTENCE)
+    speech = Speech(samples, sr, text=EMOTION_SENTENCE, phones=phones, phone_source="espeak")
+    takes = [animate(speech, parse_emotion(e if e == "neutral" else f"{e}:0.8").track, seed=1)
+             for e in EMOTIONS]
+    open_mouth = np.min([t.channel("jawOpen") for t in takes], 0)
+    blink = np.max([np.maximum(t.channel("eyeBlinkLeft"), t.channel("eyeBlinkRight"))
+                    for t in takes], 0)
+    frame = int(np.argmax(np.where(blink < 0.1, open_mouth, -1)))
+    r = FaceRenderer(rig, cell, "three-quarter", samples=4)
+    strip_h = max(14, cell // 9)
+    cells = [np.concatenate([r.render(t.weights[frame], t.head[frame]),
+                             label_strip(e, cell, strip_h)], 0) for e, t in zip(EMOTIONS, takes)]
+    r.release()
+    half = len(cells) // 2
+    return np.concatenate([np.concatenate(cells[:half], 1), np.concatenate(cells[half:], 1)], 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
@@ -70,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, w in DOC_FRAMES.items():
         Image.fromarray(r.render(w)).save(out / f"{name}.png", optimize=True)
     r.release()
-    print(f"wrote {out}/shapes.png and {len(DOC_FRAMES)} frames")
+    Image.fromarray(emotion_strip(rig)).save(out / "emotions.png", optimize=True)
+    print(f"wrote {out}/shapes.png, {len(DOC_FRAMES)} frames and emotions.png")
     return 0
 
 
