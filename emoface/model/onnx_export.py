@@ -68,12 +68,13 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
 
     # Wrappers must be in eval mode: the exporter restores each module's mode afterwards,
     # and a fresh wrapper would put the network back into training (dropout on).
-    # The TorchScript exporter is chosen on purpose (dynamo=False needs no onnxscript);
-    # its deprecation notice is not for our users.
+    # The TorchScript exporter is chosen on purpose (dynamo=False needs no onnxscript); its
+    # deprecation notice and tracer notes (shapes that are constants here: head size,
+    # block size) are not for our users.
     import warnings
 
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         with atomic_path(paths["emotion"]) as tmp:
             torch.onnx.export(Emotion(net).eval(), (mel, prosody), str(tmp), dynamo=False,
                               input_names=["mel", "prosody"], output_names=["logits", "intensity"],
