@@ -32,6 +32,21 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+def bounded(what: str, low: float, high: float, cast=float):
+    """An argparse type: a number (``cast``) between ``low`` and ``high`` inclusive."""
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            kind = "whole number" if cast is int else "number"
+            raise argparse.ArgumentTypeError(f"not a {kind}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, "
+                                             f"got {value:g}")
+        return value
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line and exit code 2 (the error contract)."""
 

@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from .cli import bounded
 from .errors import UserError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
@@ -25,21 +26,11 @@ def _fps(value: str) -> float:
     return fps
 
 
-def _intensity(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= x <= 1.0:
-        raise argparse.ArgumentTypeError(f"intensity {x:g} is outside [0, 1]")
-    return x
-
-
 def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str = "auto") -> None:
     p.add_argument("--emotion", default=default_emotion,
                    help="auto (heard in the voice) | NAME | NAME:INTENSITY | mix a:0.6+b:0.3 | "
                         f"keyframes 0:neutral,1.5:happy:0.8 (default: {default_emotion})")
-    p.add_argument("--intensity", type=_intensity, default=None,
+    p.add_argument("--intensity", type=bounded("intensity", 0.0, 1.0), default=None,
                    help="intensity in [0, 1] for emotions written without one (default 0.7)")
     p.add_argument("--engine", default=None,
                    help="neural (the bundled model; default when installed) | rules (the "

@@ -2,34 +2,14 @@
 line (see :mod:`emoface.data.build` for what a corpus folder holds)."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from ..cli import bounded
 from ..errors import UserError
 
 SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb tts "
                "livelink-take=DIR etf3d=DIR, or 'default' (librivox asterisk emodb tts from "
                "../shared/data)")
-
-
-def _positive_hours(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= x <= 1000.0:
-        raise argparse.ArgumentTypeError(f"hours must be between 0 and 1000, got {x:g}")
-    return x
-
-
-def _workers(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError(f"workers must be between 1 and 64, got {n}")
-    return n
 
 
 def add_data(sub) -> None:
@@ -45,13 +25,14 @@ def add_data(sub) -> None:
                                     "Resumable: a rerun only does what is missing.")
     b.add_argument("sources", nargs="+", metavar="SOURCE", help=SOURCE_HELP)
     b.add_argument("--out", required=True, help="corpus folder (created if missing)")
-    b.add_argument("--tts-hours", type=_positive_hours, default=3.0,
+    b.add_argument("--tts-hours", type=bounded("hours", 0.0, 1000.0), default=3.0,
                    help="hours of synthetic speech to plan (default 3)")
     b.add_argument("--tts-clips-per-sentence", type=int, default=2, choices=range(1, 9),
                    metavar="N", help="emotions each TTS sentence is spoken in by one voice "
                                      "(default 2)")
     b.add_argument("--tts-seed", type=int, default=1, help="seed of the TTS plan (default 1)")
-    b.add_argument("--workers", type=_workers, default=2, help="parallel processes (default 2)")
+    b.add_argument("--workers", type=bounded("workers", 1, 64, int), default=2,
+                   help="parallel processes (default 2)")
     b.add_argument("--retry-skipped", action="store_true",
                    help="try again the clips an earlier build skipped")
     b.add_argument("--prune", action="store_true",

@@ -63,10 +63,8 @@ _AUDIO_FOLDERS = ("audio", "wav", "wavs")
 
 def phones_for_capture(samples: np.ndarray, text: str | None):
     from ...audio.align import align_detailed, phone_loop_detailed
-    from .common import in_fresh_process
 
-    result = in_fresh_process(align_detailed, samples, text) if text else \
-        in_fresh_process(phone_loop_detailed, samples)
+    result = align_detailed(samples, text) if text else phone_loop_detailed(samples)
     return result.phones, result.method, result.note
 
 

@@ -83,46 +83,6 @@ def load_audio_or_skip(path: str | Path) -> tuple[np.ndarray, int]:
     return samples, native_rate(path)
 
 
-def in_fresh_process(fn, *args):
-    """``fn(*args)`` in a forked child, its result pickled back.
-
-    pocketsphinx decoders carry state from one utterance to the next (live cepstral mean
-    normalisation and more: resetting the CMN alone is not enough, measured), so the same
-    clip aligns differently depending on what its worker aligned before. A child gets
-    fresh decoders (emoface.audio.align resets them after fork): the timings then depend
-    on the clip alone, whatever the worker count or order. Costs about 0.4 s per call."""
-    import os
-    import pickle
-
-    if not hasattr(os, "fork"):
-        return fn(*args)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            outcome = ("ok", fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the parent
-            outcome = ("error", exc)
-        try:
-            payload = pickle.dumps(outcome)
-        except Exception as exc:  # noqa: BLE001
-            payload = pickle.dumps(("error", RuntimeError(repr(exc))))
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(payload)
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        payload = pipe.read()
-    os.waitpid(pid, 0)
-    if not payload:
-        raise RuntimeError(f"{getattr(fn, '__name__', fn)} died in its child process")
-    status, value = pickle.loads(payload)
-    if status == "error":
-        raise value
-    return value
-
-
 def align_or_skip(samples: np.ndarray, text: str) -> tuple[list[Phone], str, str]:
     """Forced alignment to ``text``; a transcript that cannot be aligned is a skip (the
     phone loop's guesses are not good enough to teach lip sync from)."""
@@ -131,7 +91,7 @@ def align_or_skip(samples: np.ndarray, text: str) -> tuple[list[Phone], str, str
 
     if not normalize_transcript(text):
         raise SkipClip(f"the transcript {text!r} has no words (a tone or sound, not speech)")
-    result = in_fresh_process(align_detailed, samples, text)
+    result = align_detailed(samples, text)  # fresh decoders per call: order-independent
     if result.method != METHOD_ALIGNMENT:
         raise SkipClip(f"transcript could not be aligned to the audio ({result.note or result.method})")
     return result.phones, result.method, result.note
