@@ -99,10 +99,16 @@ def test_engines_that_cannot_run_are_left_out_with_the_reason(monkeypatch):
     assert broken == {"broken": "model weights not found"}
 
 
-def test_held_out_speakers_come_from_the_training_recipe():
-    from emoface.eval.runner import held_out_speakers
+def test_the_neural_engine_gets_an_auto_column_and_no_transcript_column():
+    from emoface.eval.runner import auto_row_systems, systems_for, takes_explicit_emotion
 
-    assert held_out_speakers({"train_config": 'exclude_speakers = ["03", "11"]\n'}) == ["03", "11"]
-    assert held_out_speakers({"train_config": "[train]\nexclude_speakers = ['08']\n"}) == ["08"]
-    assert held_out_speakers({}) == []
-    assert held_out_speakers({"train_config": "not = [toml"}) == []
+    systems = systems_for(["neural", "rules", "neutral"])
+    assert [s.label for s in systems] == ["neutral", "rules", "rules + transcript", "neural",
+                                          "neural (auto emotion)"]
+    assert [s.emotion for s in systems] == ["neutral"] * 4 + ["auto"]
+    # explicit-emotion rows: engines that take an emotion, in their explicit columns
+    assert [s.label for s in systems if takes_explicit_emotion(s)] == [
+        "rules", "rules + transcript", "neural"]
+    # the auto row: the auto column, and engines that borrow the voice model's answer
+    assert [s.label for s in auto_row_systems(systems)] == [
+        "rules", "rules + transcript", "neural (auto emotion)"]

@@ -1,8 +1,9 @@
 """The quick benchmark suite end to end, with quality thresholds on its numbers.
 
-Runs ``emoface bench --suite quick`` once (about half a minute here) and checks what the
-baselines and the rules engine must reach on its fixed inputs. Timings are reported by
-the suite but never asserted.
+Runs ``emoface bench --suite quick`` once (about a minute here, two with the neural model
+installed) and checks what the baselines and the rules engine must reach on its fixed
+inputs, and that the neural model's rows say what it heard in training. Timings are
+reported by the suite but never asserted.
 """
 import json
 
@@ -90,6 +91,38 @@ def test_motion_metrics(quick):
     assert 5.0 < _m(quick, "rules + transcript", "blinks") < 45.0
     ref = quick["summary"]["reference"]
     assert 10.0 < ref["capture_blinks"] < 30.0               # people blink 10-30 times a minute
+
+
+def test_emotion_control_of_the_rules_engine(quick):
+    rules = quick["summary"]["rules"]
+    assert rules["content_r"][0] >= 0.9          # an emotion leaves the mouth movement alone
+    assert rules["label_follow"][0] >= 0.8       # and shows on the face whatever the voice
+    assert rules["monotonic"][0] >= 0.9          # and grows with its intensity
+    assert rules["upper_change"][0] > 0.5        # mm: the upper face does change
+    for baseline in ("neutral", "loudness-jaw"):  # engines that ignore the emotion: no rows
+        assert "content_r" not in quick["summary"][baseline]
+
+
+def test_neural_rows_say_which_inputs_the_model_heard(quick):
+    labels = [s["label"] for s in quick["results"]["systems"]]
+    if "neural" not in labels:
+        pytest.skip("the neural model is not installed")
+    assert "neural (auto emotion)" in labels and "neural + transcript" not in labels
+    training = quick["results"]["training"]
+    assert not training.get("unknown"), "the model's weights carry no training recipe"
+    status = training["status"]
+    held = {i for i in quick["results"]["items"] if status[i] is None}
+    assert held, "nothing in the quick suite is held out from the model's training"
+    neural = quick["summary"]["neural"]
+    assert neural["closure/held"][1] > 0 and neural["lve/held"][1] == len(
+        [i for i in held if quick["results"]["items"][i]["scores"]["neural"].get("vertex")])
+    for key in ("content_r", "label_follow", "monotonic"):
+        assert key in neural
+    md = (quick["out"] / "quick.md").read_text()
+    assert "held out from the neural model's training" in md and "## Held-out data" in md
+    speed = quick["results"]["model_speed"]
+    assert speed["cli"].get("engine") == "neural", speed["cli"]
+    assert "torch" in speed["model"]["backends"]
 
 
 def test_speed_is_measured_for_every_system(quick):

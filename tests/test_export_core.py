@@ -87,7 +87,7 @@ def test_failed_write_leaves_nothing(tmp_path, anim):
 
     bad = Animation(anim.weights, 30)
     bad.weights = None  # the writer will fail half way
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError):
         write(bad, target)
     assert list(tmp_path.iterdir()) == []
 

@@ -69,7 +69,7 @@ def librivox_anims(shared_data):
 
 def test_librivox_forced_alignment_closes_every_bilabial(librivox_anims):
     total = missed = 0
-    for wav, text, anim in librivox_anims:
+    for wav, _text, anim in librivox_anims:
         assert anim.meta["phone_method"] == "alignment", wav.name
         n, miss = closure_misses(anim)
         total, missed = total + n, missed + len(miss)

@@ -537,7 +537,7 @@ def generate(candidates: int = CANDIDATES, count: int = GENERATED, seed: int = S
         for u in _units(s) or []:
             counts[u] = counts.get(u, 0) + 1
     chosen: list[str] = []
-    for (lo, hi, share), pool in zip(LENGTH_BANDS, bands):
+    for (_lo, _hi, share), pool in zip(LENGTH_BANDS, bands):
         chosen.extend(_select(pool, round(share * count), counts))
     # interleave lengths so any prefix of the list has the same mix
     order = np.random.default_rng(seed + 1).permutation(len(chosen))

@@ -31,7 +31,8 @@ def add_bench(sub) -> None:
     p.add_argument("--figures", default=None, metavar="DIR",
                    help="where the PNG figures go (default: docs/ for --suite full, else OUT)")
     p.add_argument("--no-cache", action="store_true", help="recompute everything")
-    p.add_argument("--no-speed", action="store_true", help="skip the speed measurements")
+    p.add_argument("--no-speed", action="store_true",
+                   help="skip the timings: speed, the network alone, render and export")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_bench)
 

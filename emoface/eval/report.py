@@ -11,15 +11,19 @@ import os
 import platform
 import shlex
 import sys
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from ..emotion import EMOTIONS
+from .runner import FOLDS_COMMAND, TRAINED
 
 SIX = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
+HELD = "held"
 GROUPS = {
+    HELD: None,          # inputs the trained engine never heard (``emoface.eval.heldout``)
     "indep": ("exact", "hand"),
     "align": ("alignment",),
     "curves": ("curves",),
@@ -29,38 +33,91 @@ GROUP_DATA = {
     "align": "LibriVox + Asterisk (forced alignment of the transcript)",
     "curves": "your data (captured curves beside the audio)",
 }
+DATASET_NAMES = {"librivox": "LibriVox", "asterisk": "Asterisk", "emodb": "EmoDB",
+                 "espeak": "espeak-ng sentences", "user": "your data"}
+REFERENCE_NAMES = {"exact": "exact phones", "hand": "hand-labelled phones",
+                   "alignment": "forced alignment", "curves": "captured curves"}
 
 
 # ------------------------------------------------------------------ aggregation
-def _datasets(results: dict, group: str) -> list[str]:
-    ds = sorted({v["dataset"] for v in results["items"].values()
-                 if v["reference"] in GROUPS[group]})
-    return ds
+def _status(results: dict) -> dict:
+    """{item id: None when held out from the trained engine, else why not}."""
+    return (results.get("training") or {}).get("status") or {}
 
 
-def _scores(results: dict, label: str, refs=None, datasets=None):
+def _trained_labels(results: dict) -> set[str]:
+    training = results.get("training") or {}
+    engines = set(TRAINED) if training.get("unknown") else set(training.get("engines") or ())
+    return {s["label"] for s in results["systems"] if s["engine"] in engines}
+
+
+def _group_ids(results: dict, group: str) -> set[str]:
+    if group == HELD:
+        status = _status(results)
+        return {i for i in results["items"] if i in status and status[i] is None}
+    return {i for i, v in results["items"].items() if v["reference"] in GROUPS[group]}
+
+
+def held_description(results: dict, prefix: bool = True) -> str:
+    """The held-out group in words, from its items: datasets, references, EmoDB speakers."""
+    ids = _group_ids(results, HELD)
+    parts = []
+    for ds in sorted({results["items"][i]["dataset"] for i in ids}):
+        mine = [results["items"][i] for i in ids if results["items"][i]["dataset"] == ds]
+        refs = sorted({REFERENCE_NAMES.get(v["reference"], v["reference"]) for v in mine})
+        who = ""
+        if ds == "emodb":
+            who = " " + _speakers(sorted({v.get("speaker") or "?" for v in mine}))
+        parts.append(f"{DATASET_NAMES.get(ds, ds)}{who} ({', '.join(refs)})")
+    return ("held out from the neural model's training: " if prefix else "") + " + ".join(parts)
+
+
+def _speakers(names: list[str]) -> str:
+    return ("speaker " if len(names) == 1 else "speakers ") + ", ".join(names)
+
+
+def _scores(results: dict, label: str, refs=None, datasets=None, ids=None):
     for item_id, v in results["items"].items():
         if refs is not None and v["reference"] not in refs:
             continue
         if datasets is not None and v["dataset"] not in datasets:
+            continue
+        if ids is not None and item_id not in ids:
             continue
         s = v["scores"].get(label)
         if s and "frames" in s:  # skipped systems and teacher-less items have no frames
             yield item_id, s
 
 
+def _trained_count(results: dict, item_ids) -> tuple[int, int] | None:
+    """(inputs trained on, inputs) among ``item_ids``; None when none were trained on."""
+    status = _status(results)
+    ids = list(item_ids)
+    if (results.get("training") or {}).get("unknown"):
+        return (-1, len(ids)) if ids else None
+    k = sum(1 for i in ids if status.get(i) is not None)
+    return (k, len(ids)) if k else None
+
+
 def aggregate(results: dict) -> dict:
-    """{system label: {metric key: value}} plus "reference" for the reference column."""
+    """{system label: {metric key: value}} plus "reference" for the reference column.
+    For a trained engine, ``trained/<part>`` says how many of a row's inputs it heard in
+    training."""
     labels = [s["label"] for s in results["systems"]]
+    trained = _trained_labels(results)
     common = set.intersection(*[{i for i, _ in _scores(results, lab)} for lab in labels]) \
         if labels else set()
     out: dict = {}
     for label in labels + ["reference"]:
         m: dict = {}
-        for group, refs in GROUPS.items():
-            rows = list(_scores(results, label, refs))
+        for group in GROUPS:
+            rows = list(_scores(results, label, ids=_group_ids(results, group)))
             if not rows:
                 continue
+            if label in trained:
+                count = _trained_count(results, [i for i, _ in rows])
+                if count:
+                    m[f"trained/{group}"] = count
             closed = sum(s["closure"]["closed"] for _, s in rows if "closure" in s)
             total = sum(s["closure"]["total"] for _, s in rows if "closure" in s)
             if total:
@@ -95,33 +152,102 @@ def aggregate(results: dict) -> dict:
             minutes = sum(s["duration"] for _, s in rows) / 60
             m["blinks"] = (sum(s["blinks"] for _, s in rows) / minutes, len(rows))
             m["minutes"] = minutes
+            if label in trained:
+                count = _trained_count(results, [i for i, _ in rows])
+                if count:
+                    m["trained/motion"] = count
         out[label] = m
     for label in labels:
-        div = [v[label]["mm"] for v in results.get("diversity", {}).values() if label in v]
+        m = out[label]
+        div = [(i, v[label]["mm"]) for i, v in results.get("diversity", {}).items() if label in v]
         if div:
-            out[label]["diversity"] = (float(np.mean(div)), len(div))
-        pairs = [tuple(r) for v in results.get("expression", {}).values()
-                 for r in v.get(label) or []]
+            m["diversity"] = (float(np.mean([d for _, d in div])), len(div))
+            if label in trained and _trained_count(results, [i for i, _ in div]):
+                m["trained/diversity"] = _trained_count(results, [i for i, _ in div])
+        expr = {i: v[label] for i, v in results.get("expression", {}).items() if v.get(label)}
+        pairs = [tuple(r) for rows in expr.values() for r in rows]
         if pairs:
             acc = float(np.mean([t == p for t, p in pairs]))
-            out[label]["expression"] = (acc, len(pairs))
-            out[label]["expression_confusion"] = _confusion([p[0] for p in pairs],
-                                                            [p[1] for p in pairs], list(EMOTIONS))
+            m["expression"] = (acc, len(pairs))
+            m["expression_confusion"] = _confusion([p[0] for p in pairs],
+                                                   [p[1] for p in pairs], list(EMOTIONS))
+            if label in trained and _trained_count(results, expr):
+                m["trained/expression"] = _trained_count(results, expr)
         auto = [(v["true"], v["pred"][label]) for v in results.get("auto_expression", {}).values()
                 if label in v["pred"]]
         if auto:
             from .emotion import uar
 
-            out[label]["auto_uar"] = (uar([a for a, _ in auto], [b for _, b in auto], SIX),
-                                      len(auto))
+            m["auto_uar"] = (uar([a for a, _ in auto], [b for _, b in auto], SIX), len(auto))
         sp = results.get("speed", {}).get(label)
         if sp and "error" not in sp:
-            out[label]["speed"] = sp
+            m["speed"] = sp
+        m.update(_control_summary(results, label))
+    _model_speed_summary(results, out)
     ll = results.get("livelink")
     if ll:
         out["reference"]["capture_blinks"] = ll["blinks_per_min"]
         out["reference"]["capture_jitter"] = ll["jitter"]
     return out
+
+
+def _control_summary(results: dict, label: str) -> dict:
+    """Content kept, upper-face change, label following and intensity monotonicity of one
+    column, pooled over the control inputs."""
+    from . import control
+
+    ctl = results.get("control") or {}
+    m: dict = {}
+    entries = [v[label] for v in (ctl.get("content") or {}).values() if v.get(label)]
+    if entries:
+        rs = [r for e in entries for r in e["mouth_r"].values()]
+        m["content_r"] = (float(np.mean(rs)), len(rs))
+        per_emotion = {emo: float(np.mean([e["mouth_r"][emo] for e in entries]))
+                       for emo in entries[0]["mouth_r"]}
+        worst = min(per_emotion, key=per_emotion.get)
+        m["content_worst"] = (worst, per_emotion[worst])
+        ups = [u for e in entries for u in e["upper_mm"].values()]
+        m["upper_change"] = (float(np.mean(ups)), len(ups))
+        frames = np.array([e["frames"] for e in entries], float)
+        neutral = np.average([e["neutral_means"] for e in entries], axis=0, weights=frames)
+        levels = {emo: np.average([e["level_means"][emo] for e in entries], axis=0,
+                                  weights=frames) for emo in entries[0]["level_means"]}
+        mono = control.intensity_monotonic(neutral, levels)
+        if mono.pairs:
+            m["monotonic"] = (mono.fraction, mono.pairs)
+            m["monotonic_failures"] = mono.failures
+    rows = [r for v in (ctl.get("label") or {}).values() for r in v.get(label) or []]
+    if rows:
+        lf = control.label_following(rows)
+        m["label_follow"] = (lf.accuracy, lf.total)
+        m["label_voice"] = (lf.voice_share, lf.total)
+    return m
+
+
+def _model_speed_summary(results: dict, out: dict) -> None:
+    """The network's and the engine's real-time factor per backend into the neural
+    columns (explicit emotion, or auto), and `emoface animate` into the column of the
+    engine and emotion mode it used."""
+    ms = results.get("model_speed") or {}
+    systems = results["systems"]
+    for backend, row in ((ms.get("model") or {}).get("backends") or {}).items():
+        for s in systems:
+            if s["engine"] != "neural":
+                continue
+            mode = "auto" if s.get("emotion") == "auto" else "explicit"
+            if "error" in row:
+                out[s["label"]][f"model_error/{backend}"] = row["error"]
+                continue
+            out[s["label"]][f"model_rtf/{backend}"] = row[f"model_rtf_{mode}"]
+            out[s["label"]][f"engine_rtf/{backend}"] = row[f"engine_rtf_{mode}"]
+    cli = ms.get("cli") or {}
+    if cli and "error" not in cli:
+        mode = "auto" if cli.get("emotion_mode") == "auto" else "neutral"
+        match = [s for s in systems if s["engine"] == cli.get("engine") and not s["transcript"]]
+        exact = [s for s in match if s.get("emotion", "neutral") == mode]
+        target = (exact or match or [None])[0]
+        if target is not None:
+            out[target["label"]]["cli"] = cli
 
 
 def _confusion(y_true, y_pred, labels) -> list[list[int]]:
@@ -147,14 +273,36 @@ _SPEED_ROWS = (
 )
 
 
+_BACKEND_NAMES = {"torch": "torch", "onnx": "onnxruntime"}
+
+
 def _pct(v) -> str:
     return f"{100 * v:.1f}"
+
+
+def _trained_part(key: str) -> str:
+    """Which ``trained/<part>`` count annotates the cells of metric ``key``."""
+    if "/" in key:
+        return key.split("/")[1]
+    return {"jitter": "motion", "blinks": "motion"}.get(key, key)
+
+
+def _trained_note(count) -> str:
+    if not count:
+        return ""
+    k, n = count
+    return "trained on: unknown" if k < 0 else f"trained on {k}/{n}"
+
+
+def _clips(n: int, what: str = "clip") -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def table_rows(results: dict, agg: dict) -> list[list[str]]:
     """[metric, unit, data, reference, one cell per system] rows. A cell measured on fewer
     clips or phones than the row's widest says how many (e.g. an engine that needs a
-    transcript has none for EmoDB)."""
+    transcript has none for EmoDB); a trained engine's cell measured on inputs it heard in
+    training says how many (``trained on k/n``)."""
     labels = [s["label"] for s in results["systems"]]
     rows: list[list[str]] = []
 
@@ -166,10 +314,17 @@ def table_rows(results: dict, agg: dict) -> list[list[str]]:
             if group and judged and agg[lab].get(f"self/{group}"):
                 return "(is the reference)"
             return "—"
-        if not isinstance(v, tuple):
-            return fmt(v)
-        text = fmt(v[0])
-        return text if v[1] >= widest else f"{text} (n={v[1]})"
+        notes = []
+        if isinstance(v, tuple):
+            text = fmt(v[0])
+            if v[1] < widest:
+                notes.append(f"n={v[1]}")
+        else:
+            text = fmt(v)
+        trained = _trained_note(agg[lab].get(f"trained/{_trained_part(key)}"))
+        if trained:
+            notes.append(trained)
+        return text + (f" ({'; '.join(notes)})" if notes else "")
 
     def add(metric: str, unit: str, data: str, ref: str, key: str, fmt, count: str = "") -> None:
         ns = [agg[lab][key][1] for lab in labels if isinstance(agg[lab].get(key), tuple)]
@@ -183,9 +338,13 @@ def table_rows(results: dict, agg: dict) -> list[list[str]]:
 
     ref = agg.get("reference", {})
     for group in GROUPS:
-        if not any(k.endswith(f"/{group}") for lab in labels for k in agg[lab]):
+        if not any(k.endswith(f"/{group}") and not k.startswith("trained/")
+                   for lab in labels for k in agg[lab]):
             continue
-        data = GROUP_DATA[group]
+        if group == HELD and any(_group_ids(results, HELD) == _group_ids(results, g)
+                                 for g in GROUPS if g != HELD):
+            continue  # e.g. a user's own data: all held out, already a group of its own
+        data = held_description(results) if group == HELD else GROUP_DATA[group]
         teacher = ("captured curves" if group == "curves"
                    else "teacher (rules engine on the reference phones)")
         if f"closure/{group}" in ref:
@@ -221,12 +380,54 @@ def table_rows(results: dict, agg: dict) -> list[list[str]]:
         "{:.3f}".format, "{n} clips")
     add("Emotion accuracy of generated animation (explicit emotion)",
         "% recognised by the expression classifier",
-        "8 emotions at intensity 0.7 on held-out recorded speech", "12.5 (chance)", "expression",
+        "8 emotions at intensity 0.7 on recorded speech", "12.5 (chance)", "expression",
         _pct, "{n} animations")
     if results.get("auto_available"):
+        speakers = sorted({v.get("speaker") or "?"
+                           for v in results.get("auto_expression", {}).values()})
+        who = ("EmoDB " + _speakers(speakers) + " (never trained on)"
+               if (results.get("training") or {}).get("status") else "EmoDB")
         add("Emotion accuracy of generated animation (auto emotion)", "UAR %, 6 emotions",
-            "EmoDB, emotion inferred from the voice", "16.7 (chance)", "auto_uar", _pct,
+            f"{who}, emotion inferred from the voice", "16.7 (chance)", "auto_uar", _pct,
             "{n} utterances")
+    _control_rows(results, agg, labels, rows, add)
+    rows += _speed_rows(results, agg, labels)
+    return rows
+
+
+def _control_rows(results: dict, agg: dict, labels: list[str], rows: list, add) -> None:
+    """Emotion-control rows (``emoface.eval.control``), appended to ``rows``."""
+    ctl = results.get("control") or {}
+    held = " (held out from the neural model)" if ctl.get("held_out_only") else ""
+    seconds = ctl.get("content_seconds", 0.0)
+    speech = f"LibriVox{held}, {_clips(len(ctl.get('content') or {}))}, {seconds:.0f} s"
+    add("Content kept under emotion", "mouth-opening r, neutral vs each emotion at intensity 1",
+        f"the same speech animated neutral and in the 7 other emotions; {speech}", "1",
+        "content_r", "{:.3f}".format, "{n} pairs")
+    worst = [agg[lab].get("content_worst") for lab in labels]
+    if any(worst):
+        rows.append(["  its worst emotion", "mean r over clips, lowest emotion", "as above", "1"]
+                    + [f"{w[1]:.3f} ({w[0]})" if w else "—" for w in worst])
+    add("Upper face changes under emotion", "EVE mm, each emotion at intensity 1 vs neutral",
+        "as above", "—", "upper_change", "{:.2f}".format, "{n} pairs")
+    speakers = _speakers(ctl.get("label_speakers") or [])
+    add("Upper face follows the label, not the voice",
+        "% read as the requested emotion by the expression classifier",
+        f"EmoDB {speakers}{held}: each clip animated in the 7 emotions it was not "
+        "acted in, intensity 0.7", "12.5 (chance)", "label_follow", _pct, "{n} animations")
+    add("  read as the acted emotion instead", "% of the same animations", "as above", "—",
+        "label_voice", _pct)
+    mono = [agg[lab].get("monotonic") for lab in labels]
+    if any(mono):
+        rows.append(["Intensity monotonic",
+                     "% of (emotion, channel) pairs rising 0.25 → 0.5 → 0.75 → 1",
+                     (f"the channels each emotion moves by ≥ 0.02 at intensity 1 "
+                      f"(pairs judged in brackets); {speech}"), "—"]
+                    + [f"{_pct(v[0])} ({round(v[0] * v[1])}/{v[1]})" if v else "—" for v in mono])
+
+
+def _speed_rows(results: dict, agg: dict, labels: list[str]) -> list[list[str]]:
+    rows = []
     speeds = [agg[lab]["speed"] for lab in labels if agg[lab].get("speed")]
     if speeds:
         sp = speeds[0]
@@ -240,6 +441,35 @@ def table_rows(results: dict, agg: dict) -> list[list[str]]:
             cells = [fmt.format(agg[lab]["speed"][key]) if agg[lab].get("speed") else "—"
                      for lab in labels]
             rows.append([name, unit, data, "—"] + cells)
+    ms = results.get("model_speed") or {}
+    audio = (ms.get("model") or {}).get("audio_s") or results.get("speed_seconds") or 0
+    for backend in ("torch", "onnx"):
+        name = _BACKEND_NAMES[backend]
+        for key, metric, unit in (
+                ("model_rtf", f"Model real-time factor, {name}",
+                 "network s / audio s (the network alone)"),
+                ("engine_rtf", f"Engine real-time factor, {name}",
+                 "s / audio s (features, network, nonverbal layer)")):
+            cells = []
+            for lab in labels:
+                v = agg[lab].get(f"{key}/{backend}")
+                err = agg[lab].get(f"model_error/{backend}")
+                cells.append(f"{v:.4f}" if v is not None else ("unavailable" if err else "—"))
+            if any(c != "—" for c in cells):
+                data = (f"{audio:.0f} s of LibriVox + Asterisk speech in one clip; auto adds "
+                        "the emotion branch")
+                rows.append([metric, unit, data, "—"] + cells)
+    cli = next((agg[lab]["cli"] for lab in labels if agg[lab].get("cli")), None)
+    if cli:
+        data = (f"`{cli['command']}` on a file of {cli['audio_s']:.0f} s of speech (default "
+                f"engine and emotion), {cli.get('backend') or '?'} backend; warm disk cache, "
+                f"first run {cli['first_wall_s']:.1f} s")
+        rows.append(["`emoface animate`, end to end", "s wall clock, start-up included", data,
+                     "—"] + [f"{agg[lab]['cli']['wall_s']:.2f}" if agg[lab].get("cli") else "—"
+                             for lab in labels])
+        rows.append(["  its peak memory", "MB resident (the child process)", "as above", "—"]
+                    + [f"{agg[lab]['cli']['peak_rss_mb']:.0f}" if agg[lab].get("cli") else "—"
+                       for lab in labels])
     return rows
 
 
@@ -257,26 +487,68 @@ def voice_table(results: dict) -> str:
     rows = [[name, f"{100 * r['uar']:.1f}", f"{100 * r['accuracy']:.1f}", str(r["n"]),
              ", ".join(f"{s}: {100 * u:.0f}" for s, u in r["per_speaker_uar"].items())]
             for name, r in ve.items()]
-    return markdown_table(["voice-emotion classifier", "UAR %", "accuracy %", "utterances",
+    folds = results.get("folds")
+    rows += _folds_rows(folds) if folds else []
+    text = markdown_table(["voice-emotion classifier", "UAR %", "accuracy %", "utterances",
                            "UAR % per held-out speaker"], rows) + (
         f"\n\nEmoDB, {n} utterances of the 6 emotions it shares with emoface (anger, disgust, "
         "fear, happiness, sadness, neutral; boredom left out), leave-one-speaker-out over the 8 "
         "speakers: every prediction is on a speaker the classifier never trained on. Chance UAR "
         "is 16.7 %.")
+    if folds:
+        text += (f" The neural rows retrain the emotion stage of the model's recipe "
+                 f"(`{folds.get('config', '?')}`, {folds.get('steps', '?')} steps) once per "
+                 f"held-out speaker and keep its last weights; they come from "
+                 f"`{FOLDS_COMMAND}` ({folds['path']}, written {folds['written']}), not from "
+                 "this run, so rerun it when the recipe changes.")
+    elif any(s["engine"] == "neural" for s in results["systems"]):
+        text += (f" The neural emotion branch's own leave-one-speaker-out result is missing: "
+                 f"`{FOLDS_COMMAND}` (it retrains the emotion stage 8 times, about 30 min on "
+                 "this CPU) writes runs/folds/results.json and "
+                 "docs/voice_emotion_confusion.png; run the benchmark again afterwards.")
+    return text
+
+
+
+def _folds_rows(folds: dict) -> list[list[str]]:
+    pooled = folds.get("pooled") or {}
+    per = folds.get("folds") or {}
+    confusion = np.asarray(folds.get("confusion_6way") or [[0]], float)
+    accuracy = np.trace(confusion) / max(confusion.sum(), 1)
+    n = str(pooled.get("utterances", "?"))
+
+    def speakers(key: str) -> str:
+        return ", ".join(f"{s.removeprefix('emodb-')}: {100 * f[key]:.0f}"
+                         for s, f in sorted(per.items()) if key in f)
+
+    rows = []
+    if "uar_6way" in pooled:
+        rows.append(["neural emotion branch, retrained without each speaker (6-way decision)",
+                     f"{100 * pooled['uar_6way']:.1f}", f"{100 * accuracy:.1f}", n,
+                     speakers("uar_6way")])
+    if "uar_8way" in pooled:
+        rows.append(["  the same, all 8 outputs allowed (surprised, contempt count as wrong)",
+                     f"{100 * pooled['uar_8way']:.1f}", "—", n, speakers("uar_8way")])
+    return rows
 
 
 def dataset_table(results: dict) -> str:
     """Closure rate, viseme accuracy and LVE for each dataset separately."""
     labels = [s["label"] for s in results["systems"]]
+    trained = _trained_labels(results)
     datasets = sorted({v["dataset"] for v in results["items"].values()})
     rows = []
     for ds in datasets:
+        ids = [i for i, v in results["items"].items() if v["dataset"] == ds]
         for metric, fn in (("closure %", _closure_of), ("viseme %", _viseme_of),
                            ("LVE mm", _lve_of)):
-            cells = [fn(results, lab, ds) for lab in labels]
+            cells = []
+            for lab in labels:
+                c = fn(results, lab, ds)
+                note = _trained_note(_trained_count(results, ids)) if lab in trained else ""
+                cells.append(f"{c} ({note})" if note and c != "—" else c)
             if any(c != "—" for c in cells):
-                n = sum(1 for v in results["items"].values() if v["dataset"] == ds)
-                rows.append([ds, str(n), metric, fn(results, "reference", ds)] + cells)
+                rows.append([ds, str(len(ids)), metric, fn(results, "reference", ds)] + cells)
     return markdown_table(["dataset", "clips", "metric", "reference"] + labels, rows)
 
 
@@ -307,6 +579,104 @@ def _lve_of(results, label, ds):
     lve = np.average([s["vertex"]["lve"] for s in rows],
                      weights=[s["vertex"]["frames"] for s in rows])
     return f"{lve:.3f}"
+
+
+def graphics_section(results: dict) -> str:
+    """The render and export tables (``emoface.eval.graphics``)."""
+    g = results.get("graphics")
+    if not g:
+        return ""
+    if "error" in g:
+        return f"The render and export benchmark failed: {g['error']}"
+    st = g.get("settings") or {}
+    size = st.get("size", 512)
+    parts = []
+    render = g.get("render") or []
+    if render:
+        rows = []
+        for r in render:
+            if "error" in r:
+                rows.append([r["rig"], "—", "—", "—", "—", f"not measured: {r['error']}"])
+                continue
+            rows.append([r["rig"], str(r["vertices"]), str(r["triangles"]),
+                         f"{r['render_fps']:.1f}", f"{r['draw_fps']:.1f}",
+                         f"{r['video_fps']:.1f}" if "video_fps" in r else "—"])
+        parts += [markdown_table(["rig", "vertices", "triangles",
+                                  f"render fps at {size}x{size}", "draw-only fps",
+                                  ".mp4 fps (render + H.264/AAC)"], rows), "",
+                  (f"Offscreen rendering (moderngl, three-quarter view) of a smooth random "
+                   f"animation that moves every shape, the head and the eyes: "
+                   f"{st.get('frames', '?')} frames per pass, median of "
+                   f"{st.get('repeat', '?')} passes. *Render* evaluates the rig, computes "
+                   "normals, uploads, draws and reads the image back (what a video needs); "
+                   "*draw-only* redraws one posed mesh; *.mp4* is the whole `emoface render` "
+                   "path with a silent audio track."), ""]
+    export = g.get("export") or []
+    if export:
+        seconds = st.get("export_seconds", 60)
+        rows = []
+        for r in export:
+            if "error" in r:
+                rows.append([r["rig"], r.get("format", "—"), "—", "—", "—", "—",
+                             f"failed: {r['error']}"])
+                continue
+            error = r.get("max_error", float("nan"))
+            intact = error < 1e-5 and r.get("frames_read") == r["frames"]
+            rows.append([r["rig"], r["format"], f"{r['write_s']:.2f}", f"{r['mb']:.1f}",
+                         f"{r['read_s']:.2f}", f"{r['first_write_s']:.2f}",
+                         "yes" if intact else f"no (max error {error:.2g})"])
+        parts += [markdown_table(["rig", "format", "write s", "file MB", "read-back s",
+                                  "first write s", "curves read back intact"], rows), "",
+                  (f"{seconds:g} s of animation at 30 fps ({round(seconds * 30)} frames of 52 "
+                   "curves, head and eyes) written with the rig's mesh and all its shapes: the "
+                   f"median of {st.get('repeat', '?')} writes after the first (which pays for "
+                   "importing pxr and loading USD's plugins)."), ""]
+    parts.append("Reproduce: `python -m emoface.eval.graphics` (`render` or `export` for one "
+                 "half; `benchmarks/render_bench.py` and `benchmarks/export_bench.py` run the "
+                 "same code).")
+    return "\n".join(parts)
+
+
+def training_section(results: dict) -> str:
+    """What the trained engine learnt from, and how held-out inputs were told apart."""
+    t = results.get("training")
+    if not t:
+        return ""
+    if t.get("unknown"):
+        return ("The neural model's weights carry no readable training recipe (or its corpus "
+                "is not here), so no input can be called held out; its cells are marked "
+                "\"trained on: unknown\".")
+    status = t.get("status") or {}
+    items = results["items"]
+    held = sorted(i for i in items if status.get(i, "") is None)
+    heard: dict[str, int] = {}
+    for i in items:
+        if status.get(i):
+            ds = items[i]["dataset"]
+            key = f"{DATASET_NAMES.get(ds, ds)} ({status[i]})"
+            heard[key] = heard.get(key, 0) + 1
+    val = [v for v in t.get("validation_speakers") or [] if v.startswith("emodb-")]
+    lines = [
+        (f"Weights: `{t['weights']}`. What they were trained on is read from the data, not "
+         "assumed: the training recipe stored in the weights (and in the weights each stage "
+         "started from), applied to the corpus manifest it names "
+         "(`emoface.eval.heldout`). An input is *held out* when neither its audio nor its "
+         "speaker (or synthetic voice) is among the training clips."), ""]
+    lines += [f"- {stage}" for stage in t.get("stages") or []]
+    lines += [f"- note: {n}" for n in t.get("notes") or []]
+    lines.append(f"- lip-sync inputs held out: {len(held)}, "
+                 f"{held_description(results, prefix=False)}")
+    if heard:
+        lines.append("- lip-sync inputs heard in training: " + ", ".join(
+            f"{k}: {v}" for k, v in sorted(heard.items())))
+    if val:
+        lines.append(f"- never trained on but used to choose the checkpoint (validation): "
+                     f"{', '.join(v.removeprefix('emodb-') for v in val)} of EmoDB")
+    lines += ["", ("In rows over inputs the model heard in training its cells say so "
+                   "(\"trained on k/n\"): those numbers show how well it fits its training "
+                   "data, not how well it generalises. The emotion-control rows and the "
+                   "auto-emotion row use held-out inputs only, for every system.")]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- figures
@@ -388,10 +758,11 @@ def plot_confusions(matrices: dict[str, np.ndarray], labels: list[str], title: s
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.set_xlabel("predicted")
         ax.set_ylabel(ylabel)
-        ax.set_title(name, fontsize=9)
+        ax.set_title("\n".join(textwrap.fill(line, 44) for line in name.split("\n")),
+                     fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")  # rotated labels, wrapped titles
     plt.close(fig)
 
 
@@ -411,7 +782,9 @@ def write_figures(results: dict, agg: dict, folder: Path, prefix: str = "bench_"
                          for k, v in voice.items()}, SIX,
                         "Voice emotion, EmoDB, leave one speaker out", p)
         paths.append(p)
-    expr = {f"{lab}\naccuracy {100 * agg[lab]['expression'][0]:.1f} %":
+    expr = {f"{lab}\naccuracy {100 * agg[lab]['expression'][0]:.1f} %"
+            + (f" ({_trained_note(agg[lab]['trained/expression'])} clips)"
+               if agg[lab].get("trained/expression") else ""):
             np.array(agg[lab]["expression_confusion"])
             for lab in labels if "expression" in agg[lab]}
     if expr:
@@ -472,7 +845,11 @@ reference there and is not scored against it. Closure and viseme rows judge each
 against the reference phones themselves. A face that never opens its mouth "closes" every
 bilabial, so read the closure rate together with viseme accuracy and mouth-opening
 correlation. A cell marked (n=...) was measured on fewer clips or phones than the row's
-widest: EmoDB has no transcripts, so "+ transcript" systems have no EmoDB rows."""
+widest: EmoDB has no transcripts, so "+ transcript" systems have no EmoDB rows.
+The neural engine reads no transcript; its "(auto emotion)" column animates the emotion
+its own emotion branch hears instead of neutral. A neural cell marked (trained on k/n) was
+measured on inputs it heard in training; the rows "held out from the neural model's
+training" compare every system on the inputs it never heard (see "Held-out data")."""
 
 NO_AUTO = """\
 Auto-emotion rows (animation from the emotion inferred from the voice) appear once a
@@ -506,7 +883,23 @@ DEFINITIONS = """\
 - **Voice emotion UAR**: mean per-class recall, leave-one-speaker-out on EmoDB.
 - **Real-time factor**: compute seconds / audio seconds on this machine, one fresh process
   per system, split into phone timing (forced alignment, or the phone loop without a
-  transcript), prosody, and the engine.
+  transcript), prosody, and the engine. **Model real-time factor**: the seconds spent
+  inside the network's calls alone (decoder, and the emotion branch for auto), per backend;
+  **engine real-time factor** adds its features and the nonverbal layer
+  (`python -m emoface.eval.speed --model`). **`emoface animate` end to end**: wall clock
+  of the command on a file in a fresh process, start-up and imports included, after one
+  untimed run (`python -m emoface.eval.speed --cli`).
+- **Content kept under emotion**: Pearson r (no lag) of the lip aperture of the same
+  speech animated neutral and in each other emotion at intensity 1, mean over clips and
+  emotions. **Upper face changes under emotion**: EVE between those two animations.
+- **Upper face follows the label, not the voice**: EmoDB clips acted in one emotion,
+  animated in each of the 7 others; the share the expression classifier reads as the
+  requested emotion (and, below it, as the acted one).
+- **Intensity monotonic**: per emotion, the expressive channels (blink and gaze left out)
+  whose mean over the clip moves by at least 0.02 from neutral at intensity 1; the share
+  of those (emotion, channel) pairs whose mean, signed by that direction, never falls by
+  more than 0.002 from intensity 0.25 to 0.5 to 0.75 to 1 and rises overall
+  (`emoface.eval.control`).
 """
 
 
@@ -527,21 +920,42 @@ def render_markdown(results: dict, agg: dict, info: dict, command: str,
         markdown_table(["metric", "unit", "data (reference)", "reference"] + labels,
                        table_rows(results, agg)), "",
     ]
+    ts = training_section(results)
+    if ts:
+        parts += ["## Held-out data", "", ts, ""]
     vt = voice_table(results)
     if vt:
         parts += ["## Voice emotion recognition", "", vt, ""]
+    gs = graphics_section(results)
+    if gs:
+        parts += ["## Rendering and export", "", gs, ""]
     parts += ["## Per dataset", "", dataset_table(results), ""]
     if not results.get("auto_available"):
         parts += [NO_AUTO, ""]
     notes = list(results.get("notes") or []) + _item_notes(results)
     if notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    figures = list(figures) + _folds_figure(results)
     if figures:
         parts += ["## Figures", ""]
         for p in figures:
             parts += [f"![{p.stem}]({os.path.relpath(p, relative_to)})", ""]
     parts.append(DEFINITIONS + _classifier_note())
     return "\n".join(parts)
+
+
+FOLDS_FIGURE = Path("docs") / "voice_emotion_confusion.png"
+
+
+def _folds_figure(results: dict) -> list[Path]:
+    """The leave-one-speaker-out confusion matrix ``emotion_folds`` draws, beside its
+    results (the project's docs/, whatever folder the bench writes to)."""
+    folds = results.get("folds")
+    if not folds or "path" not in folds:
+        return []
+    project = Path(folds["path"]).resolve().parents[2]
+    png = project / FOLDS_FIGURE
+    return [png] if png.exists() else []
 
 
 def _classifier_note() -> str:

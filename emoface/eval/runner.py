@@ -1,7 +1,9 @@
 """Run a suite: every system on every item, each metric once, results cached per item.
 
-A *system* is a row of the table: an engine from :data:`emoface.pipeline.ENGINES`, given
-the transcript or not. Engines registered later are benchmarked without any change here.
+A *system* is a column of the table: an engine from :data:`emoface.pipeline.ENGINES`,
+given the transcript or not, animating the neutral emotion (or, for an engine with an
+emotion branch of its own, also ``auto``: the emotion it hears). Engines registered later
+are benchmarked without any change here.
 Results are cached as small JSON files under ``OUT/cache/<code fingerprint>/`` so an
 interrupted run resumes where it stopped, and a change to any code that could move a
 number (engines, audio, metrics) starts afresh.
@@ -26,8 +28,15 @@ from .suites import Item, Suite
 FPS = 30.0
 SEED = 0
 TEACHER_ENGINE = "rules"
-# Engines that never read the phones (so a transcript cannot change them): one row each.
-TRANSCRIPT_BLIND = frozenset({"neutral", "loudness-jaw"})
+# Engines that never read the phones (so a transcript cannot change them): one column each.
+TRANSCRIPT_BLIND = frozenset({"neutral", "loudness-jaw", "neural"})
+# Engines that ignore the emotion they are given: no emotion or control rows.
+EMOTION_BLIND = frozenset({"neutral", "loudness-jaw"})
+# Engines that hear the emotion themselves: a second column animating ``auto``.
+OWN_AUTO = frozenset({"neural"})
+# Engines whose behaviour was learnt from data: their cells say when an input was heard
+# in training (``emoface.eval.heldout``).
+TRAINED = frozenset({"neural"})
 BASELINE_ORDER = ("neutral", "loudness-jaw", "rules")
 
 
@@ -36,10 +45,11 @@ class System:
     label: str
     engine: str
     transcript: bool
+    emotion: str = "neutral"    # what the lip-sync, motion and speed rows animate
 
 
 def systems_for(engines: list[str] | None = None) -> list[System]:
-    """Rows for ``engines`` (default: every registered engine), baselines first."""
+    """Columns for ``engines`` (default: every registered engine), baselines first."""
     from ..pipeline import ENGINES
 
     names = list(engines) if engines else list(ENGINES)
@@ -49,7 +59,22 @@ def systems_for(engines: list[str] | None = None) -> list[System]:
         out.append(System(name, name, False))
         if name not in TRANSCRIPT_BLIND:
             out.append(System(f"{name} + transcript", name, True))
+        if name in OWN_AUTO:
+            out.append(System(f"{name} (auto emotion)", name, False, "auto"))
     return out
+
+
+def takes_explicit_emotion(system: System) -> bool:
+    """Columns the explicit-emotion and control rows apply to."""
+    return system.engine not in EMOTION_BLIND and system.emotion != "auto"
+
+
+def auto_row_systems(systems: list[System]) -> list[System]:
+    """Columns of the auto-emotion row: the ``auto`` columns, and columns of engines that
+    listen to the voice model without one of their own (the rules engine)."""
+    own = {(s.engine, s.transcript) for s in systems if s.emotion == "auto"}
+    return [s for s in systems if s.engine not in EMOTION_BLIND
+            and (s.emotion == "auto" or (s.engine, s.transcript) not in own)]
 
 
 def _probe_signal(seconds: float = 1.2, sr: int = 16000) -> np.ndarray:
@@ -82,12 +107,15 @@ def usable_systems(systems: list[System]) -> tuple[list[System], dict[str, str]]
 # the report itself. Everything else in the package (and every asset) is hashed.
 _NUMBER_FREE_DIRS = {"export", "render", "stream"}
 _NUMBER_FREE_FILES = {"report.py", "commands.py", "cli.py", "demo.py", "diagnostics.py",
-                      "outputs.py", "__main__.py"}
+                      "outputs.py", "__main__.py", "graphics.py"}
 
 
 def code_fingerprint() -> str:
-    """Hash of every source file and bundled asset that can change a number, so a cache
-    never outlives the code that made it while restyling a table keeps it."""
+    """Hash of every source file and bundled asset that can change a number, and of the
+    model weights in use when they live outside the package ($EMOFACE_MODEL), so a cache
+    never outlives the code or weights that made it while restyling a table keeps it."""
+    from ..model.checkpoint import default_weights
+
     h = hashlib.sha1()
     files = sorted(p for p in PACKAGE_DIR.rglob("*.py")
                    if p.name not in _NUMBER_FREE_FILES
@@ -96,6 +124,10 @@ def code_fingerprint() -> str:
     for p in files:
         h.update(str(p.relative_to(PACKAGE_DIR)).encode())
         h.update(p.read_bytes())
+    weights = default_weights()
+    if weights.is_file() and ASSETS_DIR not in weights.resolve().parents:
+        h.update(b"weights")
+        h.update(weights.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -185,9 +217,11 @@ def prepare(item: Item) -> Prepared:
         from ..audio.espeak import synthesize
         from ..audio.voice_styles import style_for
         from ..emotion import EmotionTrack
+        from .suites import ESPEAK_VOICE
 
         style = style_for(EmotionTrack.constant(item.emotion or "neutral").amounts[0])
-        samples, sr, phones = synthesize(item.text, rate=int(style.rate), pitch=int(style.pitch),
+        samples, sr, phones = synthesize(item.text, voice=ESPEAK_VOICE, rate=int(style.rate),
+                                         pitch=int(style.pitch),
                                          pitch_range=int(style.pitch_range),
                                          volume=int(style.volume))
         return Prepared(item, Speech(samples, sr, source=item.id),
@@ -296,7 +330,7 @@ def run_lipsync(item: Item, systems: list[System], rig, cache: Cache,
             continue
         t0 = time.perf_counter()
         try:
-            anim = animate(speech, emotion="neutral", engine=s.engine, fps=FPS, seed=SEED)
+            anim = animate(speech, emotion=s.emotion, engine=s.engine, fps=FPS, seed=SEED)
         except UserError as exc:  # an engine refusing one input must not sink the suite
             results[s.label] = {"error": str(exc)}
             cache.put("lipsync", keys[s.label], results[s.label])
@@ -338,6 +372,7 @@ def run_expression(item: Item, systems: list[System], cache: Cache,
     from ..pipeline import animate
     from .emotion import expression_classifier
 
+    systems = [s for s in systems if s.emotion != "auto"]
     base = _item_key(item)
     keys = {s.label: Cache.key("expression", base, asdict(s), intensity, FPS, SEED)
             for s in systems}
@@ -376,16 +411,14 @@ def auto_emotion_available() -> bool:
 
 def run_auto_expression(item: Item, systems: list[System], cache: Cache) -> dict:
     """{system label: emotion the expression classifier sees} animating an EmoDB item with
-    ``emotion='auto'``. Engines that ignore the emotion (the baselines) are left out."""
+    ``emotion='auto'`` (the columns of :func:`auto_row_systems`)."""
     from ..pipeline import animate
     from .emotion import expression_classifier
 
     base = _item_key(item)
     out = {}
     prep = None
-    for s in systems:
-        if s.engine in TRANSCRIPT_BLIND:
-            continue
+    for s in auto_row_systems(systems):
         k = Cache.key("auto", base, asdict(s), FPS, SEED)
         hit = cache.get("auto", k)
         if hit is None:
@@ -401,6 +434,89 @@ def run_auto_expression(item: Item, systems: list[System], cache: Cache) -> dict
             cache.put("auto", k, hit)
         out[s.label] = hit["predicted"]
     return out
+
+
+# ------------------------------------------------------------------- control
+def run_control_content(item: Item, systems: list[System], rig, cache: Cache) -> dict:
+    """{system label: scores} animating ``item`` neutral and in every other emotion at each
+    of :data:`emoface.eval.control.INTENSITIES`: the mouth-opening r and the upper-face
+    difference (EVE, mm) against neutral at full intensity, and every channel's mean at
+    every intensity (for the monotonicity check, pooled over items by the report)."""
+    from ..pipeline import animate
+    from . import control, vertex
+
+    base = _item_key(item)
+    out = {}
+    prep = None
+    for s in systems:
+        if not takes_explicit_emotion(s):
+            continue
+        k = Cache.key("control-content", base, asdict(s), control.INTENSITIES, FPS, SEED)
+        hit = cache.get("control", k)
+        if hit is None:
+            prep = prep or prepare(item)
+            speech = prep.with_text if s.transcript else prep.plain
+            if speech is None:
+                continue
+            try:
+                neutral = animate(speech, emotion="neutral", engine=s.engine, fps=FPS, seed=SEED)
+                levels: dict[str, list] = {}
+                mouth, upper = {}, {}
+                for emotion in EMOTIONS[1:]:
+                    anims = [animate(speech, emotion=f"{emotion}:{level}", engine=s.engine,
+                                     fps=FPS, seed=SEED) for level in control.INTENSITIES]
+                    levels[emotion] = [control.channel_means(a.weights).tolist() for a in anims]
+                    mouth[emotion] = control.mouth_correlation(neutral.weights, anims[-1].weights)
+                    upper[emotion] = vertex.vertex_metrics(anims[-1], neutral, rig).eve
+            except UserError:
+                continue
+            hit = {"frames": neutral.num_frames, "mouth_r": mouth, "upper_mm": upper,
+                   "neutral_means": control.channel_means(neutral.weights).tolist(),
+                   "level_means": levels}
+            cache.put("control", k, hit)
+        out[s.label] = hit
+    return out
+
+
+def run_control_label(item: Item, systems: list[System], cache: Cache,
+                      intensity: float = DEFAULT_INTENSITY) -> dict:
+    """{system label: [[acted, requested, seen], ...]}: ``item``, acted in one emotion,
+    animated in each other emotion; "seen" is the expression classifier's answer."""
+    from ..pipeline import animate
+    from .emotion import expression_classifier
+
+    base = _item_key(item)
+    out = {}
+    prep = None
+    for s in systems:
+        if not takes_explicit_emotion(s):
+            continue
+        k = Cache.key("control-label", base, asdict(s), intensity, FPS, SEED)
+        hit = cache.get("control", k)
+        if hit is None:
+            prep = prep or prepare(item)
+            speech = prep.with_text if s.transcript else prep.plain
+            if speech is None:
+                continue
+            rows = []
+            try:
+                for emotion in EMOTIONS:
+                    if emotion == item.emotion:
+                        continue
+                    anim = animate(speech, emotion=f"{emotion}:{intensity}", engine=s.engine,
+                                   fps=FPS, seed=SEED)
+                    rows.append([item.emotion, emotion, expression_classifier().predict(anim)])
+            except UserError:
+                continue
+            hit = rows
+            cache.put("control", k, hit)
+        out[s.label] = hit
+    return out
+
+
+def held_out(items: list[Item], training) -> list[Item]:
+    """The items a trained model never heard (all of them when none is benchmarked)."""
+    return items if training is None else [i for i in items if training.status(i) is None]
 
 
 # ------------------------------------------------------------------ diversity
@@ -420,7 +536,7 @@ def run_diversity(item: Item, systems: list[System], rig, cache: Cache, seeds: i
             if speech is None:
                 continue
             try:
-                anims = [animate(speech, emotion="neutral", engine=s.engine, fps=FPS, seed=seed)
+                anims = [animate(speech, emotion=s.emotion, engine=s.engine, fps=FPS, seed=seed)
                          for seed in range(seeds)]
             except UserError:
                 continue
@@ -449,14 +565,15 @@ def voice_features_for(items: list[Item], cache: Cache, progress) -> np.ndarray:
 VOICE_L2 = 3.0
 
 
-def run_voice_emotion(items: list[Item], cache: Cache, progress) -> dict:
+def run_voice_emotion(items: list[Item], cache: Cache, progress, training=None) -> dict:
     """Leave-one-speaker-out UAR of each voice-emotion classifier on EmoDB's six shared
-    emotions: the prosodic softmax baseline and the always-neutral chance row."""
+    emotions: the prosodic softmax baseline and the always-neutral chance row; and the
+    installed model's emotion branch on the speakers it never trained on."""
     from .emotion import AlwaysClassifier, SoftmaxClassifier, leave_one_speaker_out
 
     if not items:
         return {}
-    labels = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
+    labels = list(VOICE_LABELS)
     X = voice_features_for(items, cache, progress)
     y = [i.emotion for i in items]
     speakers = [i.speaker for i in items]
@@ -466,36 +583,25 @@ def run_voice_emotion(items: list[Item], cache: Cache, progress) -> dict:
     }
     out = {name: leave_one_speaker_out(X, y, speakers, make, labels).as_dict()
            for name, make in classifiers.items()}
-    out.update(_model_voice_emotion(items, labels, cache, progress))
+    out.update(_model_voice_emotion(items, labels, cache, progress, training))
     return out
 
 
-def held_out_speakers(metadata: dict) -> list[str]:
-    """EmoDB speakers a checkpoint never trained on (``exclude_speakers`` of the training
-    recipe stored in its metadata); [] when it does not say."""
-    import tomllib
-
-    try:
-        recipe = tomllib.loads(metadata.get("train_config", ""))
-    except tomllib.TOMLDecodeError:
-        return []
-    found = recipe.get("exclude_speakers") or recipe.get("train", {}).get("exclude_speakers")
-    return [str(x) for x in found or []]
+VOICE_LABELS = ("angry", "disgusted", "fearful", "happy", "sad", "neutral")
 
 
-def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, progress) -> dict:
-    """The neural model's own voice-emotion answer, once the model is installed. Only
-    speakers the checkpoint was not trained on give a held-out number; a model trained on
-    all of EmoDB is still reported, and its row says the speakers were seen."""
-    if not auto_emotion_available():
+def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, progress,
+                         training) -> dict:
+    """The installed model's own voice-emotion answer on the EmoDB speakers it never
+    trained on (``training``: :func:`emoface.eval.heldout.training_data`). Nothing when
+    it is not installed, or when what it trained on cannot be told."""
+    if not auto_emotion_available() or training is None:
         return {}
     from ..audio.speech import Speech
-    from ..model.checkpoint import BUNDLED_MODEL, read_metadata
     from ..model.voice_emotion import hear
     from .emotion import SpeakerFoldResult
 
-    held = held_out_speakers(read_metadata(BUNDLED_MODEL))
-    test = [i for i in items if i.speaker in held] if held else items
+    test = [i for i in items if training.status(i) is None]
     if not test:
         return {}
     preds = []
@@ -506,10 +612,33 @@ def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, pro
             hit = hear(Speech.from_file(item.audio)).emotion
             cache.put("model-voice", k, hit)
         preds.append(hit)
-    name = ("neural model, emotion branch (held-out speakers " + ", ".join(held) + ")" if held
-            else "neural model, emotion branch (speakers seen in training: not held out)")
+    held = sorted({i.speaker for i in test})
+    name = f"neural model as installed, 8-way (held-out speakers {', '.join(held)})"
     return {name: SpeakerFoldResult([i.emotion for i in test], preds,
                                     [i.speaker for i in test], labels).as_dict()}
+
+
+FOLDS_RESULTS = Path("runs") / "folds" / "results.json"
+FOLDS_COMMAND = "python -m emoface.train.emotion_folds"
+
+
+def folds_results() -> dict | None:
+    """The leave-one-speaker-out retraining of the emotion branch, when it has been run
+    (``python -m emoface.train.emotion_folds`` writes runs/folds/results.json): pooled and
+    per-speaker UAR. Looked for in the working folder, then the project."""
+    from ..paths import PROJECT_DIR
+
+    for base in (Path.cwd(), PROJECT_DIR):
+        path = base / FOLDS_RESULTS
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                return None
+            data["path"] = str(path)
+            data["written"] = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+            return data
+    return None
 
 
 # ------------------------------------------------------------------- captures
@@ -535,23 +664,64 @@ def run_livelink(cache: Cache) -> dict | None:
 
 
 # ----------------------------------------------------------------------- speed
-def run_speed(systems: list[System], seconds: float, progress) -> dict:
-    """Each system timed in a fresh process (so peak memory is its own)."""
+def _speed_process(args: list[str]) -> dict:
+    """One ``python -m emoface.eval.speed`` run in a fresh process: its JSON, or the error."""
     import subprocess
 
+    proc = subprocess.run([sys.executable, "-m", "emoface.eval.speed", *args],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_speed(systems: list[System], seconds: float, progress) -> dict:
+    """Each system timed in a fresh process (so peak memory is its own)."""
     out = {}
     for s in progress(systems, "speed"):
-        cmd = [sys.executable, "-m", "emoface.eval.speed", "--engine", s.engine,
-               "--seconds", str(seconds)] + (["--transcript"] if s.transcript else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            out[s.label] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
-            continue
-        out[s.label] = json.loads(proc.stdout.strip().splitlines()[-1])
+        out[s.label] = _speed_process(
+            ["--engine", s.engine, "--seconds", str(seconds), "--emotion", s.emotion]
+            + (["--transcript"] if s.transcript else []))
+    return out
+
+
+def run_model_speed(systems: list[System], seconds: float) -> dict:
+    """The network alone per backend, and `emoface animate` end to end (default engine),
+    when the neural engine is among the systems."""
+    if not any(s.engine == "neural" for s in systems):
+        return {}
+    return {"model": _speed_process(["--model", "--seconds", str(seconds)]),
+            "cli": _speed_process(["--cli", "--seconds", str(seconds)])}
+
+
+def run_graphics(settings) -> dict:
+    """The render and export benchmark (``emoface.eval.graphics``) in a fresh process: a GL
+    context and USD's plugins never share a process with the rest of the suite."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "emoface.eval.graphics", "all", "--json",
+           "--rigs", ",".join(settings.rigs), "--size", str(settings.size),
+           "--frames", str(settings.frames), "--repeat", str(settings.repeat),
+           "--seconds", str(settings.export_seconds)] + ([] if settings.video else ["--no-video"])
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["settings"] = asdict(settings)
     return out
 
 
 # ------------------------------------------------------------------------ suite
+def _training(systems: list[System]):
+    """What the benchmarked trained engine learnt from, or None (no such engine, or its
+    weights carry no readable recipe)."""
+    if not any(s.engine in TRAINED for s in systems):
+        return None
+    from .heldout import model_training_data
+
+    return model_training_data()
+
+
 def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
               use_cache: bool = True, show_progress: bool = True, speed: bool = True) -> dict:
     """Everything a report needs, as plain JSON-able data."""
@@ -572,11 +742,13 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
     timings = {}
     results: dict = {"suite": suite.name, "systems": [asdict(s) for s in systems],
                      "fps": FPS, "seed": SEED, "items": {}, "notes": list(suite.notes)}
+    training = _training(systems)
+    results["training"] = _training_summary(suite, systems, training)
     t = time.time()
     plots = set(suite.plots)
     for item in progress(suite.lipsync, f"{suite.name}: lip sync"):
         results["items"][item.id] = {
-            "dataset": item.dataset, "reference": item.reference,
+            "dataset": item.dataset, "reference": item.reference, "speaker": item.speaker,
             "scores": run_lipsync(item, systems, rig, cache, keep_curves=item.id in plots)}
     timings["lipsync"] = time.time() - t
     results["curves"] = {}
@@ -592,27 +764,66 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
     results["expression"] = expr
     auto = {}
     if auto_emotion_available():
-        for item in progress(suite.voice_emotion, "auto emotion"):
-            auto[item.id] = {"true": item.emotion,
+        # The voice model's answer on speakers it trained on says little: held-out only.
+        for item in progress(held_out(suite.voice_emotion, training), "auto emotion"):
+            auto[item.id] = {"true": item.emotion, "speaker": item.speaker,
                              "pred": run_auto_expression(item, systems, cache)}
     results["auto_expression"] = auto
     results["auto_available"] = auto_emotion_available()
     timings["expression"] = time.time() - t
+    t = time.time()
+    content = held_out(suite.control_content, training)
+    label = held_out(suite.control_label, training)
+    results["control"] = {
+        "content": {item.id: run_control_content(item, systems, rig, cache)
+                    for item in progress(content, "control: content")},
+        "label": {item.id: run_control_label(item, systems, cache)
+                  for item in progress(label, "control: label")},
+        "content_seconds": sum(_duration(i) for i in content),
+        "label_speakers": sorted({i.speaker for i in label if i.speaker}),
+        "held_out_only": training is not None}
+    timings["control"] = time.time() - t
     t = time.time()
     results["diversity"] = {item.id: run_diversity(item, systems, rig, cache, suite.diversity_seeds)
                             for item in progress(suite.diversity, "diversity")}
     results["diversity_seeds"] = suite.diversity_seeds
     timings["diversity"] = time.time() - t
     t = time.time()
-    results["voice_emotion"] = run_voice_emotion(suite.voice_emotion, cache, progress)
+    results["voice_emotion"] = run_voice_emotion(suite.voice_emotion, cache, progress, training)
     results["voice_emotion_items"] = len(suite.voice_emotion)
+    results["folds"] = folds_results()
     timings["voice_emotion"] = time.time() - t
     results["livelink"] = run_livelink(cache) if suite.livelink else None
     t = time.time()
-    results["speed"] = run_speed(systems, suite.speed_seconds, progress) \
-        if (speed and suite.speed_seconds) else {}
+    run_speed_now = speed and suite.speed_seconds
+    results["speed"] = run_speed(systems, suite.speed_seconds, progress) if run_speed_now else {}
+    results["model_speed"] = run_model_speed(systems, suite.speed_seconds) if run_speed_now \
+        else {}
     results["speed_seconds"] = suite.speed_seconds
     timings["speed"] = time.time() - t
+    t = time.time()
+    results["graphics"] = run_graphics(suite.graphics) if (speed and suite.graphics) else None
+    timings["graphics"] = time.time() - t
     timings["total"] = time.time() - started
     results["timings"] = timings
     return results
+
+
+def _duration(item: Item) -> float:
+    from ..audio.io import audio_duration
+
+    return audio_duration(item.audio) if item.audio else 0.0
+
+
+def _training_summary(suite: Suite, systems: list[System], training) -> dict | None:
+    """What the report needs to mark cells: the training data in words, and the status
+    of every input (None: held out)."""
+    if training is None:
+        if any(s.engine in TRAINED for s in systems):
+            return {"unknown": True}
+        return None
+    items = {i.id: i for group in (suite.lipsync, suite.expression, suite.voice_emotion,
+                                   suite.diversity, suite.control_content, suite.control_label)
+             for i in group}
+    return {**training.summary(), "engines": sorted(TRAINED),
+            "status": {item_id: training.status(i) for item_id, i in items.items()}}

@@ -1,10 +1,12 @@
 """Speed: real-time factor, latency and peak memory of one system (DESIGN.md, Evaluation
 protocol).
 
-    python -m emoface.eval.speed --engine rules [--transcript] [--seconds 60]
+    python -m emoface.eval.speed --engine rules [--transcript] [--emotion auto] [--seconds 60]
+    python -m emoface.eval.speed --model [--seconds 60]     the network, per backend
+    python -m emoface.eval.speed --cli [--seconds 60]       `emoface animate`, end to end
 
-prints one JSON line. Run it in a fresh process, as the benchmark does, so that the peak
-memory it reports is this system's alone. The clip is real recorded speech with its
+each print one JSON line. Run them in a fresh process, as the benchmark does, so that the
+peak memory reported is this system's alone. The clip is real recorded speech with its
 transcript: the LibriVox clips, then Asterisk prompts, joined with short pauses until it
 is at least ``--seconds`` long.
 
@@ -17,6 +19,18 @@ is at least ``--seconds`` long.
 * peak memory: the process's peak resident set (what the OS had to give it), and the
   peak of Python/numpy allocations while animating the clip (tracemalloc; C libraries
   such as the aligner are invisible to it).
+
+``--model`` times the neural engine with each backend it offers (torch, onnxruntime):
+the network alone (the time spent inside the predictor's ``decode`` and ``emotion``, so
+features, windowing and the nonverbal layer are left out) and the whole engine, with an
+explicit emotion and with ``auto`` (which adds the emotion branch).
+
+``--cli`` writes the clip to a WAV file and runs ``emoface animate CLIP -o take.npz``
+(default engine, default ``auto`` emotion) as a user would: wall clock from process start
+to exit, so start-up and imports count, after one untimed run that fills the disk caches
+(the ONNX export a first run makes, imported modules). Peak memory is the child's own
+(``wait4``), reported with this process's size at the time, which bounds how much of it
+Linux may have carried over from the parent.
 """
 from __future__ import annotations
 
@@ -26,6 +40,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
@@ -65,9 +80,9 @@ def _prompt(name: str):
     return load_audio(item.audio), item.text
 
 
-def _run(engine: str, samples: np.ndarray, text: str | None) -> dict:
+def _run(engine: str, samples: np.ndarray, text: str | None, emotion: str = "neutral") -> dict:
     """Seconds spent in each stage for one utterance. Engines that never read phones
-    (the baselines) get none computed."""
+    (the baselines, the network) get none computed."""
     from ..audio.speech import Speech
     from ..pipeline import animate
     from .runner import TRANSCRIPT_BLIND
@@ -79,7 +94,7 @@ def _run(engine: str, samples: np.ndarray, text: str | None) -> dict:
     t1 = time.perf_counter()
     speech.prosody()
     t2 = time.perf_counter()
-    animate(speech, emotion="neutral", engine=engine, fps=30.0, seed=0)
+    animate(speech, emotion=emotion, engine=engine, fps=30.0, seed=0)
     t3 = time.perf_counter()
     return {"phones_s": t1 - t0, "prosody_s": t2 - t1, "engine_s": t3 - t2, "total_s": t3 - t0,
             "phone_method": speech.phone_method}
@@ -103,14 +118,14 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def measure(engine: str, transcript: bool, seconds: float) -> dict:
+def measure(engine: str, transcript: bool, seconds: float, emotion: str = "neutral") -> dict:
     from ..pipeline import ENGINES
 
     if engine not in ENGINES:
         raise SystemExit(f"unknown engine {engine!r}")
 
     def run(samples, text):
-        return _run(engine, samples, text if transcript else None)
+        return _run(engine, samples, text if transcript else None, emotion)
 
     x, text = _prompt(WARMUP_PROMPT)
     t = time.perf_counter()
@@ -132,7 +147,7 @@ def measure(engine: str, transcript: bool, seconds: float) -> dict:
     heap_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return {
-        "engine": engine, "transcript": transcript, "audio_s": duration,
+        "engine": engine, "transcript": transcript, "emotion": emotion, "audio_s": duration,
         "rtf": stages["total_s"] / duration,
         "rtf_phones": stages["phones_s"] / duration, "rtf_prosody": stages["prosody_s"] / duration,
         "rtf_engine": stages["engine_s"] / duration, "stages": stages,
@@ -143,13 +158,136 @@ def measure(engine: str, transcript: bool, seconds: float) -> dict:
     }
 
 
+# ------------------------------------------------------------------ the network
+BACKENDS = ("torch", "onnx")
+MODEL_REPEAT = 2
+
+
+def _timed_network(pred) -> dict:
+    """Wrap the predictor's two network calls so the seconds spent inside them add up
+    in the returned dict (the instance the engine itself will use)."""
+    spent = {"s": 0.0}
+    for name in ("decode", "emotion"):
+        original = getattr(pred, name)
+
+        def timed(*args, _original=original, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent["s"] += time.perf_counter() - start
+
+        setattr(pred, name, timed)
+    return spent
+
+
+def measure_model(seconds: float, backends=BACKENDS) -> dict:
+    """Per backend: load seconds, and the network's and the whole engine's real-time
+    factor on the clip with an explicit emotion and with ``auto``."""
+    from ..audio.speech import Speech
+    from ..emotion import EmotionTrack
+    from ..errors import UserError
+    from ..model.engine import animate, predictor
+
+    clip, _ = speech_clip(seconds)
+    duration = len(clip) / 16000
+    warm, _ = _prompt(WARMUP_PROMPT)
+    out: dict = {"audio_s": duration, "backends": {}}
+    for backend in backends:
+        t0 = time.perf_counter()
+        try:
+            pred = predictor(None, backend)
+        except (UserError, ImportError) as exc:
+            out["backends"][backend] = {"error": str(exc)}
+            continue
+        row: dict = {"load_s": time.perf_counter() - t0, "backend": pred.backend}
+        spent = _timed_network(pred)
+        animate(Speech(warm, 16000), EmotionTrack.constant("neutral"), backend=backend)
+        for mode, track in (("explicit", EmotionTrack.constant("neutral")), ("auto", None)):
+            engine_s, network_s = [], []
+            for _ in range(MODEL_REPEAT):
+                speech = Speech(clip, 16000)
+                speech.prosody()  # the engine's own share starts after the shared prosody
+                spent["s"] = 0.0
+                start = time.perf_counter()
+                animate(speech, track, backend=backend)
+                engine_s.append(time.perf_counter() - start)
+                network_s.append(spent["s"])
+            row[f"model_rtf_{mode}"] = float(np.median(network_s)) / duration
+            row[f"engine_rtf_{mode}"] = float(np.median(engine_s)) / duration
+        out["backends"][backend] = row
+    return out
+
+
+# --------------------------------------------------------------- the command line
+CLI_REPEAT = 2
+
+
+def _emoface_command() -> list[str]:
+    """``emoface`` as installed beside this interpreter, else ``python -m emoface``."""
+    script = Path(sys.executable).with_name("emoface")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "emoface"]
+
+
+def _run_child(cmd: list[str]) -> tuple[float, float, int, str]:
+    """(wall seconds, child's peak RSS in MB, exit code, last stderr line)."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_maxrss / 1024, proc.returncode, (err.strip().splitlines() or [""])[-1]
+
+
+def measure_cli(seconds: float) -> dict:
+    import tempfile
+
+    import soundfile
+
+    from ..export import read
+
+    clip, _ = speech_clip(seconds)
+    with tempfile.TemporaryDirectory() as tmp:
+        wav, take = Path(tmp) / "speech.wav", Path(tmp) / "take.npz"
+        soundfile.write(wav, clip, 16000)
+        cmd = _emoface_command() + ["animate", str(wav), "-o", str(take)]
+        parent_mb = _peak_rss_mb()
+        first = _run_child(cmd)
+        if first[2] != 0:
+            return {"error": first[3] or f"exit code {first[2]}"}
+        runs = [_run_child(cmd) for _ in range(CLI_REPEAT)]
+        meta = read(take).meta
+    return {"audio_s": len(clip) / 16000, "command": "emoface animate CLIP.wav -o take.npz",
+            "first_wall_s": first[0], "wall_s": float(np.median([r[0] for r in runs])),
+            "peak_rss_mb": max(r[1] for r in runs), "parent_peak_rss_mb": parent_mb,
+            "engine": meta.get("engine"), "emotion_mode": meta.get("emotion_mode"),
+            "backend": meta.get("backend")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emoface.eval.speed")
     parser.add_argument("--engine", default="rules")
     parser.add_argument("--transcript", action="store_true")
+    parser.add_argument("--emotion", default="neutral", help="neutral (default) or auto")
     parser.add_argument("--seconds", type=float, default=60.0)
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--model", action="store_true",
+                      help="the neural network alone, per backend (torch, onnx)")
+    what.add_argument("--cli", action="store_true",
+                      help="`emoface animate` on a file, end to end, in a child process")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.engine, args.transcript, args.seconds)))
+    if args.model:
+        result = measure_model(args.seconds)
+    elif args.cli:
+        result = measure_cli(args.seconds)
+    else:
+        result = measure(args.engine, args.transcript, args.seconds, args.emotion)
+    print(json.dumps(result))
     return 0
 
 

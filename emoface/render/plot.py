@@ -132,7 +132,7 @@ def plot_animation(anim: Animation, path: str | os.PathLike,
         if row != "wave":
             ax.legend(loc="upper right", fontsize=7, ncol=4, framealpha=0.8)
             if phones:
-                for s, e, label in phones:
+                for s, _end, _label in phones:
                     ax.axvline(s, color="0.85", lw=0.5, zorder=0)
         ax.grid(axis="y", color="0.92")
         ax.set_xlim(0, end)

@@ -1,0 +1,259 @@
+"""Which benchmark inputs a trained model has seen, read from the data rather than assumed.
+
+A checkpoint carries its training recipe (``train_config`` in its metadata: the corpus,
+the speakers left out, the fold speaker, the weights it started from). Following
+``init_from`` back gives every stage of the recipe. A stage trains on the rows of its
+corpus's manifest that ``emoface.train.loop.load_clips`` picks for the ``train`` split
+(less the excluded speakers; a leave-one-speaker-out fold also takes the fold source's
+other splits), from the sources it samples (``source_weights`` above zero).
+
+A benchmark input is *trained on* when its audio file is one of those clips, or when it
+was spoken by one of their speakers (or synthetic voices): a new sentence read by a
+training voice is not held-out speech.
+
+    data = training_data(weights)            # None: no recipe in the file
+    data.status(item)                        # None when held out, else why not
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..paths import PROJECT_DIR
+
+# A recipe that names no sources samples the training loop's defaults.
+DEFAULT_SOURCES = ("tts", "asterisk", "emodb")
+MAX_STAGES = 8
+
+
+def recipe_of(metadata: dict) -> dict | None:
+    """The training recipe stored with a checkpoint, flattened (``[data]`` and ``[train]``
+    together, as ``TrainConfig.load`` reads them); None when absent or unreadable."""
+    text = metadata.get("train_config")
+    if not text:
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    flat.update(data.get("data", {}))
+    flat.update(data.get("train", {}))
+    return flat
+
+
+def _stage_sources(recipe: dict) -> set[str]:
+    weights = recipe.get("source_weights")
+    if weights is None:
+        return set(DEFAULT_SOURCES)
+    return {s for s, w in weights.items() if w > 0}
+
+
+def training_rows(recipe: dict, rows: list[dict]) -> list[dict]:
+    """The manifest rows one stage of ``recipe`` trains on (its ``train`` split, as
+    ``emoface.train.loop.load_clips`` selects it, from the sources it samples)."""
+    excluded = {str(s) for s in recipe.get("exclude_speakers") or []}
+    fold = str(recipe.get("fold_speaker") or "")
+    if fold:
+        excluded.add(fold)
+    picked = [r for r in rows if r["split"] == "train" and r["speaker"] not in excluded]
+    if fold:
+        fold_sources = {r["source"] for r in rows if r["speaker"] == fold}
+        picked += [r for r in rows if r["source"] in fold_sources and r["split"] != "train"
+                   and r["speaker"] not in excluded]
+    sources = _stage_sources(recipe)
+    return [r for r in picked if r["source"] in sources]
+
+
+def validation_rows(recipe: dict, rows: list[dict]) -> list[dict]:
+    """Rows a stage validates on (used to pick ``best.safetensors``, never trained on)."""
+    if recipe.get("fold_speaker"):
+        return []
+    excluded = {str(s) for s in recipe.get("exclude_speakers") or []}
+    sources = _stage_sources(recipe)
+    return [r for r in rows if r["split"] == "val" and r["speaker"] not in excluded
+            and r["source"] in sources]
+
+
+def _norm(path: str | os.PathLike) -> str:
+    return os.path.realpath(path)
+
+
+def _find(path: str, bases: tuple[Path, ...]) -> Path | None:
+    """A path from a recipe: absolute, or relative to the working folder or the project."""
+    p = Path(path)
+    if p.is_absolute():
+        return p if p.exists() else None
+    for base in bases:
+        if (base / p).exists():
+            return base / p
+    return None
+
+
+@dataclass
+class Stage:
+    weights: str          # the file this recipe was read from
+    corpus: str
+    parts: str            # train_parts: animation, emotion or all
+    sources: list[str]
+    clips: int
+    speakers: int
+
+    def describe(self) -> str:
+        return (f"{self.parts} stage ({Path(self.weights).name}): {self.clips} clips by "
+                f"{self.speakers} speakers/voices from {', '.join(self.sources)} of "
+                f"corpus {self.corpus!r}")
+
+
+@dataclass
+class TrainingData:
+    """Everything a model was trained on, and how to tell an input's status."""
+
+    weights: str
+    stages: list[Stage] = field(default_factory=list)
+    audio: set[str] = field(default_factory=set)          # resolved paths of training clips
+    speakers: set[str] = field(default_factory=set)       # casefolded training speakers
+    validation_speakers: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    # Every row of the corpora read, to find an input's speaker.
+    _speaker_by_audio: dict[str, str] = field(default_factory=dict)
+    _speakers_by_source: dict[str, set[str]] = field(default_factory=dict)
+    _all_speakers: set[str] = field(default_factory=set)
+
+    def add_rows(self, rows: list[dict], corpus_root: Path) -> None:
+        """Index a corpus's rows (all of them, trained on or not) for speaker lookup."""
+        from ..data.manifest import resolve
+
+        for r in rows:
+            sp = r["speaker"].casefold()
+            self._speaker_by_audio[_norm(resolve(corpus_root, r["audio"]))] = sp
+            self._speakers_by_source.setdefault(r["source"], set()).add(sp)
+            self._all_speakers.add(sp)
+
+    def train_on(self, rows: list[dict], corpus_root: Path) -> None:
+        from ..data.manifest import resolve
+
+        for r in rows:
+            self.audio.add(_norm(resolve(corpus_root, r["audio"])))
+            self.speakers.add(r["speaker"].casefold())
+
+    def speaker_of(self, item) -> str | None:
+        """The corpus speaker of a benchmark item: by its audio file, else by its own
+        speaker name (``espeak-en-us``, or ``emodb`` + ``03``), else the only speaker of
+        its dataset; None when the corpus does not know it."""
+        if item.audio:
+            found = self._speaker_by_audio.get(_norm(item.audio))
+            if found:
+                return found
+        if item.speaker:
+            for name in (item.speaker.casefold(), f"{item.dataset}-{item.speaker}".casefold()):
+                if name in self._all_speakers:
+                    return name
+        candidates = self._speakers_by_source.get(item.dataset, set())
+        return next(iter(candidates)) if len(candidates) == 1 else None
+
+    def status(self, item) -> str | None:
+        """None when ``item`` is held out from every stage's training, else the reason."""
+        if item.audio and _norm(item.audio) in self.audio:
+            return "clip trained on"
+        speaker = self.speaker_of(item)
+        if speaker is not None and speaker in self.speakers:
+            return "voice trained on" if item.audio is None else "speaker trained on"
+        return None
+
+    def summary(self) -> dict:
+        return {"weights": self.weights, "stages": [s.describe() for s in self.stages],
+                "clips": len(self.audio), "speakers": len(self.speakers),
+                "validation_speakers": sorted(self.validation_speakers), "notes": self.notes}
+
+
+def _read_corpus(path: str, bases: tuple[Path, ...]) -> tuple[list[dict], Path] | None:
+    from ..data.manifest import MANIFEST_NAME, read_manifest
+    from ..errors import UserError
+
+    root = _find(str(Path(path) / MANIFEST_NAME), bases)
+    if root is None:
+        return None
+    try:
+        return read_manifest(root.parent), root.parent
+    except UserError:
+        return None
+
+
+def training_data(weights: str | os.PathLike, bases: tuple[Path, ...] | None = None
+                  ) -> TrainingData | None:
+    """What the checkpoint at ``weights`` (and the weights it started from) trained on.
+    None when it carries no recipe or its corpus is not here: then nothing can be called
+    held out. ``bases``: folders relative paths in recipes are looked up in (default: the
+    working folder, then the project)."""
+    from ..model.checkpoint import read_metadata
+
+    bases = bases or (Path.cwd(), PROJECT_DIR)
+    data = TrainingData(str(weights))
+    seen: set[str] = set()
+    path: Path | None = Path(weights)
+    corpora: dict[str, tuple[list[dict], Path]] = {}
+    while path is not None and len(data.stages) < MAX_STAGES:
+        key = _norm(path)
+        if key in seen:
+            break
+        seen.add(key)
+        try:
+            recipe = recipe_of(read_metadata(path))
+        except Exception:  # noqa: BLE001 - an unreadable file has no recipe to offer
+            recipe = None
+        if recipe is None:
+            if not data.stages:
+                return None
+            data.notes.append(f"{path} carries no training recipe; taken as trained on the "
+                              "whole train split of the corpus")
+            _assume_whole_train_split(data, corpora)
+            break
+        corpus = str(recipe.get("corpus") or "corpus")
+        if corpus not in corpora:
+            found = _read_corpus(corpus, bases)
+            if found is None:
+                if not data.stages:
+                    return None
+                data.notes.append(f"corpus {corpus!r} of an earlier stage is not here; taken as "
+                                  "the later stages' whole train split")
+                _assume_whole_train_split(data, corpora)
+                break
+            corpora[corpus] = found
+            data.add_rows(*found)
+        rows, root = corpora[corpus]
+        picked = training_rows(recipe, rows)
+        data.train_on(picked, root)
+        data.validation_speakers |= {r["speaker"] for r in validation_rows(recipe, rows)}
+        data.stages.append(Stage(str(path), corpus, str(recipe.get("train_parts", "all")),
+                                 sorted({r["source"] for r in picked}), len(picked),
+                                 len({r["speaker"] for r in picked})))
+        start = str(recipe.get("init_from") or "")
+        if not start:
+            break
+        path = _find(start, bases)
+        if path is None:
+            data.notes.append(f"the recipe started from {start!r}, which is not here; that "
+                              "stage is taken as trained on the whole train split")
+            _assume_whole_train_split(data, corpora)
+    data.validation_speakers -= {s for s in data.validation_speakers
+                                 if s.casefold() in data.speakers}
+    return data
+
+
+def _assume_whole_train_split(data: TrainingData,
+                              corpora: dict[str, tuple[list[dict], Path]]) -> None:
+    """The cautious guess for a stage we cannot read: every train-split clip of every
+    corpus seen, from every source."""
+    for rows, root in corpora.values():
+        data.train_on([r for r in rows if r["split"] == "train"], root)
+
+
+def model_training_data() -> TrainingData | None:
+    """:func:`training_data` of the weights the neural engine uses here."""
+    from ..model.checkpoint import default_weights
+
+    path = default_weights()
+    return training_data(path) if path.exists() else None

@@ -1,0 +1,169 @@
+"""Which inputs a trained model heard, from a tiny fake corpus and fake checkpoints."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from emoface.arkit import ARKIT_NAMES
+from emoface.eval.heldout import recipe_of, training_data, training_rows
+from emoface.eval.suites import Item
+
+
+def _row(clip_id, source, speaker, split, audio):
+    return {"id": clip_id, "audio": str(audio), "sample_rate": 16000, "duration": 2.0,
+            "language": "en", "speaker": speaker, "transcript": None, "phones": "p.json",
+            "phone_method": "espeak", "emotion": None, "intensity": None, "source": source,
+            "licence": "test", "split": split, "targets": "t.npz", "target_fps": 30.0,
+            "target_channels": list(ARKIT_NAMES), "target_kind": "teacher",
+            "flags": ["teacher"], "features": "f.npz", "group": None, "extra": {}}
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    """A corpus in tmp/corpus whose shared-data audio lives in tmp/data."""
+    from emoface.data.manifest import write_manifest
+
+    data = tmp_path / "data"
+    rows = [
+        _row("tts-1", "tts", "espeak-en-US", "train", "audio/tts-1.flac"),
+        _row("tts-2", "tts", "espeak-en+f5", "test", "audio/tts-2.flac"),
+        _row("asterisk-a", "asterisk", "asterisk-allison", "train", data / "asterisk" / "a.wav"),
+        _row("emodb-03a", "emodb", "emodb-03", "train", data / "emodb" / "03a01Fa.wav"),
+        _row("emodb-08a", "emodb", "emodb-08", "train", data / "emodb" / "08a01Na.wav"),
+        _row("emodb-13a", "emodb", "emodb-13", "val", data / "emodb" / "13a01Wa.wav"),
+        _row("emodb-14a", "emodb", "emodb-14", "test", data / "emodb" / "14a01Ta.wav"),
+        _row("librivox-1", "librivox", "librivox-book", "test", data / "librivox" / "1.wav"),
+    ]
+    (tmp_path / "corpus").mkdir()
+    write_manifest(tmp_path / "corpus" / "manifest.jsonl", rows)
+    return tmp_path
+
+
+def _recipe(**over) -> str:
+    fields = {"corpus": "corpus", "source_weights": {"tts": 0.5, "asterisk": 0.2, "emodb": 0.3},
+              "exclude_speakers": [], "fold_speaker": "", "train_parts": "animation",
+              "init_from": ""}
+    fields.update(over)
+    lines = ["[data]"]
+    for key in ("corpus", "source_weights", "exclude_speakers", "fold_speaker"):
+        v = fields[key]
+        if isinstance(v, dict):
+            v = "{ " + ", ".join(f"{k} = {json.dumps(x)}" for k, x in v.items()) + " }"
+        else:
+            v = json.dumps(v)
+        lines.append(f"{key} = {v}")
+    lines += ["", "[train]", f"train_parts = {json.dumps(fields['train_parts'])}",
+              f"init_from = {json.dumps(fields['init_from'])}", "", "[model]", ""]
+    return "\n".join(lines)
+
+
+def _checkpoint(path, recipe: str | None):
+    from safetensors.numpy import save_file
+
+    meta = {"format": "emoface-model-1"}
+    if recipe is not None:
+        meta["train_config"] = recipe
+    save_file({"w": np.zeros(1, np.float32)}, str(path), metadata=meta)
+    return path
+
+
+def _items(root):
+    data = root / "data"
+
+    def emodb(name):
+        return Item(f"emodb/{name}", "emodb", "hand", audio=str(data / "emodb" / f"{name}.wav"),
+                    speaker=name[:2])
+
+    return {
+        "emodb 03 clip": emodb("03a01Fa"),
+        "emodb 03 other clip": emodb("03b09Wa"),
+        "emodb 13": emodb("13a01Wa"),
+        "emodb 14": emodb("14a01Ta"),
+        "librivox": Item("librivox/1", "librivox", "alignment",
+                         audio=str(data / "librivox" / "1.wav"), speaker="librivox"),
+        "asterisk other prompt": Item("asterisk/b", "asterisk", "alignment",
+                                      audio=str(data / "asterisk" / "b.wav"), speaker="asterisk"),
+        "espeak training voice": Item("espeak/01", "espeak", "exact", speaker="espeak-en-us"),
+        "espeak test voice": Item("espeak/02", "espeak", "exact", speaker="espeak-en+f5"),
+    }
+
+
+def _statuses(data, root):
+    return {name: data.status(item) for name, item in _items(root).items()}
+
+
+def test_a_two_stage_recipe_holds_out_only_what_neither_stage_heard(corpus, monkeypatch):
+    monkeypatch.chdir(corpus)
+    stage1 = _checkpoint(corpus / "stage1.safetensors", _recipe())
+    stage2 = _checkpoint(corpus / "stage2.safetensors", _recipe(
+        source_weights={"emodb": 0.6, "tts": 0.4}, train_parts="emotion",
+        init_from="stage1.safetensors"))
+    data = training_data(stage2, bases=(corpus,))
+    assert [s.parts for s in data.stages] == ["emotion", "animation"]
+    assert data.stages[0].sources == ["emodb", "tts"]      # stage 2 samples no Asterisk ...
+    assert _statuses(data, corpus) == {
+        "emodb 03 clip": "clip trained on",
+        "emodb 03 other clip": "speaker trained on",       # a new sentence by a known speaker
+        "emodb 13": None,
+        "emodb 14": None,
+        "librivox": None,
+        "asterisk other prompt": "speaker trained on",     # ... but stage 1 did
+        "espeak training voice": "voice trained on",       # espeak voice names ignore case
+        "espeak test voice": None,
+    }
+    assert data.validation_speakers == {"emodb-13"}
+    assert stage1.exists()
+
+
+def test_excluded_speakers_and_folds_follow_the_recipe(corpus):
+    excl = _checkpoint(corpus / "excl.safetensors", _recipe(exclude_speakers=["emodb-03"]))
+    st = _statuses(training_data(excl, bases=(corpus,)), corpus)
+    assert st["emodb 03 clip"] is None and st["emodb 03 other clip"] is None
+    assert st["emodb 14"] is None
+
+    # A leave-one-speaker-out fold trains on the fold source's other speakers, test split too.
+    fold = _checkpoint(corpus / "fold.safetensors", _recipe(fold_speaker="emodb-13"))
+    st = _statuses(training_data(fold, bases=(corpus,)), corpus)
+    assert st["emodb 13"] is None
+    assert st["emodb 14"] == "clip trained on"
+    assert st["librivox"] is None                          # other sources keep their split
+
+
+def test_unknowable_training_is_never_called_held_out(corpus):
+    assert training_data(_checkpoint(corpus / "bare.safetensors", None), bases=(corpus,)) is None
+    elsewhere = _checkpoint(corpus / "x.safetensors", _recipe(corpus="no-such-corpus"))
+    assert training_data(elsewhere, bases=(corpus,)) is None
+    # A first stage that is not here: its part of the data is taken as the whole train split.
+    orphan = _checkpoint(corpus / "orphan.safetensors", _recipe(
+        source_weights={"emodb": 1.0}, init_from="runs/gone.safetensors"))
+    data = training_data(orphan, bases=(corpus,))
+    assert any("gone.safetensors" in n for n in data.notes)
+    st = _statuses(data, corpus)
+    assert st["asterisk other prompt"] == "speaker trained on"
+    assert st["emodb 14"] is None
+
+
+def test_recipe_of_reads_the_stored_toml():
+    recipe = recipe_of({"train_config": _recipe(exclude_speakers=["emodb-03"])})
+    assert recipe["exclude_speakers"] == ["emodb-03"] and recipe["train_parts"] == "animation"
+    assert recipe_of({}) is None
+    assert recipe_of({"train_config": "not = [toml"}) is None
+
+
+def test_training_rows_match_the_training_loops_own_selection(corpus, monkeypatch):
+    """The filter mirrors emoface.train.loop.load_clips: pin the two together."""
+    from emoface.data.manifest import read_manifest
+    from emoface.train import data as train_data
+    from emoface.train.loop import TrainConfig, load_clips
+
+    monkeypatch.setattr(train_data, "load_clip", lambda corpus, row, keep_audio: row)
+    rows = read_manifest(corpus / "corpus")
+    for over in ({}, {"exclude_speakers": ["emodb-08"]}, {"fold_speaker": "emodb-14"},
+                 {"fold_speaker": "emodb-03", "exclude_speakers": ["emodb-13"]}):
+        cfg = TrainConfig(corpus=str(corpus / "corpus"), **over)
+        mine = training_rows({"source_weights": {"tts": 1, "asterisk": 1, "emodb": 1,
+                                                 "librivox": 1}, **over}, rows)
+        theirs = load_clips(cfg, "train", keep_audio=False, quiet=True)
+        assert sorted(r["id"] for r in mine) == sorted(r["id"] for r in theirs), over
