@@ -87,7 +87,7 @@ class Animation:
         return self.weights[:, INDEX[name]]
 
     # ------------------------------------------------------------- transforms
-    def resample(self, fps: float) -> "Animation":
+    def resample(self, fps: float) -> Animation:
         """The same motion at another frame rate (linear interpolation in time)."""
         fps = float(fps)
         if fps == self.fps:
@@ -107,7 +107,7 @@ class Animation:
                        head=interp(self.head), eyes=interp(self.eyes), emotion_probs=probs,
                        meta=dict(self.meta))
 
-    def slice(self, start: int, stop: int) -> "Animation":
+    def slice(self, start: int, stop: int) -> Animation:
         cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
         return replace(self, weights=self.weights[start:stop], head=cut(self.head),
                        eyes=cut(self.eyes), emotion_probs=cut(self.emotion_probs),
@@ -132,7 +132,7 @@ class Animation:
                 np.savez_compressed(f, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Animation":
+    def load(cls, path: str | Path) -> Animation:
         """Read an ``.npz`` written by :meth:`save` (or any npz with weights, names, fps).
         Columns are matched by name, so a file in another channel order loads correctly."""
         from .export.names import weights_by_name  # local: export imports this module

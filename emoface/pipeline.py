@@ -6,8 +6,8 @@ engine turns it into an :class:`~emoface.animation.Animation`. Writers are not c
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

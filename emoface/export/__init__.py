@@ -6,8 +6,8 @@ native format. Later stages register more (``.glb``, ``.usda``, ``.mp4``) with
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..animation import Animation
 from ..errors import UserError

@@ -25,7 +25,7 @@ WINDOW_CORE_S = 40.0   # output per window
 STEP = 10              # feature frames per alignment unit (100 ms = 3 output frames)
 _PREDICTED = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
 _LOCK = threading.Lock()
-_PREDICTORS: dict[tuple[str, str], "Predictor"] = {}
+_PREDICTORS: dict[tuple[str, str], Predictor] = {}
 
 
 def model_inputs(samples16k: np.ndarray, prosody) -> tuple[np.ndarray, np.ndarray]:

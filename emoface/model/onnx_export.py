@@ -64,14 +64,14 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
     style = torch.zeros(1, dtype=torch.long)
     z = torch.zeros(1, net.cfg.d_latent)
     paths = {"emotion": out_dir / "emotion.onnx", "decode": out_dir / "decode.onnx"}
-    from ..files import atomic_path
-
     # Wrappers must be in eval mode: the exporter restores each module's mode afterwards,
     # and a fresh wrapper would put the network back into training (dropout on).
     # The TorchScript exporter is chosen on purpose (dynamo=False needs no onnxscript); its
     # deprecation notice and tracer notes (shapes that are constants here: head size,
     # block size) are not for our users.
     import warnings
+
+    from ..files import atomic_path
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..emotion import EMOTION_INDEX, EMOTIONS
+from ..emotion import EMOTION_INDEX
 
 SHARED = ("neutral", "happy", "sad", "angry", "fearful", "disgusted")
 SHARED_INDEX = np.array([EMOTION_INDEX[e] for e in SHARED])
