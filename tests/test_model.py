@@ -136,3 +136,13 @@ threads = 2
     assert (run / "best.safetensors").exists() and (run / "loss.png").exists()
     net = load_network(run / "best.safetensors")
     assert net.cfg.d_model == SMALL["d_model"]
+
+
+def test_training_lip_aperture_is_the_contracts():
+    from emoface.arkit import INDEX, lip_aperture
+    from emoface.model.config import PREDICTED_CHANNELS
+    from emoface.train.losses import lip_aperture as torch_aperture
+
+    w = np.random.default_rng(0).random((7, 52)).astype(np.float32)
+    predicted = torch.from_numpy(w[:, [INDEX[n] for n in PREDICTED_CHANNELS]])
+    assert np.allclose(torch_aperture(predicted).numpy(), lip_aperture(w), atol=1e-6)

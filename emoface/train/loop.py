@@ -42,6 +42,7 @@ class TrainConfig:
     threads: int = 0                 # 0: torch's default
     w_reconstruction: float = 1.0
     w_velocity: float = 0.5
+    w_lips: float = 1.0
     w_head: float = 0.2
     w_emotion: float = 0.3
     w_intensity: float = 0.2
@@ -185,6 +186,7 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
         mask = batch["out_mask"]
         parts["reconstruction"] = losses.reconstruction(weights, batch["target"], mask)
         parts["velocity"] = losses.velocity(weights, batch["target"], mask)
+        parts["lips"] = losses.lips(weights, batch["target"], mask)
         parts["head"] = losses.masked_mean((head - batch["head"]).abs(), mask)
         parts["latent"] = losses.kl_free_bits(mu, logvar)
     total = sum(getattr(cfg, f"w_{k}") * v for k, v in parts.items())
@@ -311,7 +313,8 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
             log.append(entry)
             with open(out / "log.jsonl", "a") as f:
                 f.write(json.dumps(entry) + "\n")
-            score = (val["reconstruction"] + 0.5 * val["velocity"] if cfg.train_parts != "emotion"
+            score = (val["reconstruction"] + 0.5 * val["velocity"] + val["lips"]
+                     if cfg.train_parts != "emotion"
                      else val["emotion"])
             meta = {"step": str(step), "train_config": cfg.to_toml()}
             save_checkpoint(net, out / "last.safetensors", meta)
@@ -349,7 +352,7 @@ def plot_losses(log: list[dict], path: Path) -> None:
         if key in log[-1]["val"]:
             ax.plot(steps, [e["val"][key] for e in log], "--", label=f"val {label}")
 
-    for key in ("reconstruction", "velocity", "head"):
+    for key in ("reconstruction", "lips", "velocity", "head"):
         curve(axes[0], key, key)
     axes[0].set_title("animation losses (L1)")
     curve(axes[1], "emotion", "")
