@@ -24,6 +24,7 @@ ENGINE_NAME = "neural"
 WINDOW_CORE_S = 40.0   # output per window
 STEP = 10              # feature frames per alignment unit (100 ms = 3 output frames)
 _PREDICTED = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
+_JAW, _CLOSE = INDEX["jawOpen"], INDEX["mouthClose"]
 _LOCK = threading.Lock()
 _PREDICTORS: dict[tuple[str, str], Predictor] = {}
 
@@ -210,6 +211,8 @@ def animate(speech, track: EmotionTrack | None, fps: float = 30.0, seed: int = 0
     head, eyes = eyes_and_head(w, t, OUTPUT_FPS, pseudo_phones(speech.samples, speech.duration),
                                amounts, head[:n], rng)
     np.clip(w, 0.0, 1.0, out=w)
+    # ARKit's mouthClose means "lips together while the jaw is open": never beyond the jaw.
+    w[:, _CLOSE] = np.minimum(w[:, _CLOSE], w[:, _JAW])
     anim = Animation(w, OUTPUT_FPS, head=head, eyes=eyes, emotion_probs=amounts,
                      meta={"engine": ENGINE_NAME, "seed": int(seed), "backend": pred.backend,
                            "model": pred.path.name, "emotion_mode": "auto" if track is None else "explicit"})
