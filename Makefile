@@ -49,11 +49,13 @@ corpus: venv
 	$(PY) -m emoface data build default --out corpus --tts-hours 3
 	$(PY) -m emoface data stats corpus
 
-# The bundled model: the animation network, then the voice emotion branch, then the
-# float16 copy in emoface/assets/model.safetensors. Resumable (runs/ is git-ignored).
+# The bundled model: the animation network, the voice emotion branch, a fine-tune of the
+# animation network, then the float16 copy in emoface/assets/model.safetensors (see
+# docs/model.md). Resumable (runs/ is git-ignored).
 model: corpus
 	$(PY) -m emoface train configs/model.toml --out runs/model --resume
-	$(PY) -m emoface train configs/emotion.toml --out runs/emotion --resume --bundle
+	$(PY) -m emoface train configs/emotion.toml --out runs/emotion --resume
+	$(PY) -m emoface train configs/finetune.toml --out runs/finetune --resume --bundle
 
 # The Khronos glTF validator (npm) that the GLB tests run on every exported file.
 validator: $(VALIDATOR_STAMP)

@@ -146,3 +146,19 @@ def test_training_lip_aperture_is_the_contracts():
     w = np.random.default_rng(0).random((7, 52)).astype(np.float32)
     predicted = torch.from_numpy(w[:, [INDEX[n] for n in PREDICTED_CHANNELS]])
     assert np.allclose(torch_aperture(predicted).numpy(), lip_aperture(w), atol=1e-6)
+
+
+def test_weight_kl_is_zero_at_agreement_and_pulls_a_saturated_channel():
+    from emoface.train.losses import weight_kl
+
+    target = torch.tensor([[[0.0, 0.4, 1.0, 0.25]]])
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    assert abs(float(weight_kl(target.clone(), target, mask))) < 1e-6
+    # A channel whose logit sits far below zero while its target is 0.4: L1 through the
+    # sigmoid barely moves it, the cross-entropy pulls with (prediction - target).
+    logit = torch.tensor([[[-12.0]]], requires_grad=True)
+    goal = torch.tensor([[[0.4]]])
+    (g_kl,) = torch.autograd.grad(weight_kl(torch.sigmoid(logit), goal, mask), logit)
+    (g_l1,) = torch.autograd.grad(((torch.sigmoid(logit) - goal).abs()).mean(), logit)
+    assert abs(float(g_kl) + 0.4) < 1e-3
+    assert abs(float(g_l1)) < 1e-4

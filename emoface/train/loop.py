@@ -43,6 +43,7 @@ class TrainConfig:
     w_reconstruction: float = 1.0
     w_velocity: float = 0.5
     w_lips: float = 1.0
+    w_weight_kl: float = 0.0
     w_head: float = 0.2
     w_emotion: float = 0.3
     w_intensity: float = 0.2
@@ -187,6 +188,8 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
         parts["reconstruction"] = losses.reconstruction(weights, batch["target"], mask)
         parts["velocity"] = losses.velocity(weights, batch["target"], mask)
         parts["lips"] = losses.lips(weights, batch["target"], mask)
+        if cfg.w_weight_kl:
+            parts["weight_kl"] = losses.weight_kl(weights, batch["target"], mask)
         parts["head"] = losses.masked_mean((head - batch["head"]).abs(), mask)
         parts["latent"] = losses.kl_free_bits(mu, logvar)
     total = sum(getattr(cfg, f"w_{k}") * v for k, v in parts.items())

@@ -9,6 +9,12 @@
   where the teacher's lips are (nearly) closed. Per-channel L1 lets a closure blur into a
   half-open mouth, the error viewers notice first; this is our counterpart of EMOTE's
   lip-reading loss, on the quantity the closure metric judges;
+- weight KL: binary cross-entropy of each predicted weight against its target, less the
+  target's own entropy (0 when they agree). L1 through the output sigmoid stops pulling
+  once a channel's logit is far below zero, so channels that are zero in most frames
+  (mouthFrown, noseSneer: emotion-only shapes) died early and never learned their
+  emotions; this term's gradient on the logit is (prediction - target), which never
+  vanishes;
 - voice emotion: cross-entropy on clips with a label (boredom and unknown left out), and an
   L1 intensity regression where the intensity is known;
 - latent: KL of the posterior to N(0, I), with free bits so the latent is used sparingly.
@@ -37,6 +43,14 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def reconstruction(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     w = CHANNEL_WEIGHTS.to(pred.device)
     return masked_mean((pred - target).abs() * w, mask) / w.mean()
+
+
+def weight_kl(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean Bernoulli KL(target || pred) over the predicted channels."""
+    y = target.clamp(0.0, 1.0)
+    cross = F.binary_cross_entropy(pred, y, reduction="none")
+    entropy = -(torch.xlogy(y, y) + torch.xlogy(1 - y, 1 - y))
+    return masked_mean(cross - entropy, mask)
 
 
 _P = {n: i for i, n in enumerate(PREDICTED_CHANNELS)}
