@@ -33,8 +33,8 @@ def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str =
     p.add_argument("--intensity", type=bounded("intensity", 0.0, 1.0), default=None,
                    help="intensity in [0, 1] for emotions written without one (default 0.7)")
     p.add_argument("--engine", default=None,
-                   help="neural (the bundled model; default when installed) | rules (the "
-                        "rule-based animator; best with --text) | neutral | loudness-jaw")
+                   help="rules (the rule-based animator, the default; best with --text) | "
+                        "neural (the bundled network, audio only) | neutral | loudness-jaw")
     p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for blinks, gaze, head (default 0)")
 
