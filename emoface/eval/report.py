@@ -462,7 +462,7 @@ def _speed_rows(results: dict, agg: dict, labels: list[str]) -> list[list[str]]:
     cli = next((agg[lab]["cli"] for lab in labels if agg[lab].get("cli")), None)
     if cli:
         data = (f"`{cli['command']}` on a file of {cli['audio_s']:.0f} s of speech (default "
-                f"engine and emotion), {cli.get('backend') or '?'} backend; warm disk cache, "
+                f"emotion: auto), {cli.get('backend') or '?'} backend; warm disk cache, "
                 f"first run {cli['first_wall_s']:.1f} s")
         rows.append(["`emoface animate`, end to end", "s wall clock, start-up included", data,
                      "—"] + [f"{agg[lab]['cli']['wall_s']:.2f}" if agg[lab].get("cli") else "—"

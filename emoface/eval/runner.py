@@ -686,7 +686,7 @@ def run_speed(systems: list[System], seconds: float, progress) -> dict:
 
 
 def run_model_speed(systems: list[System], seconds: float) -> dict:
-    """The network alone per backend, and `emoface animate` end to end (default engine),
+    """The network alone per backend, and `emoface animate --engine neural` end to end,
     when the neural engine is among the systems."""
     if not any(s.engine == "neural" for s in systems):
         return {}

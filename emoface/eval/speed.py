@@ -25,8 +25,8 @@ the network alone (the time spent inside the predictor's ``decode`` and ``emotio
 features, windowing and the nonverbal layer are left out) and the whole engine, with an
 explicit emotion and with ``auto`` (which adds the emotion branch).
 
-``--cli`` writes the clip to a WAV file and runs ``emoface animate CLIP -o take.npz``
-(default engine, default ``auto`` emotion) as a user would: wall clock from process start
+``--cli`` writes the clip to a WAV file and runs ``emoface animate CLIP -o take.npz
+--engine neural`` (default ``auto`` emotion) as a user would: wall clock from process start
 to exit, so start-up and imports count, after one untimed run that fills the disk caches
 (the ONNX export a first run makes, imported modules). Peak memory is the child's own
 (``wait4``), reported with this process's size at the time, which bounds how much of it
@@ -255,14 +255,14 @@ def measure_cli(seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         wav, take = Path(tmp) / "speech.wav", Path(tmp) / "take.npz"
         soundfile.write(wav, clip, 16000)
-        cmd = _emoface_command() + ["animate", str(wav), "-o", str(take)]
+        cmd = _emoface_command() + ["animate", str(wav), "-o", str(take), "--engine", "neural"]
         parent_mb = _peak_rss_mb()
         first = _run_child(cmd)
         if first[2] != 0:
             return {"error": first[3] or f"exit code {first[2]}"}
         runs = [_run_child(cmd) for _ in range(CLI_REPEAT)]
         meta = read(take).meta
-    return {"audio_s": len(clip) / 16000, "command": "emoface animate CLIP.wav -o take.npz",
+    return {"audio_s": len(clip) / 16000, "command": "emoface animate CLIP.wav -o take.npz --engine neural",
             "first_wall_s": first[0], "wall_s": float(np.median([r[0] for r in runs])),
             "peak_rss_mb": max(r[1] for r in runs), "parent_peak_rss_mb": parent_mb,
             "engine": meta.get("engine"), "emotion_mode": meta.get("emotion_mode"),
