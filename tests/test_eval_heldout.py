@@ -167,3 +167,57 @@ def test_training_rows_match_the_training_loops_own_selection(corpus, monkeypatc
                                                  "librivox": 1}, **over}, rows)
         theirs = load_clips(cfg, "train", keep_audio=False, quiet=True)
         assert sorted(r["id"] for r in mine) == sorted(r["id"] for r in theirs), over
+
+
+def test_a_frozen_record_answers_like_the_recipe_without_the_corpus(corpus, monkeypatch):
+    """Bundled weights carry what they heard: a checkout without corpus/ or runs/ must
+    still tell held-out inputs, and a record of other weights must not be trusted."""
+    import shutil
+
+    from emoface.eval.heldout import read_record, record_path, write_record
+
+    monkeypatch.chdir(corpus)
+    monkeypatch.setenv("EMOFACE_SHARED_DATA", str(corpus / "data"))
+    _checkpoint(corpus / "stage1.safetensors", _recipe())
+    stage2 = _checkpoint(corpus / "stage2.safetensors", _recipe(
+        source_weights={"emodb": 0.6, "tts": 0.4}, train_parts="emotion",
+        init_from="stage1.safetensors"))
+    live = training_data(stage2, bases=(corpus,))
+    write_record(live, stage2)
+    assert record_path(stage2).name == "stage2.training.json"
+
+    shutil.rmtree(corpus / "corpus")                     # as on a fresh clone
+    (corpus / "stage1.safetensors").unlink()
+    assert training_data(stage2, bases=(corpus,)) is None
+    frozen = read_record(stage2)
+    assert _statuses(frozen, corpus) == _statuses(live, corpus)
+    assert frozen.summary() == live.summary()            # the tts clip still counts
+
+    _checkpoint(stage2, _recipe(exclude_speakers=["emodb-03"]))   # retrained weights
+    assert read_record(stage2) is None
+    record_path(stage2).write_text("{not json")
+    assert read_record(stage2) is None
+
+
+def test_the_bundled_model_ships_the_record_of_its_own_weights():
+    from emoface.eval.heldout import model_training_data, read_record
+    from emoface.model.checkpoint import BUNDLED_MODEL
+
+    if not BUNDLED_MODEL.exists():
+        pytest.skip("no bundled model")
+    frozen = read_record(BUNDLED_MODEL)
+    assert frozen is not None, "emoface/assets/model.training.json is missing or stale"
+    assert frozen.stages and frozen.speakers and frozen.summary()["clips"] > 0
+    assert model_training_data() is not None
+    live = training_data(BUNDLED_MODEL)
+    if live is None or live.notes:
+        pytest.skip("the corpus or the training runs are not here to check the record against")
+    from emoface.eval.suites import quick_suite
+    from emoface.paths import shared_data_dir
+
+    if not shared_data_dir().exists():
+        pytest.skip("no shared data")
+    suite = quick_suite()
+    items = [i for group in (suite.lipsync, suite.expression, suite.voice_emotion)
+             for i in group]
+    assert {i.id: frozen.status(i) for i in items} == {i.id: live.status(i) for i in items}

@@ -13,12 +13,16 @@ training voice is not held-out speech.
 
     data = training_data(weights)            # None: no recipe in the file
     data.status(item)                        # None when held out, else why not
+
+Bundled weights carry this answer with them (``write_record``: ``model.training.json``
+beside ``model.safetensors``), so a checkout without the corpus or the training runs
+still knows which inputs are held out.
 """
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..paths import PROJECT_DIR
@@ -117,6 +121,8 @@ class TrainingData:
     speakers: set[str] = field(default_factory=set)       # casefolded training speakers
     validation_speakers: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    # Clips trained on, counted when read from a record (which keeps only shared-data paths).
+    clip_count: int | None = None
     # Every row of the corpora read, to find an input's speaker.
     _speaker_by_audio: dict[str, str] = field(default_factory=dict)
     _speakers_by_source: dict[str, set[str]] = field(default_factory=dict)
@@ -165,7 +171,8 @@ class TrainingData:
 
     def summary(self) -> dict:
         return {"weights": self.weights, "stages": [s.describe() for s in self.stages],
-                "clips": len(self.audio), "speakers": len(self.speakers),
+                "clips": len(self.audio) if self.clip_count is None else self.clip_count,
+                "speakers": len(self.speakers),
                 "validation_speakers": sorted(self.validation_speakers), "notes": self.notes}
 
 
@@ -251,9 +258,97 @@ def _assume_whole_train_split(data: TrainingData,
         data.train_on([r for r in rows if r["split"] == "train"], root)
 
 
+# --------------------------------------------------------------- the frozen record
+# Recipes point at a corpus and at earlier runs that a fresh checkout does not have, so
+# bundling weights also writes down what they heard, beside them: with it the benchmark
+# can tell held-out inputs on any machine. Paths are kept relative to the shared data
+# folder (the only audio a benchmark input can share with the corpus); synthetic clips
+# are remembered by their voices.
+RECORD_FORMAT = "emoface-training-record-1"
+
+
+def record_path(weights: str | os.PathLike) -> Path:
+    """Where the record of ``weights`` lives: ``model.safetensors`` -> ``model.training.json``."""
+    return Path(weights).with_suffix(".training.json")
+
+
+def _sha256(path: str | os.PathLike) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _relative_to(path: str, root: Path) -> str | None:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def write_record(data: TrainingData, weights: str | os.PathLike) -> Path:
+    """Freeze ``data`` (what ``weights`` trained on) into :func:`record_path`."""
+    import json
+
+    from ..paths import shared_data_dir
+
+    root = Path(_norm(shared_data_dir()))
+    audio = sorted(r for r in (_relative_to(a, root) for a in data.audio) if r)
+    speaker_by_audio = {rel: sp for a, sp in data._speaker_by_audio.items()
+                        if (rel := _relative_to(a, root))}
+    record = {"format": RECORD_FORMAT, "weights_sha256": _sha256(weights),
+              "stages": [asdict(s) for s in data.stages],
+              "clips": data.summary()["clips"], "audio": audio,
+              "speakers": sorted(data.speakers),
+              "validation_speakers": sorted(data.validation_speakers), "notes": data.notes,
+              "speaker_by_audio": dict(sorted(speaker_by_audio.items())),
+              "speakers_by_source": {k: sorted(v) for k, v in
+                                     sorted(data._speakers_by_source.items())}}
+    path = record_path(weights)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_record(weights: str | os.PathLike) -> TrainingData | None:
+    """The frozen record of ``weights``; None when there is none, it is unreadable, or it
+    describes other weights (its checksum differs)."""
+    import json
+
+    from ..paths import shared_data_dir
+
+    path = record_path(weights)
+    try:
+        record = json.loads(path.read_text())
+        if record.get("format") != RECORD_FORMAT or \
+                record.get("weights_sha256") != _sha256(weights):
+            return None
+        root = Path(_norm(shared_data_dir()))
+        data = TrainingData(str(weights), stages=[Stage(**s) for s in record["stages"]],
+                            audio={_norm(root / a) for a in record["audio"]},
+                            speakers=set(record["speakers"]),
+                            validation_speakers=set(record["validation_speakers"]),
+                            notes=list(record["notes"]), clip_count=int(record["clips"]))
+        data._speaker_by_audio = {_norm(root / a): sp
+                                  for a, sp in record["speaker_by_audio"].items()}
+        data._speakers_by_source = {k: set(v) for k, v in record["speakers_by_source"].items()}
+        data._all_speakers = set().union(*data._speakers_by_source.values(),
+                                         data._speaker_by_audio.values())
+        return data
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def model_training_data() -> TrainingData | None:
-    """:func:`training_data` of the weights the neural engine uses here."""
+    """What the weights the neural engine uses here trained on: their frozen record when
+    it matches them, else read from their recipes and the corpus."""
     from ..model.checkpoint import default_weights
 
     path = default_weights()
-    return training_data(path) if path.exists() else None
+    if not path.exists():
+        return None
+    return read_record(path) or training_data(path)

@@ -122,4 +122,13 @@ def _run_train(args) -> int:
         meta = {k: v for k, v in read_metadata(best).items() if k not in ("config", "format")}
         save_checkpoint(load_network(best), BUNDLED_MODEL, meta, half=True)
         print(f"bundled: {BUNDLED_MODEL} ({BUNDLED_MODEL.stat().st_size / 2**20:.1f} MiB)")
+        from ..eval.heldout import record_path, training_data, write_record
+
+        heard = training_data(best)
+        if heard is None:
+            record_path(BUNDLED_MODEL).unlink(missing_ok=True)
+            print("warning: the weights carry no readable training recipe; benchmarks will "
+                  "not know which inputs are held out", file=sys.stderr)
+        else:
+            print(f"training record: {write_record(heard, BUNDLED_MODEL)}")
     return 0
