@@ -272,16 +272,6 @@ def record_path(weights: str | os.PathLike) -> Path:
     return Path(weights).with_suffix(".training.json")
 
 
-def _sha256(path: str | os.PathLike) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _relative_to(path: str, root: Path) -> str | None:
     try:
         return Path(path).relative_to(root).as_posix()
@@ -293,13 +283,15 @@ def write_record(data: TrainingData, weights: str | os.PathLike) -> Path:
     """Freeze ``data`` (what ``weights`` trained on) into :func:`record_path`."""
     import json
 
+    from ..files import atomic_path
+    from ..model.checkpoint import file_sha256
     from ..paths import shared_data_dir
 
     root = Path(_norm(shared_data_dir()))
     audio = sorted(r for r in (_relative_to(a, root) for a in data.audio) if r)
     speaker_by_audio = {rel: sp for a, sp in data._speaker_by_audio.items()
                         if (rel := _relative_to(a, root))}
-    record = {"format": RECORD_FORMAT, "weights_sha256": _sha256(weights),
+    record = {"format": RECORD_FORMAT, "weights_sha256": file_sha256(weights),
               "stages": [asdict(s) for s in data.stages],
               "clips": data.summary()["clips"], "audio": audio,
               "speakers": sorted(data.speakers),
@@ -308,9 +300,8 @@ def write_record(data: TrainingData, weights: str | os.PathLike) -> Path:
               "speakers_by_source": {k: sorted(v) for k, v in
                                      sorted(data._speakers_by_source.items())}}
     path = record_path(weights)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
     return path
 
 
@@ -319,13 +310,14 @@ def read_record(weights: str | os.PathLike) -> TrainingData | None:
     describes other weights (its checksum differs)."""
     import json
 
+    from ..model.checkpoint import file_sha256
     from ..paths import shared_data_dir
 
     path = record_path(weights)
     try:
         record = json.loads(path.read_text())
         if record.get("format") != RECORD_FORMAT or \
-                record.get("weights_sha256") != _sha256(weights):
+                record.get("weights_sha256") != file_sha256(weights):
             return None
         root = Path(_norm(shared_data_dir()))
         data = TrainingData(str(weights), stages=[Stage(**s) for s in record["stages"]],

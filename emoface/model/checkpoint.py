@@ -19,6 +19,17 @@ def default_weights() -> Path:
     return Path(env) if env else BUNDLED_MODEL
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a weights file: what caches and training records key on."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
                     half: bool = False) -> None:
     """Write ``net``'s weights (float16 when ``half``: the bundled copy) atomically."""

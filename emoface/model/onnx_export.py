@@ -8,7 +8,6 @@ no torch at all. ``emoface export-onnx`` writes them wherever you like.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -26,11 +25,9 @@ def cache_dir() -> Path:
 
 
 def weights_key(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+    from .checkpoint import file_sha256
+
+    return file_sha256(path)[:16]
 
 
 def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
