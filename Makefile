@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 # Re-install when pyproject.toml changes; otherwise the venv step does nothing.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := espeak-ng libespeak-ng1
+APT_PACKAGES := espeak-ng libespeak-ng1 flite
 
 VALIDATOR := tools/gltf-validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.package-lock.json
@@ -44,9 +44,9 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 # Training corpus in corpus/ (git-ignored): LibriVox, Asterisk and EmoDB from ../shared/data
-# plus 3 h of espeak-ng emotional speech. A rerun does only what is missing.
+# plus 3 h of espeak-ng and 1 h of Flite emotional speech. A rerun does only what is missing.
 corpus: venv
-	$(PY) -m emoface data build default --out corpus --tts-hours 3
+	$(PY) -m emoface data build default --out corpus --tts-hours 3 --flite-hours 1
 	$(PY) -m emoface data stats corpus
 
 # The bundled model: the animation network, the voice emotion branch, a fine-tune of the

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from conftest import need
 
+from emoface.audio.flite import available as flite_available
+from emoface.audio.flite import parse_segments
 from emoface.cli import main
 from emoface.data import sentences
-from emoface.data.sources import SOURCES, captured, emodb, tts
+from emoface.data.sources import SOURCES, captured, emodb, flite, tts
 from emoface.data.sources.asterisk import spoken
 from emoface.emotion import EMOTIONS
 
@@ -57,6 +59,52 @@ def test_tts_speakers_and_held_out_variants():
     names = [s for s, _, _ in tts.speakers()]
     assert len(names) == len(set(names))
     assert set(tts.VAL_VARIANTS).isdisjoint(tts.TEST_VARIANTS)
+
+
+def test_flite_plan_follows_the_tts_plan_rules():
+    def flite_plan(hours):
+        return flite.plan(None, SimpleNamespace(flite_hours=hours, tts_clips_per_sentence=2))
+
+    if not flite_available():
+        pytest.skip("flite is not installed")
+    small, large = flite_plan(0.05), flite_plan(0.2)
+    assert [i.params for i in small] == [i.params for i in large[:len(small)]]
+    assert {i.source for i in large} == {"flite"} and large[0].id == "flite-000000"
+    assert {i.params["voice"] for i in large} == set(flite.VOICES)
+    assert flite_plan(0.0) == []
+    # the emotion's style reaches flite's settings: slower and lower when sad
+    rng = lambda: np.random.default_rng(0)
+    angry, _ = flite.style_params("slt", "angry", 1.0, rng())
+    sad, _ = flite.style_params("slt", "sad", 1.0, rng())
+    assert sad["stretch"] > 1.0 > angry["stretch"]
+    assert angry["f0_mean"] > flite.VOICES["slt"][0] > sad["f0_mean"]
+    assert angry["f0_std"] > sad["f0_std"] and angry["gain"] > sad["gain"]
+
+
+def test_flite_segments_become_canonical_phones():
+    phones = parse_segments("pau:0.184 dh:0.246 ax:0.276 b:0.345 oy:0.534 em:0.6 pau:0.7\n")
+    assert [p.phone for p in phones] == ["SIL", "DH", "AH", "B", "OY", "M", "SIL"]
+    assert phones[0].start == 0.0 and phones[2].start == pytest.approx(0.246)
+    assert all(a.end == b.start for a, b in zip(phones, phones[1:]))
+
+
+def test_flite_clip_has_phones_covering_its_audio():
+    if not flite_available():
+        pytest.skip("flite is not installed")
+    item = flite.plan(None, SimpleNamespace(flite_hours=0.01))[0]
+    clip = flite.load(item)
+    duration = len(clip.samples) / clip.sample_rate
+    assert clip.sample_rate == 16000 and clip.split == "train"
+    assert clip.phones[0].start == 0.0 and clip.phones[-1].end == pytest.approx(duration, abs=0.01)
+    assert sum(not p.is_silence for p in clip.phones) >= 5
+    assert np.max(np.abs(clip.samples)) <= 1.0
+    # the first speech phone starts where the audio gets loud (times are the audio's own)
+    first = next(p for p in clip.phones if not p.is_silence)
+    frame = int(0.01 * clip.sample_rate)
+    energy = np.sqrt(np.mean(clip.samples[:len(clip.samples) // frame * frame]
+                             .reshape(-1, frame) ** 2, axis=1))
+    onset = np.argmax(energy > 0.1 * energy.max()) * 0.01
+    assert abs(onset - first.start) < 0.08
 
 
 def test_sentence_list():
@@ -131,6 +179,7 @@ def test_stats_command(tmp_path, capsys):
     (["data", "build", "etf3d", "--out", "x"], "needs a folder"),
     (["data", "build", "etf3d=/no/such/folder", "--out", "x"], "does not exist"),
     (["data", "build", "tts=foo", "--out", "x"], "tts takes no path"),
+    (["data", "build", "flite=foo", "--out", "x"], "flite takes no path"),
     (["data", "stats", "/no/such/corpus"], "does not exist"),
 ])
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):

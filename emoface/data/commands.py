@@ -7,9 +7,9 @@ from pathlib import Path
 from ..cli import bounded
 from ..errors import UserError
 
-SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb tts "
-               "livelink-take=DIR etf3d=DIR, or 'default' (librivox asterisk emodb tts from "
-               "../shared/data)")
+SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb tts flite "
+               "livelink-take=DIR etf3d=DIR, or 'default' (librivox asterisk emodb from "
+               "../shared/data, tts and flite generated)")
 
 
 def add_data(sub) -> None:
@@ -31,6 +31,9 @@ def add_data(sub) -> None:
                    metavar="N", help="emotions each TTS sentence is spoken in by one voice "
                                      "(default 2)")
     b.add_argument("--tts-seed", type=int, default=1, help="seed of the TTS plan (default 1)")
+    b.add_argument("--flite-hours", type=bounded("hours", 0.0, 1000.0), default=1.0,
+                   help="hours of Flite speech to plan (default 1; same emotions per "
+                        "sentence as TTS)")
     b.add_argument("--workers", type=bounded("workers", 1, 64, int), default=2,
                    help="parallel processes (default 2)")
     b.add_argument("--retry-skipped", action="store_true",
@@ -66,8 +69,8 @@ def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
                             f"{', '.join(SOURCES)} or default")
         if eq and not path.strip():
             raise UserError(f"empty path in {spec!r}; write {name}=PATH")
-        if name == "tts" and eq:
-            raise UserError("tts takes no path; size it with --tts-hours")
+        if name in ("tts", "flite") and eq:
+            raise UserError(f"{name} takes no path; size it with --{name}-hours")
         if not eq and name in ("livelink-take", "etf3d"):
             raise UserError(f"source {name!r} needs a folder: write {name}=PATH")
         root = Path(path).expanduser() if eq else None
@@ -92,7 +95,8 @@ def _run_build(args) -> int:
         raise UserError(f"--out {str(out)!r} is a file, not a folder")
     options = BuildOptions(tts_hours=args.tts_hours,
                            tts_clips_per_sentence=args.tts_clips_per_sentence,
-                           tts_seed=args.tts_seed, workers=args.workers,
+                           tts_seed=args.tts_seed, flite_hours=args.flite_hours,
+                           workers=args.workers,
                            progress=not args.quiet, retry_skipped=args.retry_skipped,
                            prune=args.prune)
     report = build(out, sources, options)

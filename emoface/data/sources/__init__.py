@@ -8,6 +8,7 @@ librivox        ../shared/data/speech/librivox                 forced alignment
 asterisk        ../shared/data/speech/asterisk (8 kHz)         forced alignment
 emodb           ../shared/data/emodb                           hand labels (lablaut)
 tts             generated (espeak-ng, sentences_en.txt)        espeak-ng's own events
+flite           generated (CMU Flite, sentences_en.txt)        flite's own segment table
 livelink-take   a folder given as livelink-take=DIR            alignment or phone loop
 etf3d           a folder given as etf3d=DIR                    alignment or phone loop
 =============== ============================================== ===========================
@@ -48,9 +49,10 @@ SOURCES: dict[str, Source] = {
     "asterisk": Source("asterisk", "asterisk"),
     "emodb": Source("emodb", "emodb"),
     "tts": Source("tts", "tts", needs_root=False),
+    "flite": Source("flite", "flite", needs_root=False),
     "livelink-take": Source("livelink-take", "captured", "plan_livelink", "load_livelink"),
     "etf3d": Source("etf3d", "captured", "plan_etf3d", "load_etf3d"),
 }
-DEFAULT_SOURCES = ("librivox", "asterisk", "emodb", "tts")
+DEFAULT_SOURCES = ("librivox", "asterisk", "emodb", "tts", "flite")
 
 __all__ = ["DEFAULT_SOURCES", "SOURCES", "Clip", "Item", "SkipClip", "Source"]

@@ -124,32 +124,45 @@ def _style(emotion: str, intensity: float, rng: np.random.Generator) -> dict[str
 
 
 def plan(root, options) -> list[Item]:
+    hours = float(getattr(options, "tts_hours", 3.0))
+    per = int(getattr(options, "tts_clips_per_sentence", 2))
+    seed = int(getattr(options, "tts_seed", SEED))
+
+    def params(person, emotion, intensity, rng):
+        name, voice, variant = person
+        style = _style(emotion, intensity, rng)
+        return {"voice": voice, "variant": variant, "speaker": name, **style}, style["rate"]
+
+    return plan_groups(NAME, speakers(), hours, per, seed, params)
+
+
+def plan_groups(source: str, people: list, hours: float, per: int, seed: int,
+                params) -> list[Item]:
+    """Clips in groups (one sentence, one voice, ``per`` emotions) until the estimated
+    duration reaches ``hours``. ``params(person, emotion, intensity, rng)`` gives a clip's
+    synthesis parameters and its speaking rate in espeak words per minute (for the
+    estimate). Depends only on the arguments: clip ``k`` is the same whatever ``hours``."""
     from ..sentences import load_sentences
 
-    hours = float(getattr(options, "tts_hours", 3.0))
-    per = max(1, min(NUM_EMOTIONS, int(getattr(options, "tts_clips_per_sentence", 2))))
-    seed = int(getattr(options, "tts_seed", SEED))
+    per = max(1, min(NUM_EMOTIONS, per))
     sentences = load_sentences()
-    people = speakers()
     order = np.random.default_rng([seed, 0]).permutation(len(sentences))
     target = hours * 3600.0 * (1.0 + _MARGIN)
     items: list[Item] = []
     total, group = 0.0, 0
     while total < target:
         rng = np.random.default_rng([seed, 1, group])
-        name, voice, variant = people[int(rng.integers(len(people)))]
+        person = people[int(rng.integers(len(people)))]
         text = sentences[int(order[group % len(sentences)])]
         emotions = [EMOTIONS[i] for i in rng.permutation(NUM_EMOTIONS)[:per]]
         for j, emotion in enumerate(emotions):
             crng = np.random.default_rng([seed, 2, group, j])
             intensity = round(float(crng.uniform(*INTENSITY_RANGE)), 3)
-            style = _style(emotion, intensity, crng)
-            k = len(items)
-            items.append(Item(f"tts-{k:06d}", NAME, {
-                "text": text, "voice": voice, "variant": variant, "speaker": name,
-                "emotion": emotion, "intensity": intensity, "group": f"tts-g{group:05d}",
-                **style}))
-            total += estimate_seconds(text, style["rate"])
+            values, rate = params(person, emotion, intensity, crng)
+            items.append(Item(f"{source}-{len(items):06d}", source, {
+                "text": text, "emotion": emotion, "intensity": intensity,
+                "group": f"{source}-g{group:05d}", **values}))
+            total += estimate_seconds(text, rate)
             if total >= target:
                 break
         group += 1
