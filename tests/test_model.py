@@ -104,8 +104,9 @@ def test_onnx_agrees_with_torch(weights, speech, tmp_path, monkeypatch):
 
 
 def test_a_tiny_training_run_lowers_the_loss(tmp_path):
-    """Build a very small corpus with the real builder, train 60 steps, and check the
-    animation loss fell."""
+    """Build a very small corpus with the real builder, train 60 steps (stopped at 50 and
+    resumed), and check the animation loss fell and the checkpoint average is the mean of
+    the weights at the evaluations it covers."""
     from emoface.data.build import BuildOptions, build
     from emoface.train.loop import train
 
@@ -125,11 +126,22 @@ lr = 3e-3
 warmup_steps = 5
 eval_every = 10
 threads = 2
+average_from = 50
 [model]
 {chr(10).join(f"{k} = {v}" for k, v in SMALL.items())}
 """)
     run = tmp_path / "run"
-    train(recipe, run)
+    train(recipe, run, steps=50)
+    at_50 = load_network(run / "last.safetensors").state_dict()
+    assert train(recipe, run, resume=True) == run / "average.safetensors"
+    at_60 = load_network(run / "last.safetensors").state_dict()
+    average = load_network(run / "average.safetensors").state_dict()
+    moved = 0
+    for name, value in average.items():
+        if value.is_floating_point():
+            assert torch.allclose(value, (at_50[name] + at_60[name]) / 2, atol=1e-6), name
+            moved += not torch.equal(at_50[name], at_60[name])
+    assert moved > 10
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     first, last = log[0]["train"]["reconstruction"], log[-1]["train"]["reconstruction"]
     assert last < 0.7 * first, (first, last)

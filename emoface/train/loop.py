@@ -4,7 +4,8 @@ One code path for this 2-core CPU, one GPU, or several GPUs under ``torchrun``
 (DistributedDataParallel: each rank draws its own batches from its own seed stream).
 A run folder holds ``config.toml`` (as used), ``log.jsonl``, ``loss.png``,
 ``last.safetensors`` / ``best.safetensors`` (weights with the model and training configs in
-the metadata) and ``state.pt`` (optimizer, schedule and random states) so that
+the metadata), ``average.safetensors`` when the recipe asks for checkpoint averaging
+(``average_from``), and ``state.pt`` (optimizer, schedule and random states) so that
 ``--resume`` continues exactly where a run stopped.
 """
 from __future__ import annotations
@@ -55,6 +56,9 @@ class TrainConfig:
     init_from: str = ""              # start from these weights (e.g. the animation stage)
     balance_emotions: bool = False   # draw labelled clips evenly over emotions
     fold_speaker: str = ""           # leave-one-speaker-out: train on every other speaker
+    # Checkpoint averaging: from this step on, the weights at every evaluation are averaged
+    # (equal shares) into average.safetensors, which the run then returns. 0: off.
+    average_from: int = 0
 
     @classmethod
     def load(cls, path: str | os.PathLike, **overrides) -> TrainConfig:
@@ -280,6 +284,8 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     rng = np.random.default_rng([cfg.seed, rank])
     gen = torch.Generator(device=device).manual_seed(cfg.seed * 1000 + rank)
     step, best, log = 0, float("inf"), []
+    average: dict | None = None
+    averaged = 0
     if resume and state_path.exists():
         state = torch.load(state_path, weights_only=False, map_location=device)
         net.load_state_dict(state["model"])
@@ -287,6 +293,7 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         rng.bit_generator.state = state["numpy_rng"][rank] if rank < len(state["numpy_rng"]) else rng.bit_generator.state
         gen.set_state(state["torch_rng"])
         step, best, log = state["step"], state["best"], state["log"]
+        average, averaged = state.get("average"), state.get("averaged", 0)
     model = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
@@ -324,9 +331,14 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
             if score < best:
                 best = score
                 save_checkpoint(net, out / "best.safetensors", meta)
+            if cfg.average_from and step >= cfg.average_from:
+                average, averaged = _add_to_average(average, averaged, net.state_dict())
+                _save_average(net, average, out / "average.safetensors",
+                              {**meta, "averaged_checkpoints": str(averaged)})
             torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(),
                         "numpy_rng": [rng.bit_generator.state], "torch_rng": gen.get_state(),
-                        "step": step, "best": best, "log": log}, state_path.with_suffix(".tmp"))
+                        "step": step, "best": best, "log": log, "average": average,
+                        "averaged": averaged}, state_path.with_suffix(".tmp"))
             os.replace(state_path.with_suffix(".tmp"), state_path)
             plot_losses(log, out / "loss.png")
     bar.close()
@@ -334,10 +346,38 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         import torch.distributed as dist
 
         dist.destroy_process_group()
+    if cfg.average_from and (out / "average.safetensors").is_file():
+        return out / "average.safetensors"
     # The emotion stage keeps its last weights, the rule its leave-one-speaker-out folds
     # follow too (they have no validation speaker to choose by), so the reported recall
     # describes exactly the shipped recipe.
     return out / ("last.safetensors" if cfg.train_parts == "emotion" else "best.safetensors")
+
+
+def _add_to_average(average: dict | None, count: int, weights: dict) -> tuple[dict, int]:
+    """Running equal-share mean of floating-point tensors (buffers such as the mel
+    statistics are equal in every checkpoint, so they average to themselves)."""
+    count += 1
+    if average is None:
+        return {k: v.detach().clone().float() for k, v in weights.items()}, count
+    for k, v in weights.items():
+        if v.is_floating_point():
+            average[k] += (v.detach().float() - average[k]) / count
+        else:
+            average[k] = v.detach().clone()
+    return average, count
+
+
+def _save_average(net, average: dict, path: Path, meta: dict) -> None:
+    """Write the averaged weights through a copy of the network (same file format as
+    every other checkpoint)."""
+    import copy
+
+    from ..model.checkpoint import save_checkpoint
+
+    twin = copy.deepcopy(net)
+    twin.load_state_dict({k: v.to(net.state_dict()[k].dtype) for k, v in average.items()})
+    save_checkpoint(twin, path, meta)
 
 
 def plot_losses(log: list[dict], path: Path) -> None:
