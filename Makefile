@@ -44,9 +44,9 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 # Training corpus in corpus/ (git-ignored): LibriVox, Asterisk and EmoDB from ../shared/data
-# plus 3 h of espeak-ng and 1 h of Flite emotional speech. A rerun does only what is missing.
+# plus 3 h of espeak-ng and 2 h of Flite emotional speech. A rerun does only what is missing.
 corpus: venv
-	$(PY) -m emoface data build default --out corpus --tts-hours 3 --flite-hours 1
+	$(PY) -m emoface data build default --out corpus --tts-hours 3 --flite-hours 2
 	$(PY) -m emoface data stats corpus
 
 # The bundled model: the animation network, the voice emotion branch, a fine-tune of the

@@ -57,7 +57,7 @@ class BuildOptions:
     tts_hours: float = 3.0
     tts_clips_per_sentence: int = 2
     tts_seed: int = 1
-    flite_hours: float = 1.0
+    flite_hours: float = 2.0
     flite_seed: int = 2
     workers: int = 2
     progress: bool = True

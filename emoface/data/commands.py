@@ -31,8 +31,8 @@ def add_data(sub) -> None:
                    metavar="N", help="emotions each TTS sentence is spoken in by one voice "
                                      "(default 2)")
     b.add_argument("--tts-seed", type=int, default=1, help="seed of the TTS plan (default 1)")
-    b.add_argument("--flite-hours", type=bounded("hours", 0.0, 1000.0), default=1.0,
-                   help="hours of Flite speech to plan (default 1; same emotions per "
+    b.add_argument("--flite-hours", type=bounded("hours", 0.0, 1000.0), default=2.0,
+                   help="hours of Flite speech to plan (default 2; same emotions per "
                         "sentence as TTS)")
     b.add_argument("--workers", type=bounded("workers", 1, 64, int), default=2,
                    help="parallel processes (default 2)")

@@ -58,7 +58,7 @@ def plan(root, options) -> list[Item]:
     from ...audio.flite import INSTALL_HINT, available
     from .tts import plan_groups
 
-    hours = float(getattr(options, "flite_hours", 1.0))
+    hours = float(getattr(options, "flite_hours", 2.0))
     if hours > 0 and not available():
         raise UserError(f"corpus source 'flite': {INSTALL_HINT}")
     per = int(getattr(options, "tts_clips_per_sentence", 2))
