@@ -408,6 +408,11 @@ def plot_losses(log: list[dict], path: Path) -> None:
         ax.set_xlabel("step")
         if ax.lines:
             ax.legend(fontsize=7)
+        else:  # a stage that trains only the other part of the network
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, "not trained in this stage", ha="center", va="center",
+                    transform=ax.transAxes, color="0.4")
     if axes[0].lines:
         axes[0].set_yscale("log")
     fig.tight_layout()
