@@ -59,7 +59,7 @@ class Predictor:
         if backend in ("auto", "onnx"):
             from .onnx_export import onnx_sessions
 
-            # With a cached export that is faster here, torch is never imported (~1.5 s).
+            # With a cached export chosen here, torch is never imported (~1.5 s).
             self.sessions = onnx_sessions(self.path, lambda: self.net, required=backend == "onnx")
             if self.sessions is not None:
                 self.backend = "onnx"
