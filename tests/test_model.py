@@ -103,6 +103,26 @@ def test_onnx_agrees_with_torch(weights, speech, tmp_path, monkeypatch):
     assert np.abs(w1 - w2).max() < 1e-4 and np.abs(h1 - h2).max() < 1e-4
 
 
+def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
+    """The ONNX path spares the torch import, so a tie in network time goes to ONNX."""
+    from emoface.model import onnx_export
+
+    net = load_network(None)
+
+    def decide(t_torch, t_onnx):
+        times = iter([t_torch, t_onnx])
+        monkeypatch.setattr(onnx_export, "_time", lambda fn, repeats=3: next(times))
+        return onnx_export._benchmark(net, {})["use_onnx"]
+
+    assert decide(1.0, 0.9) and decide(1.0, 1.05)
+    assert not decide(1.0, 1.3)
+    old = tmp_path / "verdict.json"
+    old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "onnx_faster": false}')
+    assert not onnx_export._has_decision(old)  # decided by the old rule: decide again
+    old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": true}')
+    assert onnx_export._has_decision(old)
+
+
 def test_a_tiny_training_run_lowers_the_loss(tmp_path):
     """Build a very small corpus with the real builder, train 60 steps (stopped at 50 and
     resumed), and check the animation loss fell and the checkpoint average is the mean of
