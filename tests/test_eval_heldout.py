@@ -160,13 +160,18 @@ def test_training_rows_match_the_training_loops_own_selection(corpus, monkeypatc
 
     monkeypatch.setattr(train_data, "load_clip", lambda corpus, row, keep_audio: row)
     rows = read_manifest(corpus / "corpus")
+    every = {"tts": 1, "asterisk": 1, "emodb": 1, "librivox": 1}
     for over in ({}, {"exclude_speakers": ["emodb-08"]}, {"fold_speaker": "emodb-14"},
-                 {"fold_speaker": "emodb-03", "exclude_speakers": ["emodb-13"]}):
+                 {"fold_speaker": "emodb-03", "exclude_speakers": ["emodb-13"]},
+                 {"source_weights": {"tts": 1, "asterisk": 0.5, "emodb": 0}},
+                 {"source_weights": {"emodb": 1}, "fold_speaker": "emodb-14"}):
+        over = {"source_weights": every, **over}
         cfg = TrainConfig(corpus=str(corpus / "corpus"), **over)
-        mine = training_rows({"source_weights": {"tts": 1, "asterisk": 1, "emodb": 1,
-                                                 "librivox": 1}, **over}, rows)
+        mine = training_rows(over, rows)
         theirs = load_clips(cfg, "train", keep_audio=False, quiet=True)
         assert sorted(r["id"] for r in mine) == sorted(r["id"] for r in theirs), over
+        assert {r["source"] for r in theirs} <= {s for s, w in over["source_weights"].items()
+                                                 if w > 0}
 
 
 def test_a_frozen_record_answers_like_the_recipe_without_the_corpus(corpus, monkeypatch):

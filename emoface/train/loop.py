@@ -141,6 +141,11 @@ def load_clips(cfg: TrainConfig, split: str, keep_audio: bool, quiet: bool):
                      if r["split"] != "train" and r["speaker"] not in excluded]
         else:
             rows = []
+    if split == "train":
+        # Only the sources the recipe samples: the others would cost loading time and
+        # memory, and would enter a fresh network's log-mel statistics (stage 1 of the
+        # bundled model predates the Flite source; with this its statistics do not see it).
+        rows = [r for r in rows if cfg.source_weights.get(r["source"], 0) > 0]
     return [load_clip(corpus, r, keep_audio)
             for r in tqdm(rows, desc=f"loading {split}", unit="clip", disable=quiet or None)]
 
