@@ -123,7 +123,7 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
     assert onnx_export._has_decision(old)
 
 
-def test_a_tiny_training_run_lowers_the_loss(tmp_path):
+def test_a_tiny_training_run_lowers_the_loss(tmp_path, monkeypatch):
     """Build a very small corpus with the real builder, train 60 steps (stopped at 50 and
     resumed), and check the animation loss fell and the checkpoint average is the mean of
     the weights at the evaluations it covers."""
@@ -162,6 +162,15 @@ average_from = 50
             assert torch.allclose(value, (at_50[name] + at_60[name]) / 2, atol=1e-6), name
             moved += not torch.equal(at_50[name], at_60[name])
     assert moved > 10
+
+    # a finished run resumed again does no work: it does not even load the clips
+    from emoface.train import loop
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a finished run loaded its clips again")
+
+    monkeypatch.setattr(loop, "load_clips", no_loading)
+    assert train(recipe, run, resume=True) == run / "average.safetensors"
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     first, last = log[0]["train"]["reconstruction"], log[-1]["train"]["reconstruction"]
     assert last < 0.7 * first, (first, last)

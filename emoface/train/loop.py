@@ -264,6 +264,9 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         if not resume and state_path.exists():
             raise UserError(f"{str(out)!r} already holds a run; use --resume or another --out")
         (out / "config.toml").write_text(cfg.to_toml())
+    if resume and world == 1 and _finished_steps(state_path) >= cfg.steps:
+        # Nothing left to train (a rerun of `make model`): skip minutes of clip loading.
+        return _result_path(cfg, out)
 
     clips = load_clips(cfg, "train", keep_audio=cfg.augment_prob > 0, quiet=not main)
     val_clips = load_clips(cfg, "val", keep_audio=False, quiet=not main)
@@ -351,12 +354,28 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         import torch.distributed as dist
 
         dist.destroy_process_group()
+    return _result_path(cfg, out)
+
+
+def _result_path(cfg: TrainConfig, out: Path) -> Path:
     if cfg.average_from and (out / "average.safetensors").is_file():
         return out / "average.safetensors"
     # The emotion stage keeps its last weights, the rule its leave-one-speaker-out folds
     # follow too (they have no validation speaker to choose by), so the reported recall
     # describes exactly the shipped recipe.
     return out / ("last.safetensors" if cfg.train_parts == "emotion" else "best.safetensors")
+
+
+def _finished_steps(state_path: Path) -> int:
+    """Steps a stopped run has done (0 without a readable state)."""
+    import torch
+
+    if not state_path.is_file():
+        return 0
+    try:
+        return int(torch.load(state_path, weights_only=False, map_location="cpu")["step"])
+    except Exception:  # noqa: BLE001 - an unreadable state is resumed (and reported) below
+        return 0
 
 
 def _add_to_average(average: dict | None, count: int, weights: dict) -> tuple[dict, int]:
