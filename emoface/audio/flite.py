@@ -33,15 +33,6 @@ def available() -> bool:
     return shutil.which("flite") is not None
 
 
-def voices() -> list[str]:
-    """Voice names this flite offers (``flite -lv``)."""
-    if not available():
-        return []
-    out = subprocess.run(["flite", "-lv"], capture_output=True, text=True, timeout=_TIMEOUT_S)
-    text = out.stdout.split(":", 1)[-1]
-    return text.split()
-
-
 def parse_segments(text: str) -> list[Phone]:
     """Phones from ``flite -psdur`` output: ``name:end_seconds`` tokens in order."""
     phones: list[Phone] = []

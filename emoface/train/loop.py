@@ -400,7 +400,8 @@ def _save_average(net, average: dict, path: Path, meta: dict) -> None:
     from ..model.checkpoint import save_checkpoint
 
     twin = copy.deepcopy(net)
-    twin.load_state_dict({k: v.to(net.state_dict()[k].dtype) for k, v in average.items()})
+    dtypes = {k: v.dtype for k, v in net.state_dict().items()}
+    twin.load_state_dict({k: v.to(dtypes[k]) for k, v in average.items()})
     save_checkpoint(twin, path, meta)
 
 

@@ -63,11 +63,7 @@ def plan(root, options) -> list[Item]:
         raise UserError(f"corpus source 'flite': {INSTALL_HINT}")
     per = int(getattr(options, "tts_clips_per_sentence", 2))
     seed = int(getattr(options, "flite_seed", SEED))
-
-    def params(voice, emotion, intensity, rng):
-        return style_params(voice, emotion, intensity, rng)
-
-    return plan_groups(NAME, speakers(), hours, per, seed, params) if hours > 0 else []
+    return plan_groups(NAME, speakers(), hours, per, seed, style_params)
 
 
 def load(item: Item) -> Clip:
