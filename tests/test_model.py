@@ -203,3 +203,112 @@ def test_weight_kl_is_zero_at_agreement_and_pulls_a_saturated_channel():
     (g_l1,) = torch.autograd.grad(((torch.sigmoid(logit) - goal).abs()).mean(), logit)
     assert abs(float(g_kl) + 0.4) < 1e-3
     assert abs(float(g_l1)) < 1e-4
+
+
+def test_phone_frames_follow_the_phone_times():
+    from emoface.audio.phones import PHONE_CLASSES, Phone
+    from emoface.train.data import phone_frames
+
+    phones = [Phone(0.0, 0.05, "SIL"), Phone(0.05, 0.11, "M"), Phone(0.11, 0.2, "AA")]
+    labels = phone_frames(phones, 12)          # frames at 0, 20, ..., 220 ms
+    m, aa = PHONE_CLASSES.index("M"), PHONE_CLASSES.index("AA")
+    assert labels.tolist() == [0, 0, 0, m, m, m, aa, aa, aa, aa, -1, -1]
+
+
+def test_the_sampler_crops_phone_labels_with_the_audio():
+    from emoface.model.config import PREDICTED_CHANNELS
+    from emoface.train.data import Clip, Sampler
+
+    n = 600                                    # 6 s of features, 3 s crops
+    mel = np.repeat(np.arange(n, dtype=np.float16)[:, None] / 8, 80, 1)
+    phones = (np.arange(n // 2) % 40).astype(np.int8)
+    clip = Clip("c", "tts", "s", mel, np.zeros((n, 3), np.float32),
+                np.zeros((2, 180, len(PREDICTED_CHANNELS)), np.float16),
+                np.zeros((2, 180, 3), np.float16), np.eye(8, dtype=np.float32)[:2], -1,
+                float("nan"), None, phones)
+    sampler = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=0.0)
+    batch = sampler.batch(6, np.random.default_rng(3))
+    starts = set()
+    for b in range(6):
+        start = int(round(float(batch["mel"][b, 0, 0]) * 8))
+        starts.add(start)
+        assert batch["phones"][b].tolist() == phones[start // 2:start // 2 + 150].tolist()
+    assert len(starts) > 1
+
+
+def test_phone_loss_ignores_unknown_frames():
+    from emoface.train.losses import phone_loss
+
+    logits = torch.zeros(1, 4, 5)
+    logits[0, :2, 3] = 10.0                    # confident and right on the first two frames
+    labels = torch.tensor([[3, 3, -1, -1]])
+    assert float(phone_loss(logits, labels)) < 1e-3
+    labels = torch.tensor([[3, 3, 1, -1]])    # an undecided third frame now counts
+    assert abs(float(phone_loss(logits, labels)) - np.log(5) / 3) < 1e-3
+
+
+def test_a_recipe_adds_a_phone_head_to_trained_weights(weights, tmp_path):
+    from emoface.errors import UserError
+    from emoface.train.loop import TrainConfig, _network_from
+
+    net = _network_from(TrainConfig(init_from=str(weights), model={"n_phones": 40}))
+    assert net.content.phone_head.out_features == 40
+    start = load_network(weights).state_dict()
+    for name, value in net.state_dict().items():
+        if not name.startswith("content.phone_head"):
+            assert torch.equal(value, start[name]), name
+    with pytest.raises(UserError, match="do not fit"):
+        _network_from(TrainConfig(init_from=str(weights), model={"d_model": 64}))
+    with pytest.raises(UserError, match="do not fit"):
+        _network_from(TrainConfig(init_from=str(weights), model={"no_such_setting": 1}))
+
+
+def test_the_phone_head_learns_from_the_content_features():
+    """A few steps on one batch of a toy task (phone = which of two tones sounds) lower the
+    phone cross-entropy computed through the training loss."""
+    from emoface.train.loop import TrainConfig, compute_losses
+
+    torch.manual_seed(0)
+    net = EmoFaceNet(ModelConfig(**SMALL, n_phones=40)).train()
+    cfg = TrainConfig(train_parts="animation", w_phone=1.0)
+    rng = np.random.default_rng(0)
+    b, t = 4, 200
+    which = rng.integers(0, 2, (b, t // 20)).repeat(20, 1)          # 200 ms segments
+    mel = np.where(which[..., None] == 1, np.r_[np.ones(40), np.zeros(40)],
+                   np.r_[np.zeros(40), np.ones(40)]).astype(np.float32)
+    batch = {"mel": torch.from_numpy(mel + 0.1 * rng.normal(size=mel.shape).astype(np.float32)),
+             "target": torch.zeros(b, 60, net.cfg.n_outputs),
+             "head": torch.zeros(b, 60, 3), "out_mask": torch.ones(b, 60, dtype=torch.bool),
+             "amounts": torch.eye(8)[[0] * b][:, None].expand(-1, 60, -1).contiguous(),
+             "phones": torch.from_numpy(which[:, ::2] + 5)}
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        total, parts = compute_losses(net, batch, cfg)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        losses.append(parts["phone"])
+    assert losses[-1] < 0.2 * losses[0], (losses[0], losses[-1])
+
+
+def test_the_equaliser_scales_band_power_and_keeps_silence():
+    from emoface.data.features import LOG_FLOOR, log_mel
+    from emoface.train.data import equalise, random_eq_db
+
+    rng = np.random.default_rng(0)
+    mel = log_mel(0.1 * rng.normal(size=16000).astype(np.float32))
+    assert np.allclose(equalise(mel, np.zeros(80)), mel, atol=1e-4)
+    gains = np.linspace(-6.0, 6.0, 80)
+    moved = equalise(mel, gains) - mel                   # loud noise: a pure shift in log power
+    assert np.allclose(moved[:, 40:45].mean(0), gains[40:45] * np.log(10) / 10, atol=1e-3)
+    silence = np.full((3, 80), np.log(LOG_FLOOR), np.float32)
+    assert np.allclose(equalise(silence, gains), silence, atol=1e-4)
+    curves = np.stack([random_eq_db(rng, 80) for _ in range(500)])
+    assert curves.max() <= 6 + 20 + 6 + 2 * 3 + 1e-3      # tilt, low shelf, high shelf, ripples
+    assert curves.min() >= -6 - 10 - 15 - 2 * 3 - 1e-3
+    steps = np.abs(np.diff(curves, axis=1))
+    # smooth: the low bands lie tens of Hz apart, so a shelf edge may step a few dB there
+    assert steps.max() < 10.0 and steps[:, 20:].max() < 1.5
+    assert curves.std(0).min() > 1.0                       # and every band really varies
+    assert curves[:, :3].max() > 12 and curves[:, -3:].min() < -10  # the shelves reach

@@ -15,6 +15,8 @@ CONSONANTS = ("B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "N
               "S", "SH", "T", "TH", "V", "W", "Y", "Z", "ZH")
 SILENCE = "SIL"
 PHONE_SET = frozenset(VOWELS + CONSONANTS + (SILENCE,))
+# A fixed order of the 40 phones, for networks that classify them (class index = position).
+PHONE_CLASSES = (SILENCE,) + VOWELS + CONSONANTS
 BILABIALS = frozenset({"P", "B", "M"})
 LABIODENTALS = frozenset({"F", "V"})
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from ..arkit import ARKIT_NAMES
 
 FEATURE_RATE = 100.0   # log-mel and prosody frames per second
+ENCODER_RATE = FEATURE_RATE / 2  # content encoder frames per second (the front-end halves it)
 OUTPUT_FPS = 30.0      # the decoder's frame rate; 60 fps output is resampled from it
 MAX_LOOKAHEAD_S = 0.2  # streaming budget: no output frame may wait for more future audio
 
@@ -37,6 +38,9 @@ class ModelConfig:
     n_styles: int = 16            # style/speaker table; index 0 is the neutral default
     d_latent: int = 16            # per-utterance latent for stochastic variation
     n_outputs: int = len(PREDICTED_CHANNELS)
+    # Phone classes of the content encoder's auxiliary head (a training signal that makes
+    # the content features phonetic; unused at run time). 0: no head.
+    n_phones: int = 0
     dropout: float = 0.1
 
     def __post_init__(self) -> None:

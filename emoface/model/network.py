@@ -21,9 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import FEATURE_RATE, OUTPUT_FPS, ModelConfig
-
-ENCODER_RATE = FEATURE_RATE / 2  # the front-end halves the frame rate
+from .config import ENCODER_RATE, FEATURE_RATE, OUTPUT_FPS, ModelConfig
 
 
 def alibi_slopes(heads: int) -> torch.Tensor:
@@ -137,6 +135,9 @@ class ContentEncoder(nn.Module):
         self.blocks = nn.ModuleList(LocalBlock(d, cfg.n_heads, cfg.ff_mult, cfg.dropout)
                                     for _ in range(cfg.content_layers))
         self.norm_out = nn.LayerNorm(d)
+        # Auxiliary phone classifier (training only): per-frame phone identity is a denser,
+        # speaker-independent signal than the blendshape targets alone.
+        self.phone_head = nn.Linear(d, cfg.n_phones) if cfg.n_phones else None
         self.register_buffer("slopes", alibi_slopes(cfg.n_heads), persistent=False)
         self.window, self.lookahead = cfg.content_window, cfg.content_lookahead
 
@@ -273,8 +274,12 @@ class EmoFaceNet(nn.Module):
     def decode(self, mel: torch.Tensor, amounts: torch.Tensor, style: torch.Tensor,
                z: torch.Tensor, n_out: int | None = None):
         """``amounts`` per output frame (B, T_out, 8), or one vector per clip (B, 8)."""
-        content = self.content(self.normalise(mel))
         n_out = amounts.shape[1] if amounts.dim() == 3 else (n_out or self.output_frames(mel.shape[1]))
+        return self.decode_content(self.content(self.normalise(mel)), amounts, style, z, n_out)
+
+    def decode_content(self, content: torch.Tensor, amounts: torch.Tensor, style: torch.Tensor,
+                       z: torch.Tensor, n_out: int):
+        """The decoder on content features already computed (B, T50, d)."""
         content = resample_frames(content, n_out, ENCODER_RATE, OUTPUT_FPS)
         if amounts.dim() == 2:
             amounts = amounts[:, None].expand(-1, n_out, -1)

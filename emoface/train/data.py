@@ -21,13 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arkit import INDEX
+from ..audio.phones import PHONE_CLASSES
 from ..data.corpus import Corpus
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
-from ..model.config import PREDICTED_CHANNELS
+from ..model.config import ENCODER_RATE, PREDICTED_CHANNELS
 
 ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frames)
 TARGET_STEP = 3
 PREDICTED_INDEX = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
+PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Clip:
     label: int               # emotion class for the voice classifier, -1 when unknown
     intensity: float         # label intensity, NaN when unknown
     audio: np.ndarray | None  # int16 at 16 kHz, for augmentation
+    phones: np.ndarray | None = None  # (T50,) int8 phone class per encoder frame, -1 unknown
 
 
 def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
@@ -56,6 +59,17 @@ def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
 def prosody_features(feats: dict) -> np.ndarray:
     return np.stack([feats["f0_st"] / 12.0, feats["voiced"].astype(np.float32),
                      feats["loudness"]], 1).astype(np.float32)
+
+
+def phone_frames(phones, n_frames: int, rate: float = ENCODER_RATE) -> np.ndarray:
+    """Phone class (index in PHONE_CLASSES) at each frame time k / ``rate``; -1 where no
+    phone covers the frame."""
+    labels = np.full(n_frames, -1, np.int8)
+    times = np.arange(n_frames) / rate
+    for ph in phones:
+        if ph.phone in PHONE_INDEX:
+            labels[(times >= ph.start) & (times < ph.end)] = PHONE_INDEX[ph.phone]
+    return labels
 
 
 def load_clip(corpus: Corpus, row: dict, keep_audio: bool) -> Clip:
@@ -72,9 +86,11 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool) -> Clip:
     audio = None
     if keep_audio:
         audio = np.clip(corpus.audio(row) * 32767, -32768, 32767).astype(np.int16)
-    return Clip(row["id"], row["source"], row["speaker"], feats["logmel"].astype(np.float16),
+    mel = feats["logmel"]
+    phones = phone_frames(corpus.phones(row), (len(mel) + 1) // 2) if row.get("phones") else None
+    return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
                 prosody_features(feats), arrays["weights"][exchange][..., PREDICTED_INDEX],
-                arrays["head"][exchange], amounts, voice_label, intensity, audio)
+                arrays["head"][exchange], amounts, voice_label, intensity, audio, phones)
 
 
 class Sampler:
@@ -82,7 +98,8 @@ class Sampler:
 
     def __init__(self, clips: list[Clip], source_weights: dict[str, float], crop_s: float,
                  mix_prob: float = 0.3, augment_prob: float = 0.5,
-                 transition_prob: float = 0.2, balance_emotions: bool = False):
+                 transition_prob: float = 0.2, balance_emotions: bool = False,
+                 eq_prob: float = 0.0):
         self.clips = clips
         self.by_source: dict[str, list[int]] = {}
         for i, c in enumerate(clips):
@@ -93,6 +110,7 @@ class Sampler:
         self.crop = round(crop_s * 100 / ALIGN) * ALIGN
         self.mix_prob, self.augment_prob = mix_prob, augment_prob
         self.transition_prob = transition_prob
+        self.eq_prob = eq_prob
         # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
         # emotion the same share (what unweighted average recall rewards).
         self.by_label: dict[str, dict[int, list[int]]] = {}
@@ -119,6 +137,8 @@ class Sampler:
             "amounts": np.zeros((size, t_out, NUM_EMOTIONS), np.float32),
             "label": np.array([it["label"] for it in items], np.int64),
             "intensity": np.array([it["intensity"] for it in items], np.float32),
+            # Phone class per content-encoder frame (2 feature frames), -1 where unknown.
+            "phones": np.full((size, (t_mel + 1) // 2), -1, np.int64),
         }
         for b, it in enumerate(items):
             n, m = len(it["mel"]), len(it["target"])
@@ -127,6 +147,7 @@ class Sampler:
             out["mel"][b, n:] = np.log(1e-6)
             out["target"][b, :m], out["head"][b, :m], out["out_mask"][b, :m] = it["target"], it["head"], True
             out["amounts"][b, :m], out["amounts"][b, m:] = it["amounts"], it["amounts"][-1]
+            out["phones"][b, :len(it["phones"])] = it["phones"]
         return out
 
     def sample(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -147,7 +168,7 @@ class Sampler:
 
         mel, prosody = clip.mel[a:b].astype(np.float32), clip.prosody[a:b].copy()
         if clip.audio is not None and rng.random() < self.augment_prob:
-            mel, shift = self._augmented_mel(clip, a, b, rng)
+            mel, shift = self._augmented_mel(clip, a, b, rng, self.eq_prob)
             prosody[:, 0] = np.where(prosody[:, 1] > 0, prosody[:, 0] + shift / 12.0, 0.0)
 
         # The condition, per output frame: one variant, a fixed blend of two, or a change
@@ -167,18 +188,23 @@ class Sampler:
         target = (1 - wc) * clip.weights[v, ta:tb] + wc * clip.weights[u, ta:tb]
         head = (1 - wc) * clip.head[v, ta:tb] + wc * clip.head[u, ta:tb]
         amounts = (1 - wc) * clip.amounts[v] + wc * clip.amounts[u]
+        phones = (clip.phones[a // 2:(b + 1) // 2] if clip.phones is not None
+                  else np.full((b - a + 1) // 2, -1, np.int8))
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
+                "phones": phones,
                 "head": head.astype(np.float32), "amounts": amounts.astype(np.float32),
                 "label": clip.label, "intensity": clip.intensity}
 
     @staticmethod
-    def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator):
+    def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator,
+                       eq_prob: float = 0.0):
         """Log-mel of an augmented copy of the crop's audio (same frame grid), and the
         pitch change in semitones it made (the prosody input follows it).
 
         Praat's pitch and formant shift costs ~0.15 s per second of audio, too slow for
         every batch; a warp of the log-mel's frequency axis (all frequencies scaled by
-        one factor: formants and harmonics alike) stands in for it."""
+        one factor: formants and harmonics alike) stands in for it. With ``eq_prob`` a
+        random smooth equaliser follows (another microphone, room or mastering chain)."""
         from ..data import augment
         from ..data.features import HOP, log_mel
 
@@ -195,6 +221,8 @@ class Sampler:
             factor = float(np.exp(rng.uniform(np.log(0.85), np.log(1.18))))
             mel = warp_frequencies(mel[:n], factor)
             shift = 12.0 * np.log2(factor)
+        if eq_prob and rng.random() < eq_prob:
+            mel = equalise(mel[:n], random_eq_db(rng, mel.shape[1]))
         return mel[:n], shift
 
 
@@ -211,3 +239,42 @@ def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:
     hi = np.minimum(lo + 1, N_MELS - 1)
     w = (source - lo).astype(np.float32)
     return mel[:, lo] * (1 - w) + mel[:, hi] * w
+
+
+EQ_TILT_DB = 12.0          # largest gain difference the tilt makes from lowest to highest band
+EQ_RIPPLE_DB = 3.0         # largest amplitude of each of the two slow ripples
+EQ_LOW_SHELF_DB = (-10.0, 20.0)    # below 80-250 Hz: rumble, hum, proximity boost, or a cut
+EQ_HIGH_SHELF_DB = (-15.0, 6.0)    # above 2.5-6 kHz: lossy codecs and small microphones cut
+
+
+def random_eq_db(rng: np.random.Generator, bands: int) -> np.ndarray:
+    """A smooth random gain curve over the mel bands, in dB: what separates microphones,
+    rooms and mastering chains. A tilt, a low shelf (rumble and hum boost the lowest
+    bands by up to 20 dB on home recordings), a high shelf (codecs cut the top) and two
+    slow ripples; each shelf's corner is random and its edge spans about an octave."""
+    from ..data.features import F_MAX, F_MIN, _hz_to_mel, _mel_to_hz
+
+    edges = np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), bands + 2)
+    octaves = np.log2(np.maximum(_mel_to_hz(edges[1:-1]), 20.0))
+    x = np.linspace(0.0, 1.0, bands)
+
+    def shelf(low_hz, high_hz):      # 0 well below a random corner, 1 well above it
+        corner = rng.uniform(np.log2(low_hz), np.log2(high_hz))
+        return 1.0 / (1.0 + np.exp(-(octaves - corner) * 4.0))
+
+    gains = rng.uniform(-EQ_TILT_DB, EQ_TILT_DB) * (x - 0.5)
+    gains += rng.uniform(*EQ_LOW_SHELF_DB) * (1.0 - shelf(80.0, 250.0))
+    gains += rng.uniform(*EQ_HIGH_SHELF_DB) * shelf(2500.0, 6000.0)
+    for j in (1, 2):
+        gains += rng.uniform(-EQ_RIPPLE_DB, EQ_RIPPLE_DB) * np.cos(
+            np.pi * (j + rng.uniform(0, 1)) * x + rng.uniform(0, 2 * np.pi))
+    return gains.astype(np.float32)
+
+
+def equalise(mel: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
+    """Log-mel of the same sound with band k's power scaled by ``gains_db[k]`` (the
+    log floor of :func:`~emoface.data.features.log_mel` stays where it is)."""
+    from ..data.features import LOG_FLOOR
+
+    power = np.maximum(np.exp(mel.astype(np.float64)) - LOG_FLOOR, 0.0)
+    return np.log(power * 10.0 ** (gains_db / 10.0) + LOG_FLOOR).astype(np.float32)

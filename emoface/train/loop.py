@@ -31,6 +31,7 @@ class TrainConfig:
     source_weights: dict = field(default_factory=lambda: {"tts": 0.5, "asterisk": 0.2, "emodb": 0.3})
     mix_prob: float = 0.3
     augment_prob: float = 0.5
+    eq_prob: float = 0.0             # of an augmented crop: a random smooth equaliser
     exclude_speakers: list = field(default_factory=list)  # held-out folds
     steps: int = 6000
     batch_size: int = 16
@@ -49,6 +50,8 @@ class TrainConfig:
     w_emotion: float = 0.3
     w_intensity: float = 0.2
     w_latent: float = 0.01
+    # Auxiliary phone classification from the content features (needs model n_phones).
+    w_phone: float = 0.0
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     # "animation" (content encoder, decoder, latent), "emotion" (the voice emotion branch)
     # or "all". The two share no weights, so they can be trained as separate stages.
@@ -86,7 +89,7 @@ class TrainConfig:
             if k == "model":
                 continue
             (data if k in ("corpus", "crop_seconds", "source_weights", "mix_prob",
-                           "augment_prob", "exclude_speakers", "balance_emotions",
+                           "augment_prob", "eq_prob", "exclude_speakers", "balance_emotions",
                            "fold_speaker") else train)[k] = v
         return "\n".join(["[data]", *(_toml_line(k, v) for k, v in data.items()), "",
                           "[train]", *(_toml_line(k, v) for k, v in train.items()), "",
@@ -192,7 +195,13 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
         else:
             z = torch.zeros_like(mu)
         style = torch.zeros(len(mu), dtype=torch.long, device=mu.device)
-        weights, head = module.decode(batch["mel"], batch["amounts"], style, z)
+        content = module.content(module.normalise(batch["mel"]))
+        weights, head = module.decode_content(content, batch["amounts"], style, z,
+                                              batch["amounts"].shape[1])
+        if cfg.w_phone:
+            if module.content.phone_head is None:
+                raise UserError("w_phone needs a phone head: set n_phones in [model]")
+            parts["phone"] = losses.phone_loss(module.content.phone_head(content), batch["phones"])
         mask = batch["out_mask"]
         parts["reconstruction"] = losses.reconstruction(weights, batch["target"], mask)
         parts["velocity"] = losses.velocity(weights, batch["target"], mask)
@@ -273,15 +282,13 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     if not clips:
         raise UserError(f"no training clips in corpus {cfg.corpus!r}")
     sampler = Sampler(clips, cfg.source_weights, cfg.crop_seconds, cfg.mix_prob, cfg.augment_prob,
-                      balance_emotions=cfg.balance_emotions)
+                      balance_emotions=cfg.balance_emotions, eq_prob=cfg.eq_prob)
     val_sampler = Sampler(val_clips or clips, {s: 1.0 for s in {c.source for c in val_clips or clips}},
                           cfg.crop_seconds, mix_prob=0.0, augment_prob=0.0)
 
     torch.manual_seed(cfg.seed)
     if cfg.init_from:
-        from ..model.checkpoint import load_network
-
-        net = load_network(cfg.init_from).train().to(device)
+        net = _network_from(cfg).train().to(device)
     else:
         net = EmoFaceNet(cfg.model_config()).to(device)
         mean, std = mel_statistics(clips)
@@ -357,6 +364,30 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     return _result_path(cfg, out)
 
 
+def _network_from(cfg: TrainConfig):
+    """The network of ``init_from``, with the recipe's [model] settings applied on top:
+    only new heads may be added (their weights start fresh); every weight the file has
+    must fit the new network."""
+    from dataclasses import replace as replace_fields
+
+    from ..model.checkpoint import load_network
+    from ..model.network import EmoFaceNet
+
+    start = load_network(cfg.init_from)
+    if not cfg.model:
+        return start
+    try:
+        net = EmoFaceNet(replace_fields(start.cfg, **cfg.model))
+        result = net.load_state_dict(start.state_dict(), strict=False)
+    except (TypeError, RuntimeError) as exc:
+        raise UserError(f"[model] settings do not fit the weights of {cfg.init_from!r} "
+                        f"({str(exc).splitlines()[0]})") from None
+    if result.unexpected_keys:
+        raise UserError(f"[model] settings drop weights of {cfg.init_from!r}: "
+                        f"{', '.join(result.unexpected_keys[:3])}")
+    return net
+
+
 def _result_path(cfg: TrainConfig, out: Path) -> Path:
     if cfg.average_from and (out / "average.safetensors").is_file():
         return out / "average.safetensors"
@@ -423,8 +454,9 @@ def plot_losses(log: list[dict], path: Path) -> None:
     for key in ("reconstruction", "lips", "velocity", "head"):
         curve(axes[0], key, key)
     axes[0].set_title("animation losses (L1)")
-    curve(axes[1], "emotion", "")
-    axes[1].set_title("voice emotion cross-entropy")
+    curve(axes[1], "emotion", "voice emotion")
+    curve(axes[1], "phone", "phones (content head)")
+    axes[1].set_title("cross-entropies")
     if any(e["val"].get("emotion_accuracy") == e["val"].get("emotion_accuracy") for e in log):
         axes[2].plot(steps, [e["val"].get("emotion_accuracy") for e in log], label="val accuracy")
     axes[2].set_ylim(0, 1)

@@ -84,6 +84,15 @@ def emotion_loss(logits, intensity, label, true_intensity, smoothing: float = 0.
     return ce, reg
 
 
+def phone_loss(logits: torch.Tensor, phones: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the content encoder's phone head, (B, T, C) against (B, T) classes;
+    frames labelled -1 (no phone known, padding) are left out."""
+    n = min(logits.shape[1], phones.shape[1])
+    logits, phones = logits[:, :n].reshape(-1, logits.shape[-1]), phones[:, :n].reshape(-1)
+    known = phones >= 0
+    return F.cross_entropy(logits[known], phones[known]) if known.any() else logits.sum() * 0
+
+
 def kl_free_bits(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float = 0.1) -> torch.Tensor:
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)    # (B, d)
     return kl.mean(0).clamp_min(free_bits).sum()
