@@ -4,6 +4,7 @@ ONNX = torch, and a tiny training run that lowers the loss."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -111,7 +112,7 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
 
     def decide(t_torch, t_onnx):
         times = iter([t_torch, t_onnx])
-        monkeypatch.setattr(onnx_export, "_time", lambda fn, repeats=3: next(times))
+        monkeypatch.setattr(onnx_export, "_time", lambda fn, repeats=5: next(times))
         return onnx_export._benchmark(net, {})["use_onnx"]
 
     assert decide(1.0, 0.9) and decide(1.0, 1.05)
@@ -119,8 +120,22 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
     old = tmp_path / "verdict.json"
     old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "onnx_faster": false}')
     assert not onnx_export._has_decision(old)  # decided by the old rule: decide again
-    old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": true}')
+    old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": false}')
+    assert not onnx_export._has_decision(old)  # rule 1 (mean of three): decide again
+    old.write_text(json.dumps({"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": True,
+                               "rule": onnx_export.DECISION_RULE}))
     assert onnx_export._has_decision(old)
+
+
+def test_the_timing_takes_the_fastest_call():
+    from emoface.model import onnx_export
+
+    durations = iter([0.5, 0.03, 0.01, 0.04, 0.02, 0.05])   # warm-up, then five calls
+
+    def fake():
+        time.sleep(next(durations))
+
+    assert 0.009 < onnx_export._time(fake) < 0.018
 
 
 def test_a_tiny_training_run_lowers_the_loss(tmp_path, monkeypatch):
