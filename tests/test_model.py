@@ -319,7 +319,7 @@ def test_the_equaliser_scales_band_power_and_keeps_silence():
     assert np.allclose(moved[:, 40:45].mean(0), gains[40:45] * np.log(10) / 10, atol=1e-3)
     silence = np.full((3, 80), np.log(LOG_FLOOR), np.float32)
     assert np.allclose(equalise(silence, gains), silence, atol=1e-4)
-    curves = np.stack([random_eq_db(rng, 80) for _ in range(500)])
+    curves = np.stack([random_eq_db(rng) for _ in range(500)])
     assert curves.max() <= 6 + 20 + 6 + 2 * 3 + 1e-3      # tilt, low shelf, high shelf, ripples
     assert curves.min() >= -6 - 10 - 15 - 2 * 3 - 1e-3
     steps = np.abs(np.diff(curves, axis=1))

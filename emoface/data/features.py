@@ -48,10 +48,21 @@ def _mel_to_hz(m):
     return 700.0 * (10.0 ** (np.asarray(m, np.float64) / 2595.0) - 1.0)
 
 
+def _band_edges_hz() -> np.ndarray:
+    """The N_MELS + 2 edge frequencies of the mel bands: band k spans edges k .. k + 2
+    and peaks at edge k + 1."""
+    return _mel_to_hz(np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), N_MELS + 2))
+
+
+def band_centres_hz() -> np.ndarray:
+    """(N_MELS,) centre frequency of each log-mel band."""
+    return _band_edges_hz()[1:-1]
+
+
 @lru_cache(maxsize=1)
 def mel_filterbank() -> np.ndarray:
     """(N_FFT // 2 + 1, N_MELS) float32 weights from power-spectrum bins to mel bands."""
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), N_MELS + 2))
+    edges = _band_edges_hz()
     bins = np.arange(N_FFT // 2 + 1) * SAMPLE_RATE / N_FFT
     lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (bins[None] - lo) / (mid - lo)

@@ -222,19 +222,18 @@ class Sampler:
             mel = warp_frequencies(mel[:n], factor)
             shift = 12.0 * np.log2(factor)
         if eq_prob and rng.random() < eq_prob:
-            mel = equalise(mel[:n], random_eq_db(rng, mel.shape[1]))
+            mel = equalise(mel[:n], random_eq_db(rng))
         return mel[:n], shift
 
 
 def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:
     """Log-mel of the same sound with every frequency multiplied by ``factor``: band k
     takes the level the original had at (its centre frequency / factor)."""
-    from ..data.features import F_MAX, F_MIN, N_MELS, _hz_to_mel, _mel_to_hz
+    from ..data.features import N_MELS, _hz_to_mel, band_centres_hz
 
-    edges = np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), N_MELS + 2)
-    centres = _mel_to_hz(edges[1:-1])
-    source = np.clip(np.interp(_hz_to_mel(centres / factor), edges[1:-1], np.arange(N_MELS)),
-                     0, N_MELS - 1)
+    centres = band_centres_hz()
+    source = np.clip(np.interp(_hz_to_mel(centres / factor), _hz_to_mel(centres),
+                               np.arange(N_MELS)), 0, N_MELS - 1)
     lo = np.floor(source).astype(int)
     hi = np.minimum(lo + 1, N_MELS - 1)
     w = (source - lo).astype(np.float32)
@@ -247,16 +246,15 @@ EQ_LOW_SHELF_DB = (-10.0, 20.0)    # below 80-250 Hz: rumble, hum, proximity boo
 EQ_HIGH_SHELF_DB = (-15.0, 6.0)    # above 2.5-6 kHz: lossy codecs and small microphones cut
 
 
-def random_eq_db(rng: np.random.Generator, bands: int) -> np.ndarray:
+def random_eq_db(rng: np.random.Generator) -> np.ndarray:
     """A smooth random gain curve over the mel bands, in dB: what separates microphones,
     rooms and mastering chains. A tilt, a low shelf (rumble and hum boost the lowest
     bands by up to 20 dB on home recordings), a high shelf (codecs cut the top) and two
     slow ripples; each shelf's corner is random and its edge spans about an octave."""
-    from ..data.features import F_MAX, F_MIN, _hz_to_mel, _mel_to_hz
+    from ..data.features import band_centres_hz
 
-    edges = np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), bands + 2)
-    octaves = np.log2(np.maximum(_mel_to_hz(edges[1:-1]), 20.0))
-    x = np.linspace(0.0, 1.0, bands)
+    octaves = np.log2(np.maximum(band_centres_hz(), 20.0))
+    x = np.linspace(0.0, 1.0, len(octaves))
 
     def shelf(low_hz, high_hz):      # 0 well below a random corner, 1 well above it
         corner = rng.uniform(np.log2(low_hz), np.log2(high_hz))
