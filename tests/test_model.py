@@ -327,3 +327,57 @@ def test_the_equaliser_scales_band_power_and_keeps_silence():
     assert steps.max() < 10.0 and steps[:, 20:].max() < 1.5
     assert curves.std(0).min() > 1.0                       # and every band really varies
     assert curves[:, :3].max() > 12 and curves[:, -3:].min() < -10  # the shelves reach
+
+
+def _timestamped_clip(n: int = 600):
+    """A 6-s clip whose features, targets and phone labels each say when they are:
+    feature frame i holds i / 8, output frame j holds j / 180, phone frame k is (k // 5) % 40."""
+    from emoface.model.config import PREDICTED_CHANNELS
+    from emoface.train.data import Clip
+
+    mel = np.repeat((np.arange(n) / 8).astype(np.float16)[:, None], 80, 1)
+    weights = np.zeros((2, n * 3 // 10, len(PREDICTED_CHANNELS)), np.float16)
+    weights[:, :, 0] = np.arange(n * 3 // 10) / 180
+    phones = ((np.arange(n // 2) // 5) % 40).astype(np.int8)
+    return Clip("c", "tts", "s", mel, np.zeros((n, 3), np.float32), weights,
+                np.zeros((2, n * 3 // 10, 3), np.float16), np.eye(8, dtype=np.float32)[:2], -1,
+                float("nan"), None, phones)
+
+
+def test_a_stretched_crop_keeps_sound_targets_and_phones_together():
+    from emoface.train.data import STRETCH_RANGE, Sampler
+
+    sampler = Sampler([_timestamped_clip()], {"tts": 1.0}, 3.0, mix_prob=0.0, augment_prob=0.0,
+                      transition_prob=0.0, stretch_prob=1.0)
+    batch = sampler.batch(32, np.random.default_rng(5))
+    rates = []
+    for b in range(32):
+        n_mel, n_out = int(batch["mel_mask"][b].sum()), int(batch["out_mask"][b].sum())
+        assert n_mel % 10 == 0 and n_out == n_mel // 10 * 3 and n_mel <= 300
+        mel_s = batch["mel"][b, :n_mel, 0] * 8 / 100          # original time of each frame, s
+        out_s = batch["target"][b, :n_out, 0] * 180 / 30
+        # every 100-ms step: sound and face come from the same moment of the original
+        assert np.abs(mel_s[5::10] - out_s[1::3]).max() < 0.04
+        phones = batch["phones"][b, :n_mel // 2]
+        expected = ((np.rint(mel_s[::2] * 100) // 2 // 5) % 40).astype(int)
+        assert (phones == expected).mean() > 0.9
+        rates.append((mel_s[-1] - mel_s[0]) * 100 / (n_mel - 1))
+    rates = np.array(rates)                 # original frames per stretched frame
+    assert rates.min() >= 1 / STRETCH_RANGE[1] - 0.02 and rates.max() <= 1 / STRETCH_RANGE[0] + 0.02
+    assert rates.min() < 0.9 and rates.max() > 1.1
+
+
+def test_band_masks_flatten_a_few_bands_and_keep_their_level():
+    from emoface.train.data import MASK_BANDS, mask_bands
+
+    rng = np.random.default_rng(0)
+    mel = rng.normal(size=(300, 80)).astype(np.float32)
+    changed = []
+    for _ in range(50):
+        out = mask_bands(mel, rng)
+        moved = np.where(~np.isclose(out, mel).all(axis=0))[0]
+        assert len(moved) <= 2 * MASK_BANDS
+        assert np.allclose(out[:, moved].std(axis=0), 0.0, atol=1e-6)
+        assert np.allclose(out[:, moved].mean(axis=0), mel[:, moved].mean(axis=0), atol=1e-5)
+        changed.append(len(moved))
+    assert max(changed) > MASK_BANDS // 2 and np.mean(changed) > 2

@@ -99,7 +99,7 @@ class Sampler:
     def __init__(self, clips: list[Clip], source_weights: dict[str, float], crop_s: float,
                  mix_prob: float = 0.3, augment_prob: float = 0.5,
                  transition_prob: float = 0.2, balance_emotions: bool = False,
-                 eq_prob: float = 0.0):
+                 eq_prob: float = 0.0, stretch_prob: float = 0.0, mask_prob: float = 0.0):
         self.clips = clips
         self.by_source: dict[str, list[int]] = {}
         for i, c in enumerate(clips):
@@ -111,6 +111,7 @@ class Sampler:
         self.mix_prob, self.augment_prob = mix_prob, augment_prob
         self.transition_prob = transition_prob
         self.eq_prob = eq_prob
+        self.stretch_prob, self.mask_prob = stretch_prob, mask_prob
         # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
         # emotion the same share (what unweighted average recall rewards).
         self.by_label: dict[str, dict[int, list[int]]] = {}
@@ -190,6 +191,21 @@ class Sampler:
         amounts = (1 - wc) * clip.amounts[v] + wc * clip.amounts[u]
         phones = (clip.phones[a // 2:(b + 1) // 2] if clip.phones is not None
                   else np.full((b - a + 1) // 2, -1, np.int8))
+        if self.mask_prob and rng.random() < self.mask_prob:
+            mel = mask_bands(mel, rng)
+        # Only crops of whole steps are stretched: the model maps ALIGN feature frames to
+        # TARGET_STEP output frames, so both sides must stay a whole number of steps long.
+        n_steps = len(mel) // ALIGN
+        if (self.stretch_prob and rng.random() < self.stretch_prob
+                and len(mel) == n_steps * ALIGN and m == n_steps * TARGET_STEP):
+            factor = float(np.exp(rng.uniform(*np.log(STRETCH_RANGE))))
+            steps_after = max(1, round(n_steps * factor))
+            keep = min(steps_after, crop_steps)   # a slower copy keeps at most one crop
+            mel, prosody, phones = (stretch_frames(x, steps_after * ALIGN // d, keep * ALIGN // d, nearest)
+                                    for x, d, nearest in ((mel, 1, False), (prosody, 1, True),
+                                                          (phones, 2, True)))
+            target, head, amounts = (stretch_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
+                                     for x in (target, head, amounts))
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
                 "phones": phones,
                 "head": head.astype(np.float32), "amounts": amounts.astype(np.float32),
@@ -224,6 +240,35 @@ class Sampler:
         if eq_prob and rng.random() < eq_prob:
             mel = equalise(mel[:n], random_eq_db(rng))
         return mel[:n], shift
+
+
+STRETCH_RANGE = (0.8, 1.25)   # duration factors of a stretched crop: 25 % faster to 25 % slower
+MASK_BANDS = 8                # widest of the two masked runs of mel bands
+
+
+def stretch_frames(x: np.ndarray, frames: int, keep: int, nearest: bool = False) -> np.ndarray:
+    """The first ``keep`` frames of ``x`` (time first) resampled to ``frames`` frames
+    over the same span: another speaking rate, formants and pitch untouched. Labels and
+    the pitch track (0 where unvoiced) take the nearest frame instead of a blend."""
+    pos = np.clip((np.arange(keep) + 0.5) * len(x) / frames - 0.5, 0, len(x) - 1)
+    if nearest:
+        return x[np.rint(pos).astype(int)]
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(x) - 1)
+    w = (pos - lo).astype(np.float32).reshape(-1, *([1] * (x.ndim - 1)))
+    return (x[lo] * (1 - w) + x[hi] * w).astype(x.dtype)
+
+
+def mask_bands(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Two random runs of up to MASK_BANDS mel bands flattened to their mean level over
+    the crop: the level stays, what moves in them is gone (SpecAugment's frequency masks),
+    so no single band can carry a phone on its own."""
+    mel = mel.copy()
+    for _ in range(2):
+        width = int(rng.integers(0, MASK_BANDS + 1))
+        start = int(rng.integers(0, mel.shape[1] - width + 1))
+        mel[:, start:start + width] = mel[:, start:start + width].mean(axis=0)
+    return mel
 
 
 def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:

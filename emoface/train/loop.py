@@ -32,6 +32,8 @@ class TrainConfig:
     mix_prob: float = 0.3
     augment_prob: float = 0.5
     eq_prob: float = 0.0             # of an augmented crop: a random smooth equaliser
+    stretch_prob: float = 0.0        # of any crop: another speaking rate (audio and targets)
+    mask_prob: float = 0.0           # of any crop: two runs of mel bands flattened
     exclude_speakers: list = field(default_factory=list)  # held-out folds
     steps: int = 6000
     batch_size: int = 16
@@ -89,7 +91,7 @@ class TrainConfig:
             if k == "model":
                 continue
             (data if k in ("corpus", "crop_seconds", "source_weights", "mix_prob",
-                           "augment_prob", "eq_prob", "exclude_speakers", "balance_emotions",
+                           "augment_prob", "eq_prob", "stretch_prob", "mask_prob", "exclude_speakers", "balance_emotions",
                            "fold_speaker") else train)[k] = v
         return "\n".join(["[data]", *(_toml_line(k, v) for k, v in data.items()), "",
                           "[train]", *(_toml_line(k, v) for k, v in train.items()), "",
@@ -282,7 +284,8 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     if not clips:
         raise UserError(f"no training clips in corpus {cfg.corpus!r}")
     sampler = Sampler(clips, cfg.source_weights, cfg.crop_seconds, cfg.mix_prob, cfg.augment_prob,
-                      balance_emotions=cfg.balance_emotions, eq_prob=cfg.eq_prob)
+                      balance_emotions=cfg.balance_emotions, eq_prob=cfg.eq_prob,
+                      stretch_prob=cfg.stretch_prob, mask_prob=cfg.mask_prob)
     val_sampler = Sampler(val_clips or clips, {s: 1.0 for s in {c.source for c in val_clips or clips}},
                           cfg.crop_seconds, mix_prob=0.0, augment_prob=0.0)
 
