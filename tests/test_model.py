@@ -111,8 +111,7 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
     net = load_network(None)
 
     def decide(t_torch, t_onnx):
-        times = iter([t_torch, t_onnx])
-        monkeypatch.setattr(onnx_export, "_time", lambda fn, repeats=5: next(times))
+        monkeypatch.setattr(onnx_export, "_time_each", lambda fns: [t_torch, t_onnx])
         return onnx_export._benchmark(net, {})["use_onnx"]
 
     assert decide(1.0, 0.9) and decide(1.0, 1.05)
@@ -122,20 +121,30 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
     assert not onnx_export._has_decision(old)  # decided by the old rule: decide again
     old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": false}')
     assert not onnx_export._has_decision(old)  # rule 1 (mean of three): decide again
+    old.write_text('{"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": false, "rule": 2}')
+    assert not onnx_export._has_decision(old)  # rule 2 (one runtime after the other)
     old.write_text(json.dumps({"torch_s": 1.0, "onnx_s": 1.0, "use_onnx": True,
                                "rule": onnx_export.DECISION_RULE}))
     assert onnx_export._has_decision(old)
 
 
-def test_the_timing_takes_the_fastest_call():
+def test_the_timing_takes_the_fastest_call_of_each_in_turns():
     from emoface.model import onnx_export
 
-    durations = iter([0.5, 0.03, 0.01, 0.04, 0.02, 0.05])   # warm-up, then five calls
+    calls = []
+    # warm-ups first, then the two alternate; a slow stretch hits both, not one
+    durations = {"a": iter([0.3, 0.03, 0.01, 0.04, 0.02, 0.05]),
+                 "b": iter([0.3, 0.04, 0.02, 0.05, 0.03, 0.06])}
 
-    def fake():
-        time.sleep(next(durations))
+    def fake(name):
+        def call():
+            calls.append(name)
+            time.sleep(next(durations[name]))
+        return call
 
-    assert 0.009 < onnx_export._time(fake) < 0.018
+    a, b = onnx_export._time_each([fake("a"), fake("b")], pause_s=0.0)
+    assert 0.009 < a < 0.018 and 0.019 < b < 0.028
+    assert calls == ["a", "b"] * 6
 
 
 def test_a_tiny_training_run_lowers_the_loss(tmp_path, monkeypatch):

@@ -97,15 +97,20 @@ def _sessions(paths: dict[str, Path]):
             for name, p in paths.items()}
 
 
-def _time(fn, repeats: int = 5) -> float:
-    """The fastest of ``repeats`` timed calls after a warm-up: other work on a shared
-    machine only ever adds time, so the minimum is the steadiest estimate of the cost."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _time_each(fns, repeats: int = 5, pause_s: float = 0.1) -> list[float]:
+    """The fastest of ``repeats`` timed calls of each function after a warm-up, taken in
+    turns: a burst of other work on a shared machine then slows both, not only the one
+    being timed, and the minimum is the steadiest estimate of the cost. The pause lets the
+    previous runtime's worker threads stop spinning on the two cores."""
+    for fn in fns:
         fn()
-        best = min(best, time.perf_counter() - start)
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            time.sleep(pause_s)
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -152,10 +157,11 @@ def _has_decision(verdict: Path) -> bool:
 # path never imports torch, which saves about 1.5 s of start-up and 200 MB per process,
 # far more than a tie in network time either way (one timing here is noisy by ~5%).
 TORCH_MUST_WIN_BY = 0.15
-# Version of the way the choice is made; verdict files of an older rule are redone. Rule 2:
-# fastest of five calls each (rule 1, the mean of three, once picked torch on a loaded
-# machine while onnxruntime was 10 % faster unloaded).
-DECISION_RULE = 2
+# Version of the way the choice is made; verdict files of an older rule are redone. Rule 3:
+# fastest of five calls each, taken in turns (rule 2 timed torch's five calls, then
+# onnxruntime's, and once picked torch at 33 vs 48 ms where the two tie at about 43 ms;
+# rule 1, the mean of three, did the same on a loaded machine).
+DECISION_RULE = 3
 
 
 def _benchmark(net, sessions) -> dict:
@@ -175,6 +181,6 @@ def _benchmark(net, sessions) -> dict:
     def with_onnx():
         sessions["decode"].run(None, {"mel": mel, "amounts": amounts, "style": style, "z": z})
 
-    t_torch, t_onnx = _time(with_torch), _time(with_onnx)
+    t_torch, t_onnx = _time_each([with_torch, with_onnx])
     return {"torch_s": round(t_torch, 4), "onnx_s": round(t_onnx, 4),
             "use_onnx": t_onnx < t_torch * (1.0 + TORCH_MUST_WIN_BY), "rule": DECISION_RULE}

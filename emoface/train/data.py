@@ -201,10 +201,10 @@ class Sampler:
             factor = float(np.exp(rng.uniform(*np.log(STRETCH_RANGE))))
             steps_after = max(1, round(n_steps * factor))
             keep = min(steps_after, crop_steps)   # a slower copy keeps at most one crop
-            mel, prosody, phones = (stretch_frames(x, steps_after * ALIGN // d, keep * ALIGN // d, nearest)
+            mel, prosody, phones = (resample_frames(x, steps_after * ALIGN // d, keep * ALIGN // d, nearest)
                                     for x, d, nearest in ((mel, 1, False), (prosody, 1, True),
                                                           (phones, 2, True)))
-            target, head, amounts = (stretch_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
+            target, head, amounts = (resample_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
                                      for x in (target, head, amounts))
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
                 "phones": phones,
@@ -246,7 +246,7 @@ STRETCH_RANGE = (0.8, 1.25)   # duration factors of a stretched crop: 25 % faste
 MASK_BANDS = 8                # widest of the two masked runs of mel bands
 
 
-def stretch_frames(x: np.ndarray, frames: int, keep: int, nearest: bool = False) -> np.ndarray:
+def resample_frames(x: np.ndarray, frames: int, keep: int, nearest: bool = False) -> np.ndarray:
     """The first ``keep`` frames of ``x`` (time first) resampled to ``frames`` frames
     over the same span: another speaking rate, formants and pitch untouched. Labels and
     the pitch track (0 where unvoiced) take the nearest frame instead of a blend."""
