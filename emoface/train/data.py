@@ -201,11 +201,15 @@ class Sampler:
             factor = float(np.exp(rng.uniform(*np.log(STRETCH_RANGE))))
             steps_after = max(1, round(n_steps * factor))
             keep = min(steps_after, crop_steps)   # a slower copy keeps at most one crop
-            mel, prosody, phones = (resample_frames(x, steps_after * ALIGN // d, keep * ALIGN // d, nearest)
-                                    for x, d, nearest in ((mel, 1, False), (prosody, 1, True),
-                                                          (phones, 2, True)))
-            target, head, amounts = (resample_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
-                                     for x in (target, head, amounts))
+            # Features and prosody at ALIGN frames a step, phone labels at half that rate,
+            # the face at TARGET_STEP: each grid stretched by the same factor.
+            mel = resample_frames(mel, steps_after * ALIGN, keep * ALIGN)
+            prosody = resample_frames(prosody, steps_after * ALIGN, keep * ALIGN, nearest=True)
+            phones = resample_frames(phones, steps_after * ALIGN // 2, keep * ALIGN // 2,
+                                     nearest=True)
+            target, head, amounts = (
+                resample_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
+                for x in (target, head, amounts))
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
                 "phones": phones,
                 "head": head.astype(np.float32), "amounts": amounts.astype(np.float32),

@@ -91,8 +91,9 @@ class TrainConfig:
             if k == "model":
                 continue
             (data if k in ("corpus", "crop_seconds", "source_weights", "mix_prob",
-                           "augment_prob", "eq_prob", "stretch_prob", "mask_prob", "exclude_speakers", "balance_emotions",
-                           "fold_speaker") else train)[k] = v
+                           "augment_prob", "eq_prob", "stretch_prob", "mask_prob",
+                           "exclude_speakers", "balance_emotions", "fold_speaker")
+             else train)[k] = v
         return "\n".join(["[data]", *(_toml_line(k, v) for k, v in data.items()), "",
                           "[train]", *(_toml_line(k, v) for k, v in train.items()), "",
                           "[model]", *(_toml_line(k, v) for k, v in self.model.items()), ""])
