@@ -1,0 +1,258 @@
+"""How much each English phone sounds like what is heard, every 10 ms, from pocketsphinx's
+US English acoustic model (trained on many hours of many real speakers).
+
+Our own corpus has one real English speaker; this model has heard many. Its phone
+likelihoods describe *what* is said in a way that depends less on the speaker and the room
+than our log-mel does; the neural model's content encoder reads them beside the log-mel
+(``ModelConfig.n_phonetic``).
+
+What is computed, from facts about the model (its ``feat.params`` and file headers):
+
+- the model's front-end: pre-emphasis 0.97, 410-sample Hamming window every 160 samples,
+  512-point power spectrum, 25 triangular mel bands (130-6800 Hz, unit area), natural log,
+  orthonormal DCT-II to 13 cepstra, sine lifter 22, the utterance's mean removed (the
+  model's batch CMN), then deltas ``c[t+2] - c[t-2]`` and their deltas, in three streams of
+  13 (``1s_c_d_dd``);
+- the scores of the 126 context-independent senones (3 states of 42 phones): the model is
+  phonetically tied, so each phone has a codebook of 128 diagonal Gaussians per stream and
+  each senone its own mixture weights over them (``sendump`` stores them as 8-bit
+  negative logs in units of 1024 x ln 1.0001);
+- per frame, the log-posterior of each phone (its states summed, likelihoods scaled by
+  :data:`ACOUSTIC_SCALE`), floored at :data:`FLOOR` and mapped to [-1, 1].
+
+Frame ``k`` is centred at ``k * 10 ms`` like :func:`emoface.data.features.log_mel` and
+there are as many frames. Look-ahead: 43 ms (half a window and three frames of deltas);
+the mean removal sees the whole input, so long files are scored once, before windowing.
+"""
+from __future__ import annotations
+
+import struct
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+HOP = 160
+WIN = 410                    # 25.625 ms, the model's window
+N_FFT = 512
+N_BANDS = 25
+LOWER_HZ, UPPER_HZ = 130.0, 6800.0
+N_CEPS = 13
+LIFTER = 22
+ACOUSTIC_SCALE = 0.1         # Gaussian log-likelihoods are far too sharp to read as posteriors
+FLOOR = -10.0                # log-posteriors below this all mean "not this phone"
+LOOKAHEAD_S = (WIN / 2 + 3 * HOP) / SAMPLE_RATE
+_LOG_W = 1024 * np.log(1.0001)   # one sendump unit in natural log
+
+
+def model_dir() -> Path:
+    from pocketsphinx import get_model_path
+
+    return Path(get_model_path()) / "en-us" / "en-us"
+
+
+def _read_gaussians(path: Path) -> np.ndarray:
+    """A sphinx-3 means/variances file as (codebooks, streams, densities, dims)."""
+    data = path.read_bytes()
+    i = data.index(b"endhdr\n") + 7
+    if struct.unpack_from("<I", data, i)[0] != 0x11223344:
+        raise ValueError(f"{path}: not a little-endian sphinx-3 parameter file")
+    n_cb, n_streams, n_dens = struct.unpack_from("<3i", data, i + 4)
+    dims = struct.unpack_from(f"<{n_streams}i", data, i + 16)
+    i += 16 + 4 * n_streams
+    (count,) = struct.unpack_from("<i", data, i)
+    values = np.frombuffer(data, "<f4", count, i + 4)
+    return values.reshape(n_cb, n_streams, n_dens, dims[0]).astype(np.float64)
+
+
+def _read_mixture_weights(path: Path) -> np.ndarray:
+    """``sendump`` as (streams, densities, senones) natural-log mixture weights."""
+    data = path.read_bytes()
+    i = 0
+    while True:                                   # header: length-prefixed strings, 0 ends
+        (n,) = struct.unpack_from("<i", data, i)
+        i += 4 + n
+        if n == 0:
+            break
+    n_dens, n_sen = struct.unpack_from("<2i", data, i)
+    n_streams = (len(data) - i - 8) // (n_dens * n_sen)
+    q = np.frombuffer(data, np.uint8, n_streams * n_dens * n_sen, i + 8)
+    return -q.reshape(n_streams, n_dens, n_sen).astype(np.float64) * _LOG_W
+
+
+def _read_phone_names(path: Path) -> tuple[list[str], int]:
+    """The context-independent phone names of a binary ``mdef`` and the count of CI senones."""
+    data = path.read_bytes()
+    marker = b"END FILE FORMAT DESCRIPTION\n"
+    i = data.index(marker) + len(marker)
+    i += -i % 4
+    n_ci, _, n_states, n_ci_sen = struct.unpack_from("<4i", data, i)
+    if n_ci_sen != n_ci * n_states:
+        raise ValueError(f"{path}: expected {n_ci} phones x {n_states} states")
+    i += 40
+    names = []
+    for _ in range(n_ci):
+        j = data.index(b"\0", i)
+        names.append(data[i:j].decode("ascii"))
+        i = j + 1
+    return names, n_ci_sen
+
+
+class AcousticModel:
+    """The context-independent part of the model, ready to score feature frames."""
+
+    def __init__(self, directory: Path | None = None):
+        d = Path(directory) if directory else model_dir()
+        self.phones, n_ci_sen = _read_phone_names(d / "mdef")
+        means, variances = _read_gaussians(d / "means"), _read_gaussians(d / "variances")
+        log_w = _read_mixture_weights(d / "sendump")[:, :, :n_ci_sen]
+        n_cb, self.n_streams, self.n_dens, dim = means.shape
+        # A few Gaussians were never trained (zero variance): they must never win.
+        dead = (variances <= 1e-3).any(-1)
+        variances = np.where(variances <= 1e-3, 1.0, variances)
+        inv = 1.0 / variances
+        const = -0.5 * (np.log(2 * np.pi * variances).sum(-1) + (means ** 2 * inv).sum(-1))
+        const[dead] = -1e30
+        # log N(x) = const + x.(mu/var) - 0.5 x^2.(1/var): one matrix product per stream,
+        # [x^2, x, 1] @ (2 * dim + 1, codebooks * densities), in float32 (exp is 8x faster).
+        self.project = [np.concatenate([-0.5 * inv[:, s].reshape(-1, dim).T,
+                                        (means[:, s] * inv[:, s]).reshape(-1, dim).T,
+                                        const[:, s].reshape(1, -1)]).astype(np.float32)
+                        for s in range(self.n_streams)]
+        # Mixture weights of senone 3p + j over phone p's codebook: (streams, phones, dens, 3)
+        states = n_ci_sen // n_cb
+        w = np.exp(log_w).reshape(self.n_streams, self.n_dens, n_cb, states)
+        self.weights = np.ascontiguousarray(w.transpose(0, 2, 1, 3)).astype(np.float32)
+        self.states = states
+
+    def phone_loglik(self, feats: np.ndarray) -> np.ndarray:
+        """(T, streams, 13) features -> (T, phones) log-likelihood, each phone's states summed."""
+        out = np.empty((len(feats), len(self.phones)))
+        for a in range(0, len(feats), _CHUNK):
+            out[a:a + _CHUNK] = self._loglik(feats[a:a + _CHUNK])
+        return out
+
+    def _loglik(self, feats: np.ndarray) -> np.ndarray:
+        t, n_cb = len(feats), len(self.phones)
+        total = np.zeros((t, n_cb, self.states), np.float32)
+        for s in range(self.n_streams):
+            x = feats[:, s].astype(np.float32)
+            g = np.concatenate([x * x, x, np.ones((t, 1), np.float32)], 1) @ self.project[s]
+            g = g.reshape(t, n_cb, self.n_dens)
+            top = g.max(-1, keepdims=True)
+            np.subtract(g, top, out=g)
+            np.exp(g, out=g)
+            mix = np.matmul(g.transpose(1, 0, 2), self.weights[s]).transpose(1, 0, 2)
+            total += np.log(np.maximum(mix, 1e-30)) + top
+        m = total.max(-1, keepdims=True)
+        return np.log(np.exp(total - m).sum(-1)) + m[..., 0]
+
+
+_CHUNK = 128   # frames scored at once: 128 x 5376 Gaussians stay in the CPU's cache
+
+
+@lru_cache(maxsize=1)
+def acoustic_model() -> AcousticModel:
+    return AcousticModel()
+
+
+def _mel(f):
+    return 2595.0 * np.log10(1.0 + np.asarray(f, np.float64) / 700.0)
+
+
+@lru_cache(maxsize=1)
+def band_centres_hz() -> np.ndarray:
+    edges = 700.0 * (10 ** (np.linspace(_mel(LOWER_HZ), _mel(UPPER_HZ), N_BANDS + 2) / 2595) - 1)
+    return edges[1:-1]
+
+
+@lru_cache(maxsize=1)
+def _filterbank() -> np.ndarray:
+    edges = 700.0 * (10 ** (np.linspace(_mel(LOWER_HZ), _mel(UPPER_HZ), N_BANDS + 2) / 2595) - 1)
+    bins = np.arange(N_FFT // 2 + 1) * SAMPLE_RATE / N_FFT
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    tri = np.maximum(0.0, np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)))
+    return (tri * (2.0 / (hi - lo))).T                       # (bins, bands), unit area
+
+
+@lru_cache(maxsize=1)
+def _dct() -> np.ndarray:
+    """Orthonormal DCT-II to N_CEPS cepstra with the sine lifter folded in: (bands, ceps)."""
+    k, n = np.arange(N_CEPS)[None], np.arange(N_BANDS)[:, None]
+    basis = np.cos(np.pi * k * (n + 0.5) / N_BANDS) * np.sqrt(2.0 / N_BANDS)
+    basis[:, 0] = np.sqrt(1.0 / N_BANDS)
+    return basis * (1 + LIFTER / 2 * np.sin(np.pi * np.arange(N_CEPS) / LIFTER))
+
+
+def num_frames(num_samples: int) -> int:
+    return -(-int(num_samples) // HOP)
+
+
+def band_energies(samples16k: np.ndarray) -> np.ndarray:
+    """(frames, 25) natural-log mel band energies of the model's front-end, frame k centred
+    at k * 10 ms. Separate from :func:`scores` so augmentation can bend the spectrum."""
+    x = np.asarray(samples16k, np.float64).ravel() * 32768.0    # the model heard 16-bit PCM
+    n = num_frames(len(x))
+    if n == 0:
+        return np.zeros((0, N_BANDS))
+    x = np.concatenate([x[:1], x[1:] - 0.97 * x[:-1]])
+    half = WIN // 2
+    padded = np.zeros((n - 1) * HOP + WIN)
+    take = min(len(x), len(padded) - half)
+    padded[half:half + take] = x[:take]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, WIN)[::HOP] * np.hamming(WIN)
+    spec = np.fft.rfft(frames, N_FFT, axis=1)
+    power = spec.real ** 2 + spec.imag ** 2
+    return np.log(np.maximum(power @ _filterbank(), 1e-5))
+
+
+def warp_bands(log_bands: np.ndarray, factor: float) -> np.ndarray:
+    """The band energies of the same sound with every frequency multiplied by ``factor``
+    (augmentation: another vocal tract), read off the mel axis by interpolation."""
+    centres = band_centres_hz()
+    source = np.clip(np.interp(_mel(centres / factor), _mel(centres), np.arange(N_BANDS)),
+                     0, N_BANDS - 1)
+    lo = np.floor(source).astype(int)
+    hi = np.minimum(lo + 1, N_BANDS - 1)
+    w = source - lo
+    return log_bands[:, lo] * (1 - w) + log_bands[:, hi] * w
+
+
+def equalise_bands(log_bands: np.ndarray, curve_hz: np.ndarray, gains_db: np.ndarray
+                   ) -> np.ndarray:
+    """The band energies after an equaliser given as dB gains at frequencies ``curve_hz``
+    (interpolated over log frequency)."""
+    gains = np.interp(np.log(band_centres_hz()), np.log(np.maximum(curve_hz, 1.0)), gains_db)
+    return log_bands + gains * (np.log(10.0) / 10.0)
+
+
+def features(log_bands: np.ndarray) -> np.ndarray:
+    """(T, 25) log band energies -> (T, 3, 13) mean-removed cepstra, deltas, delta-deltas."""
+    c = log_bands @ _dct()
+    c -= c.mean(0)
+    pad = np.pad(c, ((3, 3), (0, 0)), mode="edge")
+    d = np.zeros_like(pad)
+    d[2:-2] = pad[4:] - pad[:-4]
+    dd = np.zeros_like(pad)
+    dd[3:-3] = d[4:-2] - d[2:-4]
+    return np.stack([c, d[3:-3], dd[3:-3]], 1)
+
+
+def scores_from_bands(log_bands: np.ndarray) -> np.ndarray:
+    """(T, 42) float32 in [-1, 1]: each phone's scaled log-posterior, floored (see module)."""
+    if len(log_bands) == 0:
+        return np.zeros((0, len(acoustic_model().phones)), np.float32)
+    ll = acoustic_model().phone_loglik(features(log_bands)) * ACOUSTIC_SCALE
+    m = ll.max(1, keepdims=True)
+    logpost = ll - m - np.log(np.exp(ll - m).sum(1, keepdims=True))
+    return (np.maximum(logpost, FLOOR) / -FLOOR * 2.0 + 1.0).astype(np.float32)
+
+
+def phone_scores(samples16k: np.ndarray) -> np.ndarray:
+    """(frames, 42) phone scores of mono 16 kHz audio in [-1, 1], on the log-mel grid."""
+    return scores_from_bands(band_energies(samples16k))
+
+
+def phone_names() -> list[str]:
+    return list(acoustic_model().phones)
