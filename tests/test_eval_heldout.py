@@ -158,7 +158,7 @@ def test_training_rows_match_the_training_loops_own_selection(corpus, monkeypatc
     from emoface.train import data as train_data
     from emoface.train.loop import TrainConfig, load_clips
 
-    monkeypatch.setattr(train_data, "load_clip", lambda corpus, row, keep_audio: row)
+    monkeypatch.setattr(train_data, "load_clip", lambda corpus, row, keep_audio, phonetic=False: row)
     rows = read_manifest(corpus / "corpus")
     every = {"tts": 1, "asterisk": 1, "emodb": 1, "librivox": 1}
     for over in ({}, {"exclude_speakers": ["emodb-08"]}, {"fold_speaker": "emodb-14"},

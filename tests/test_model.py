@@ -390,3 +390,96 @@ def test_band_masks_flatten_a_few_bands_and_keep_their_level():
         assert np.allclose(out[:, moved].mean(axis=0), mel[:, moved].mean(axis=0), atol=1e-5)
         changed.append(len(moved))
     assert max(changed) > MASK_BANDS // 2 and np.mean(changed) > 2
+
+
+# ---------------------------------------------------------------- phone scores as input
+
+def test_phone_scores_enter_at_zero_and_the_network_learns_to_read_them(weights):
+    """Weights given the phone-score input start exactly where they were (the new
+    convolution is zero), and the input reaches the output once it is trained."""
+    from emoface.train.loop import TrainConfig, _network_from
+
+    net = _network_from(TrainConfig(init_from=str(weights), model={"n_phonetic": 42})).eval()
+    before = load_network(weights).eval()
+    rng = np.random.default_rng(0)
+    mel = torch.from_numpy(rng.normal(size=(1, 300, 80)).astype(np.float32))
+    scores = torch.from_numpy(rng.uniform(-1, 1, size=(1, 300, 42)).astype(np.float32))
+    amounts, style, z = torch.eye(8)[:1], torch.zeros(1, dtype=torch.long), torch.zeros(1, 4)
+    with torch.no_grad():
+        w0, _ = before.decode(mel, amounts, style, z)
+        w1, _ = net.decode(torch.cat([mel, scores], -1), amounts, style, z)
+        assert torch.equal(w0, w1)
+        torch.nn.init.normal_(net.content.phonetic_in.weight, std=0.1)
+        w2, _ = net.decode(torch.cat([mel, scores], -1), amounts, style, z)
+    assert (w2 - w0).abs().max() > 1e-3
+    assert net.cfg.n_features == 122 and net.cfg.lookahead_seconds <= 0.2
+
+
+def test_a_phone_score_network_runs_windowed_and_in_onnx_as_in_torch(speech, tmp_path, monkeypatch):
+    """The engine computes phone scores for weights that read them; windows and ONNX
+    give what one torch pass gives."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("pocketsphinx")
+    from emoface.model.engine import Predictor, model_inputs, run
+
+    torch.manual_seed(1)
+    net = EmoFaceNet(ModelConfig(**SMALL, n_phonetic=42)).eval()
+    torch.nn.init.normal_(net.content.phonetic_in.weight, std=0.1)
+    path = tmp_path / "phonetic.safetensors"
+    save_checkpoint(net, path)
+    monkeypatch.setenv("EMOFACE_CACHE", str(tmp_path))
+    by_torch, by_onnx = Predictor(path, backend="torch"), Predictor(path, backend="onnx")
+    feats, prosody = model_inputs(speech.samples, speech.prosody(), by_torch.cfg.n_phonetic)
+    assert feats.shape[1] == 122 and np.abs(feats[:, 80:]).max() <= 1.0
+    amounts = np.random.default_rng(2).dirichlet(np.ones(8), size=270).astype(np.float32)
+    z = np.zeros(SMALL["d_latent"], np.float32)
+    w1, h1 = run(by_torch, feats, amounts, z, core_s=100)
+    w2, h2 = run(by_onnx, feats, amounts, z, core_s=1.5)
+    assert np.abs(w1 - w2).max() < 1e-4 and np.abs(h1 - h2).max() < 1e-4
+    p1, _ = by_torch.emotion(feats, prosody)
+    p2, _ = by_onnx.emotion(feats, prosody)
+    assert np.abs(p1 - p2).max() < 1e-4
+
+
+def test_the_sampler_adds_phone_scores_after_the_log_mel_and_augments_them():
+    """Clips with phone scores give batches of 122 columns: the clean crop's scores, or
+    for augmented crops scores of the augmented audio (still in range, not the clean ones)."""
+    from emoface.audio.phonetic import phone_scores
+    from emoface.train.data import Sampler
+
+    pytest.importorskip("pocketsphinx")
+    clip = _timestamped_clip()
+    t = np.arange(6 * 16000) / 16000
+    audio = 0.3 * np.sin(2 * np.pi * (150 + 50 * np.sin(3 * t)) * t) * (np.sin(2 * np.pi * 2 * t) > 0)
+    clip.audio = (audio * 32767).astype(np.int16)
+    clip.phonetic = phone_scores(audio.astype(np.float32))[:600].astype(np.float16)
+    clean = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=0.0).batch(4, np.random.default_rng(0))
+    assert clean["mel"].shape[2] == 122
+    for b in range(4):
+        start = int(round(float(clean["mel"][b, 0, 0]) * 8))
+        assert np.array_equal(clean["mel"][b, :, 80:], clip.phonetic[start:start + 300].astype(np.float32))
+    noisy = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=1.0, eq_prob=1.0).batch(
+        4, np.random.default_rng(0))
+    scores = noisy["mel"][:, :, 80:]
+    assert scores.shape == (4, 300, 42) and np.abs(scores).max() <= 1.0
+    clean_crops = [clip.phonetic[a:a + 300].astype(np.float32) for a in range(0, 301, 10)]
+    # whatever its start, an augmented crop's scores are not the clean ones (a mild recipe
+    # changes little: a fixed gain or equaliser is taken out by the mean removal)
+    change = [min(np.abs(scores[b] - c).mean() for c in clean_crops) for b in range(4)]
+    assert min(change) > 0.005 and max(change) > 0.1
+
+
+def test_a_dropped_log_mel_keeps_its_level_and_the_phone_scores():
+    from emoface.train.data import Sampler
+
+    clip = _timestamped_clip()
+    clip.phonetic = np.random.default_rng(0).uniform(-1, 1, (600, 42)).astype(np.float16)
+    batch = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=0.0, mel_drop_prob=1.0).batch(
+        3, np.random.default_rng(1))
+    for mel, scores in zip(batch["mel"][:, :, :80], batch["mel"][:, :, 80:]):
+        starts = [a for a in range(0, 301, 10)
+                  if np.array_equal(scores, clip.phonetic[a:a + 300].astype(np.float32))]
+        assert len(starts) == 1                                # the scores: one crop, intact
+        a = starts[0]
+        assert np.allclose(mel, mel[:1])                       # the log-mel: flat in time,
+        assert np.allclose(mel[0], clip.mel[a:a + 300].astype(np.float32).mean(0), atol=1e-3)

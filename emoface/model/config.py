@@ -41,6 +41,9 @@ class ModelConfig:
     # Phone classes of the content encoder's auxiliary head (a training signal that makes
     # the content features phonetic; unused at run time). 0: no head.
     n_phones: int = 0
+    # Phone scores of pocketsphinx's English acoustic model (emoface.audio.phonetic) read by
+    # the content encoder beside the log-mel: 42, or 0 for log-mel alone.
+    n_phonetic: int = 0
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
@@ -49,11 +52,18 @@ class ModelConfig:
                              f"{MAX_LOOKAHEAD_S * 1000:.0f} ms; the model could not stream")
 
     @property
+    def n_features(self) -> int:
+        """Columns of the decoder's input: log-mel, then the phone scores if any."""
+        return self.n_mels + self.n_phonetic
+
+    @property
     def lookahead_seconds(self) -> float:
         """Worst-case future audio one output frame depends on (bounded for streaming):
         the front-end convolutions, each content layer, the interpolation to the output
-        grid, and each decoder layer."""
+        grid, and each decoder layer; the phone scores' delta features add three frames."""
         front = 2 / FEATURE_RATE + 2 / FEATURE_RATE             # two centred k=5 convs
+        if self.n_phonetic:
+            front += 3 / FEATURE_RATE
         content = self.content_layers * self.content_lookahead / (FEATURE_RATE / 2)
         resample = 1 / (FEATURE_RATE / 2)                        # next encoder frame
         decoder = self.decoder_layers * self.decoder_lookahead / OUTPUT_FPS

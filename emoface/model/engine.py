@@ -29,8 +29,11 @@ _LOCK = threading.Lock()
 _PREDICTORS: dict[tuple[str, str], Predictor] = {}
 
 
-def model_inputs(samples16k: np.ndarray, prosody) -> tuple[np.ndarray, np.ndarray]:
-    """(log-mel (T, 80), prosody (T, 3)) exactly as training saw them."""
+def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(features (T, 80 + n_phonetic): log-mel, then the phone scores when the weights read
+    them; prosody (T, 3)) exactly as training saw them. The phone scores remove the
+    input's mean cepstrum, so they are computed once over the whole input, not per window."""
     from ..data.features import log_mel, semitones_re_100hz
 
     mel = log_mel(samples16k)
@@ -42,7 +45,25 @@ def model_inputs(samples16k: np.ndarray, prosody) -> tuple[np.ndarray, np.ndarra
 
     f0 = fit(prosody.f0)
     features = np.stack([semitones_re_100hz(f0) / 12.0, fit(prosody.voiced), fit(prosody.loudness)], 1)
+    if n_phonetic:
+        from ..audio.phonetic import phone_scores
+
+        mel = np.concatenate([mel, phone_scores(samples16k)[:n]], 1)
     return mel, features.astype(np.float32)
+
+
+SILENT_LOG_MEL = float(np.log(1e-6))   # log-mel of digital silence
+NO_PHONE = -1.0                        # phone score floor: "not this phone"
+
+
+def pad_features(feats: np.ndarray, frames: int, n_mels: int) -> np.ndarray:
+    """``feats`` continued to ``frames`` frames with silence: the log-mel floor, and no
+    phone scored."""
+    if frames <= len(feats):
+        return feats
+    pad = np.full((frames - len(feats), feats.shape[1]), NO_PHONE, np.float32)
+    pad[:, :n_mels] = SILENT_LOG_MEL
+    return np.concatenate([feats, pad])
 
 
 class Predictor:
@@ -75,6 +96,7 @@ class Predictor:
     # -- the two halves of the network
     def emotion(self, mel: np.ndarray, prosody: np.ndarray) -> tuple[np.ndarray, float]:
         """Probabilities of the 8 emotions and the intensity heard in one stretch of audio."""
+        mel = np.ascontiguousarray(mel[:, :self.cfg.n_mels])   # the branch hears log-mel only
         if self.sessions is not None:
             logits, intensity = self.sessions["emotion"].run(
                 None, {"mel": mel[None], "prosody": prosody[None]})
@@ -197,14 +219,14 @@ def animate(speech, track: EmotionTrack | None, fps: float = 30.0, seed: int = 0
 
     pred = predictor(weights, backend)
     rng = np.random.default_rng(seed)
-    mel, prosody = model_inputs(speech.samples, speech.prosody())
+    mel, prosody = model_inputs(speech.samples, speech.prosody(), pred.cfg.n_phonetic)
     n = frame_count(speech.duration, OUTPUT_FPS)
     t = np.arange(n) / OUTPUT_FPS
     amounts = auto_amounts(pred, mel, prosody, t) if track is None else track.at(t)
     z = (rng.normal(size=pred.cfg.d_latent) * temperature).astype(np.float32)
     need = max(len(mel), _aligned(math.ceil(n / (OUTPUT_FPS / FEATURE_RATE))))
     if need > len(mel):  # the last output frame may sit just past the last feature frame
-        mel = np.concatenate([mel, np.full((need - len(mel), mel.shape[1]), np.log(1e-6), np.float32)])
+        mel = pad_features(mel, need, pred.cfg.n_mels)
     predicted, head = run(pred, mel, amounts, z)
     w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
     w[:, _PREDICTED] = predicted[:n]

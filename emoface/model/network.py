@@ -1,6 +1,6 @@
 """The emotion-disentangled speech-to-animation network (EmoTalk/EMOTE style).
 
-    log-mel ─► content encoder (conv ×2, local attention ×N, bounded look-ahead) ─┐
+    log-mel [+ phone scores] ─► content encoder (conv ×2, local attention ×N) ───┐
                                                                                ├► decoder ─► 42 weights
     log-mel + prosody ─► emotion encoder ─► logits (8), intensity                 │   + head (3)
                   amounts per frame (explicit/keyframed, or auto = p × intensity) ┤
@@ -131,6 +131,14 @@ class ContentEncoder(nn.Module):
         self.front = nn.Sequential(
             nn.Conv1d(cfg.n_mels, d, 5, padding=2), nn.GELU(),
             nn.Conv1d(d, d, 5, stride=2, padding=2), nn.GELU())
+        self.n_mels = cfg.n_mels
+        # Phone scores enter beside the first convolution. Zero at the start, so a network
+        # given them later begins exactly where it was and learns how much to trust them.
+        self.phonetic_in = None
+        if cfg.n_phonetic:
+            self.phonetic_in = nn.Conv1d(cfg.n_phonetic, d, 5, padding=2)
+            nn.init.zeros_(self.phonetic_in.weight)
+            nn.init.zeros_(self.phonetic_in.bias)
         self.norm_in = nn.LayerNorm(d)
         self.blocks = nn.ModuleList(LocalBlock(d, cfg.n_heads, cfg.ff_mult, cfg.dropout)
                                     for _ in range(cfg.content_layers))
@@ -141,8 +149,11 @@ class ContentEncoder(nn.Module):
         self.register_buffer("slopes", alibi_slopes(cfg.n_heads), persistent=False)
         self.window, self.lookahead = cfg.content_window, cfg.content_lookahead
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:            # (B, T100, 80)
-        x = self.norm_in(self.front(mel.transpose(1, 2)).transpose(1, 2))
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:   # (B, T100, 80 [+ phone scores])
+        x = self.front[0](feats[..., :self.n_mels].transpose(1, 2))
+        if self.phonetic_in is not None:
+            x = x + self.phonetic_in(feats[..., self.n_mels:].transpose(1, 2))
+        x = self.norm_in(self.front[1:](x).transpose(1, 2))
         for block in self.blocks:
             x = block(x, self.window, self.lookahead, self.slopes)
         return self.norm_out(x)                                        # (B, T50, d)
@@ -258,8 +269,11 @@ class EmoFaceNet(nn.Module):
     def output_frames(n_feature_frames: int) -> int:
         return math.ceil(n_feature_frames * OUTPUT_FPS / FEATURE_RATE)
 
-    def normalise(self, mel: torch.Tensor) -> torch.Tensor:
-        return (mel - self.mel_mean) / self.mel_std
+    def normalise(self, feats: torch.Tensor) -> torch.Tensor:
+        """Log-mel columns standardised; phone scores (already in [-1, 1]) kept as they are."""
+        n = self.cfg.n_mels
+        mel = (feats[..., :n] - self.mel_mean) / self.mel_std
+        return torch.cat([mel, feats[..., n:]], -1) if feats.shape[-1] > n else mel
 
     @staticmethod
     def amounts_from(logits: torch.Tensor, intensity: torch.Tensor) -> torch.Tensor:
@@ -269,11 +283,13 @@ class EmoFaceNet(nn.Module):
         return torch.cat([1 - others.sum(-1, keepdim=True), others], -1)
 
     def encode_emotion(self, mel: torch.Tensor, prosody: torch.Tensor, mask=None):
-        return self.emotion(self.normalise(mel), prosody, mask)
+        """The emotion branch reads the log-mel columns only."""
+        return self.emotion(self.normalise(mel[..., :self.cfg.n_mels]), prosody, mask)
 
     def decode(self, mel: torch.Tensor, amounts: torch.Tensor, style: torch.Tensor,
                z: torch.Tensor, n_out: int | None = None):
-        """``amounts`` per output frame (B, T_out, 8), or one vector per clip (B, 8)."""
+        """``mel``: (B, T, cfg.n_features) log-mel and phone scores; ``amounts`` per output
+        frame (B, T_out, 8), or one vector per clip (B, 8)."""
         n_out = amounts.shape[1] if amounts.dim() == 3 else (n_out or self.output_frames(mel.shape[1]))
         return self.decode_content(self.content(self.normalise(mel)), amounts, style, z, n_out)
 

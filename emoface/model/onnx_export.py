@@ -1,7 +1,8 @@
 """ONNX export of the network and the onnxruntime path.
 
-Two graphs: ``emotion`` (log-mel, prosody -> logits, intensity) and ``decode`` (log-mel,
-per-frame amounts, style, latent -> weights, head), both with dynamic length. They are
+Two graphs: ``emotion`` (log-mel, prosody -> logits, intensity) and ``decode`` (log-mel
+with the phone scores beside it when the weights read them, per-frame amounts, style,
+latent -> weights, head), both with dynamic length. They are
 written to a cache keyed by the weights' hash (``$EMOFACE_CACHE`` or ``~/.cache/emoface``),
 timed against torch once, and used automatically unless torch is clearly faster; a later
 process then needs no torch at all. ``emoface export-onnx`` writes them wherever you like.
@@ -56,6 +57,7 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
     net = net.eval()
     t, t_out = 300, 90
     mel = torch.randn(1, t, net.cfg.n_mels)
+    feats = torch.randn(1, t, net.cfg.n_features)
     prosody = torch.randn(1, t, net.cfg.n_prosody)
     amounts = torch.full((1, t_out, net.cfg.n_emotions), 1.0 / net.cfg.n_emotions)
     style = torch.zeros(1, dtype=torch.long)
@@ -78,7 +80,7 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
                               dynamic_axes={"mel": {1: "frames"}, "prosody": {1: "frames"}},
                               opset_version=OPSET)
         with atomic_path(paths["decode"]) as tmp:
-            torch.onnx.export(Decode(net).eval(), (mel, amounts, style, z), str(tmp), dynamo=False,
+            torch.onnx.export(Decode(net).eval(), (feats, amounts, style, z), str(tmp), dynamo=False,
                               input_names=["mel", "amounts", "style", "z"],
                               output_names=["weights", "head"],
                               dynamic_axes={"mel": {1: "frames"}, "amounts": {1: "out_frames"},
@@ -169,7 +171,7 @@ def _benchmark(net, sessions) -> dict:
     import torch
 
     rng = np.random.default_rng(0)
-    mel = rng.normal(size=(1, 2000, net.cfg.n_mels)).astype(np.float32)
+    mel = rng.normal(size=(1, 2000, net.cfg.n_features)).astype(np.float32)
     amounts = np.full((1, 600, net.cfg.n_emotions), 1 / net.cfg.n_emotions, np.float32)
     style, z = np.zeros(1, np.int64), np.zeros((1, net.cfg.d_latent), np.float32)
 

@@ -23,8 +23,10 @@ import numpy as np
 from ..arkit import INDEX
 from ..audio.phones import PHONE_CLASSES
 from ..data.corpus import Corpus
+from ..data.features import N_MELS
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
 from ..model.config import ENCODER_RATE, PREDICTED_CHANNELS
+from ..model.engine import NO_PHONE, SILENT_LOG_MEL
 
 ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frames)
 TARGET_STEP = 3
@@ -46,6 +48,7 @@ class Clip:
     intensity: float         # label intensity, NaN when unknown
     audio: np.ndarray | None  # int16 at 16 kHz, for augmentation
     phones: np.ndarray | None = None  # (T50,) int8 phone class per encoder frame, -1 unknown
+    phonetic: np.ndarray | None = None  # (T, 42) float16 phone scores (audio.phonetic)
 
 
 def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
@@ -72,7 +75,28 @@ def phone_frames(phones, n_frames: int, rate: float = ENCODER_RATE) -> np.ndarra
     return labels
 
 
-def load_clip(corpus: Corpus, row: dict, keep_audio: bool) -> Clip:
+PHONETIC_CACHE_VERSION = "ps-en-us-ci42-v1"
+
+
+def phonetic_scores(corpus: Corpus, row: dict) -> np.ndarray:
+    """The clip's phone scores (:mod:`emoface.audio.phonetic`), cached beside the corpus's
+    features under a name made of the features' key and the scores' version."""
+    from ..audio.phonetic import phone_scores
+    from ..files import atomic_path
+
+    key = corpus.path(row, "features").stem
+    path = corpus.root / "phonetic" / key[:2] / f"{key}-{PHONETIC_CACHE_VERSION}.npy"
+    if path.is_file():
+        return np.load(path)
+    scores = phone_scores(corpus.audio(row)).astype(np.float16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, scores)
+    return scores
+
+
+def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: bool = False) -> Clip:
     feats = corpus.features(row)
     arrays = corpus.target_arrays(row)
     exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
@@ -88,9 +112,15 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool) -> Clip:
         audio = np.clip(corpus.audio(row) * 32767, -32768, 32767).astype(np.int16)
     mel = feats["logmel"]
     phones = phone_frames(corpus.phones(row), (len(mel) + 1) // 2) if row.get("phones") else None
+    scores = None
+    if phonetic:
+        scores = phonetic_scores(corpus, row)[:len(mel)]
+        if len(scores) < len(mel):
+            scores = np.concatenate([scores, np.full((len(mel) - len(scores), scores.shape[1]),
+                                                     NO_PHONE, np.float16)])
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
                 prosody_features(feats), arrays["weights"][exchange][..., PREDICTED_INDEX],
-                arrays["head"][exchange], amounts, voice_label, intensity, audio, phones)
+                arrays["head"][exchange], amounts, voice_label, intensity, audio, phones, scores)
 
 
 class Sampler:
@@ -99,7 +129,8 @@ class Sampler:
     def __init__(self, clips: list[Clip], source_weights: dict[str, float], crop_s: float,
                  mix_prob: float = 0.3, augment_prob: float = 0.5,
                  transition_prob: float = 0.2, balance_emotions: bool = False,
-                 eq_prob: float = 0.0, stretch_prob: float = 0.0, mask_prob: float = 0.0):
+                 eq_prob: float = 0.0, stretch_prob: float = 0.0, mask_prob: float = 0.0,
+                 mel_drop_prob: float = 0.0):
         self.clips = clips
         self.by_source: dict[str, list[int]] = {}
         for i, c in enumerate(clips):
@@ -112,6 +143,7 @@ class Sampler:
         self.transition_prob = transition_prob
         self.eq_prob = eq_prob
         self.stretch_prob, self.mask_prob = stretch_prob, mask_prob
+        self.mel_drop_prob = mel_drop_prob
         # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
         # emotion the same share (what unweighted average recall rewards).
         self.by_label: dict[str, dict[int, list[int]]] = {}
@@ -128,8 +160,9 @@ class Sampler:
         items = [self.sample(rng) for _ in range(size)]
         t_mel = max(len(it["mel"]) for it in items)
         t_out = max(len(it["target"]) for it in items)
+        width = items[0]["mel"].shape[1]     # log-mel, then phone scores if the clips have them
         out = {
-            "mel": np.zeros((size, t_mel, 80), np.float32),
+            "mel": np.zeros((size, t_mel, width), np.float32),
             "prosody": np.zeros((size, t_mel, 3), np.float32),
             "mel_mask": np.zeros((size, t_mel), bool),
             "target": np.zeros((size, t_out, len(PREDICTED_CHANNELS)), np.float32),
@@ -144,8 +177,9 @@ class Sampler:
         for b, it in enumerate(items):
             n, m = len(it["mel"]), len(it["target"])
             out["mel"][b, :n], out["prosody"][b, :n], out["mel_mask"][b, :n] = it["mel"], it["prosody"], True
-            # Padding repeats the digital-silence floor rather than 0 (0 is a loud log-mel).
-            out["mel"][b, n:] = np.log(1e-6)
+            # Padding repeats the digital-silence floor rather than 0 (0 is a loud log-mel),
+            # and scores no phone.
+            out["mel"][b, n:, :N_MELS], out["mel"][b, n:, N_MELS:] = SILENT_LOG_MEL, NO_PHONE
             out["target"][b, :m], out["head"][b, :m], out["out_mask"][b, :m] = it["target"], it["head"], True
             out["amounts"][b, :m], out["amounts"][b, m:] = it["amounts"], it["amounts"][-1]
             out["phones"][b, :len(it["phones"])] = it["phones"]
@@ -171,6 +205,8 @@ class Sampler:
         if clip.audio is not None and rng.random() < self.augment_prob:
             mel, shift = self._augmented_mel(clip, a, b, rng, self.eq_prob)
             prosody[:, 0] = np.where(prosody[:, 1] > 0, prosody[:, 0] + shift / 12.0, 0.0)
+        elif clip.phonetic is not None:
+            mel = np.concatenate([mel, clip.phonetic[a:b].astype(np.float32)], 1)
 
         # The condition, per output frame: one variant, a fixed blend of two, or a change
         # from one to the other part way through (keyframed emotions at run time).
@@ -192,7 +228,9 @@ class Sampler:
         phones = (clip.phones[a // 2:(b + 1) // 2] if clip.phones is not None
                   else np.full((b - a + 1) // 2, -1, np.int8))
         if self.mask_prob and rng.random() < self.mask_prob:
-            mel = mask_bands(mel, rng)
+            mel = np.concatenate([mask_bands(mel[:, :N_MELS], rng), mel[:, N_MELS:]], 1)
+        if self.mel_drop_prob and mel.shape[1] > N_MELS and rng.random() < self.mel_drop_prob:
+            mel = drop_mel(mel)
         # Only crops of whole steps are stretched: the model maps ALIGN feature frames to
         # TARGET_STEP output frames, so both sides must stay a whole number of steps long.
         n_steps = len(mel) // ALIGN
@@ -219,20 +257,25 @@ class Sampler:
     def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator,
                        eq_prob: float = 0.0):
         """Log-mel of an augmented copy of the crop's audio (same frame grid), and the
-        pitch change in semitones it made (the prosody input follows it).
+        pitch change in semitones it made (the prosody input follows it). Clips with phone
+        scores get them from the same augmented audio, bent by the same warp and equaliser,
+        as columns after the log-mel.
 
         Praat's pitch and formant shift costs ~0.15 s per second of audio, too slow for
         every batch; a warp of the log-mel's frequency axis (all frequencies scaled by
         one factor: formants and harmonics alike) stands in for it. With ``eq_prob`` a
         random smooth equaliser follows (another microphone, room or mastering chain)."""
+        from ..audio import phonetic
         from ..data import augment
-        from ..data.features import HOP, log_mel
+        from ..data.features import HOP, band_centres_hz, log_mel
 
         audio = clip.audio[a * HOP:b * HOP].astype(np.float32) / 32767
         # Only time-preserving changes: the crop's targets are fixed to its frames.
         recipe = [step for step in augment.draw_recipe(rng)
                   if step[0] not in ("speed", "tempo", "pitch_formant")]
-        mel = log_mel(augment.apply(audio, 16000, recipe))
+        audio = augment.apply(audio, 16000, recipe)
+        mel = log_mel(audio)
+        bands = phonetic.band_energies(audio) if clip.phonetic is not None else None
         n = b - a
         if len(mel) < n:
             mel = np.concatenate([mel, np.full((n - len(mel), mel.shape[1]), np.log(1e-6), np.float32)])
@@ -240,10 +283,21 @@ class Sampler:
         if rng.random() < 0.5:
             factor = float(np.exp(rng.uniform(np.log(0.85), np.log(1.18))))
             mel = warp_frequencies(mel[:n], factor)
+            if bands is not None:
+                bands = phonetic.warp_bands(bands, factor)
             shift = 12.0 * np.log2(factor)
         if eq_prob and rng.random() < eq_prob:
-            mel = equalise(mel[:n], random_eq_db(rng))
-        return mel[:n], shift
+            gains = random_eq_db(rng)
+            mel = equalise(mel[:n], gains)
+            if bands is not None:
+                bands = phonetic.equalise_bands(bands, band_centres_hz(), gains)
+        if bands is None:
+            return mel[:n], shift
+        scores = phonetic.scores_from_bands(bands)[:n]
+        if len(scores) < n:
+            scores = np.concatenate([scores, np.full((n - len(scores), scores.shape[1]), NO_PHONE,
+                                                     np.float32)])
+        return np.concatenate([mel[:n], scores], 1), shift
 
 
 STRETCH_RANGE = (0.8, 1.25)   # duration factors of a stretched crop: 25 % faster to 25 % slower
@@ -273,6 +327,17 @@ def mask_bands(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         start = int(rng.integers(0, mel.shape[1] - width + 1))
         mel[:, start:start + width] = mel[:, start:start + width].mean(axis=0)
     return mel
+
+
+def drop_mel(feats: np.ndarray) -> np.ndarray:
+    """The crop with its log-mel flattened to each band's mean over the crop and its phone
+    scores kept: what is said must then come from the scores alone. The network otherwise
+    leans on the log-mel, which it knows well for the training voices, and learns little
+    from scores that only repeat it there; on voices it never heard the scores (from a
+    model trained on many speakers) are the more reliable of the two."""
+    feats = feats.copy()
+    feats[:, :N_MELS] = feats[:, :N_MELS].mean(axis=0)
+    return feats
 
 
 def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:

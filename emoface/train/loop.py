@@ -34,6 +34,7 @@ class TrainConfig:
     eq_prob: float = 0.0             # of an augmented crop: a random smooth equaliser
     stretch_prob: float = 0.0        # of any crop: another speaking rate (audio and targets)
     mask_prob: float = 0.0           # of any crop: two runs of mel bands flattened
+    mel_drop_prob: float = 0.0       # of crops with phone scores: the log-mel flattened whole
     exclude_speakers: list = field(default_factory=list)  # held-out folds
     steps: int = 6000
     batch_size: int = 16
@@ -92,7 +93,7 @@ class TrainConfig:
                 continue
             (data if k in ("corpus", "crop_seconds", "source_weights", "mix_prob",
                            "augment_prob", "eq_prob", "stretch_prob", "mask_prob",
-                           "exclude_speakers", "balance_emotions", "fold_speaker")
+                           "mel_drop_prob", "exclude_speakers", "balance_emotions", "fold_speaker")
              else train)[k] = v
         return "\n".join(["[data]", *(_toml_line(k, v) for k, v in data.items()), "",
                           "[train]", *(_toml_line(k, v) for k, v in train.items()), "",
@@ -126,6 +127,18 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def reads_phone_scores(cfg: TrainConfig) -> bool:
+    """Whether the network this recipe trains reads phone scores (its [model] settings,
+    else the weights it starts from)."""
+    if "n_phonetic" in cfg.model:
+        return bool(cfg.model["n_phonetic"])
+    if cfg.init_from:
+        from ..model.checkpoint import read_config
+
+        return bool(read_config(cfg.init_from).n_phonetic)
+    return False
+
+
 def load_clips(cfg: TrainConfig, split: str, keep_audio: bool, quiet: bool):
     """Clips of ``split``; for a leave-one-speaker-out fold (``fold_speaker``), training
     takes that source's other speakers from every split and validation takes none."""
@@ -152,7 +165,8 @@ def load_clips(cfg: TrainConfig, split: str, keep_audio: bool, quiet: bool):
         # memory, and would enter a fresh network's log-mel statistics (stage 1 of the
         # bundled model predates the Flite source; with this its statistics do not see it).
         rows = [r for r in rows if cfg.source_weights.get(r["source"], 0) > 0]
-    return [load_clip(corpus, r, keep_audio)
+    phonetic = reads_phone_scores(cfg)
+    return [load_clip(corpus, r, keep_audio, phonetic)
             for r in tqdm(rows, desc=f"loading {split}", unit="clip", disable=quiet or None)]
 
 
@@ -286,7 +300,8 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         raise UserError(f"no training clips in corpus {cfg.corpus!r}")
     sampler = Sampler(clips, cfg.source_weights, cfg.crop_seconds, cfg.mix_prob, cfg.augment_prob,
                       balance_emotions=cfg.balance_emotions, eq_prob=cfg.eq_prob,
-                      stretch_prob=cfg.stretch_prob, mask_prob=cfg.mask_prob)
+                      stretch_prob=cfg.stretch_prob, mask_prob=cfg.mask_prob,
+                      mel_drop_prob=cfg.mel_drop_prob)
     val_sampler = Sampler(val_clips or clips, {s: 1.0 for s in {c.source for c in val_clips or clips}},
                           cfg.crop_seconds, mix_prob=0.0, augment_prob=0.0)
 
