@@ -32,8 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16000
-HOP = 160
+from ..data.features import (
+    SAMPLE_RATE,
+    _hz_to_mel,
+    _mel_to_hz,
+    centred_frames,
+    num_frames,
+    triangular_filterbank,
+    warp_band_axis,
+)
+
 WIN = 410                    # 25.625 ms, the model's window
 N_FFT = 512
 N_BANDS = 25
@@ -42,7 +50,6 @@ N_CEPS = 13
 LIFTER = 22
 ACOUSTIC_SCALE = 0.1         # Gaussian log-likelihoods are far too sharp to read as posteriors
 FLOOR = -10.0                # log-posteriors below this all mean "not this phone"
-LOOKAHEAD_S = (WIN / 2 + 3 * HOP) / SAMPLE_RATE
 _LOG_W = 1024 * np.log(1.0001)   # one sendump unit in natural log
 
 
@@ -157,23 +164,18 @@ def acoustic_model() -> AcousticModel:
     return AcousticModel()
 
 
-def _mel(f):
-    return 2595.0 * np.log10(1.0 + np.asarray(f, np.float64) / 700.0)
-
-
 @lru_cache(maxsize=1)
+def _band_edges_hz() -> np.ndarray:
+    return _mel_to_hz(np.linspace(_hz_to_mel(LOWER_HZ), _hz_to_mel(UPPER_HZ), N_BANDS + 2))
+
+
 def band_centres_hz() -> np.ndarray:
-    edges = 700.0 * (10 ** (np.linspace(_mel(LOWER_HZ), _mel(UPPER_HZ), N_BANDS + 2) / 2595) - 1)
-    return edges[1:-1]
+    return _band_edges_hz()[1:-1]
 
 
 @lru_cache(maxsize=1)
 def _filterbank() -> np.ndarray:
-    edges = 700.0 * (10 ** (np.linspace(_mel(LOWER_HZ), _mel(UPPER_HZ), N_BANDS + 2) / 2595) - 1)
-    bins = np.arange(N_FFT // 2 + 1) * SAMPLE_RATE / N_FFT
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    tri = np.maximum(0.0, np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)))
-    return (tri * (2.0 / (hi - lo))).T                       # (bins, bands), unit area
+    return triangular_filterbank(_band_edges_hz(), N_FFT, SAMPLE_RATE)   # (bins, bands)
 
 
 @lru_cache(maxsize=1)
@@ -185,38 +187,23 @@ def _dct() -> np.ndarray:
     return basis * (1 + LIFTER / 2 * np.sin(np.pi * np.arange(N_CEPS) / LIFTER))
 
 
-def num_frames(num_samples: int) -> int:
-    return -(-int(num_samples) // HOP)
-
-
 def band_energies(samples16k: np.ndarray) -> np.ndarray:
     """(frames, 25) natural-log mel band energies of the model's front-end, frame k centred
-    at k * 10 ms. Separate from :func:`scores` so augmentation can bend the spectrum."""
+    at k * 10 ms. Separate from :func:`scores_from_bands` so augmentation can bend the
+    spectrum."""
     x = np.asarray(samples16k, np.float64).ravel() * 32768.0    # the model heard 16-bit PCM
-    n = num_frames(len(x))
-    if n == 0:
+    if num_frames(len(x)) == 0:
         return np.zeros((0, N_BANDS))
     x = np.concatenate([x[:1], x[1:] - 0.97 * x[:-1]])
-    half = WIN // 2
-    padded = np.zeros((n - 1) * HOP + WIN)
-    take = min(len(x), len(padded) - half)
-    padded[half:half + take] = x[:take]
-    frames = np.lib.stride_tricks.sliding_window_view(padded, WIN)[::HOP] * np.hamming(WIN)
-    spec = np.fft.rfft(frames, N_FFT, axis=1)
+    spec = np.fft.rfft(centred_frames(x, WIN) * np.hamming(WIN), N_FFT, axis=1)
     power = spec.real ** 2 + spec.imag ** 2
     return np.log(np.maximum(power @ _filterbank(), 1e-5))
 
 
 def warp_bands(log_bands: np.ndarray, factor: float) -> np.ndarray:
     """The band energies of the same sound with every frequency multiplied by ``factor``
-    (augmentation: another vocal tract), read off the mel axis by interpolation."""
-    centres = band_centres_hz()
-    source = np.clip(np.interp(_mel(centres / factor), _mel(centres), np.arange(N_BANDS)),
-                     0, N_BANDS - 1)
-    lo = np.floor(source).astype(int)
-    hi = np.minimum(lo + 1, N_BANDS - 1)
-    w = source - lo
-    return log_bands[:, lo] * (1 - w) + log_bands[:, hi] * w
+    (augmentation: another vocal tract)."""
+    return warp_band_axis(log_bands, band_centres_hz(), factor)
 
 
 def equalise_bands(log_bands: np.ndarray, curve_hz: np.ndarray, gains_db: np.ndarray

@@ -59,17 +59,37 @@ def band_centres_hz() -> np.ndarray:
     return _band_edges_hz()[1:-1]
 
 
-@lru_cache(maxsize=1)
-def mel_filterbank() -> np.ndarray:
-    """(N_FFT // 2 + 1, N_MELS) float32 weights from power-spectrum bins to mel bands."""
-    edges = _band_edges_hz()
-    bins = np.arange(N_FFT // 2 + 1) * SAMPLE_RATE / N_FFT
+def triangular_filterbank(edges_hz: np.ndarray, n_fft: int = N_FFT,
+                          sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """(n_fft // 2 + 1, len(edges_hz) - 2) float64 weights from power-spectrum bins to
+    triangular bands of unit area: band k spans edges k .. k + 2 and peaks at edge k + 1."""
+    edges = np.asarray(edges_hz, np.float64)
+    bins = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
     lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (bins[None] - lo) / (mid - lo)
     falling = (hi - bins[None]) / (hi - mid)
     tri = np.maximum(0.0, np.minimum(rising, falling))
     tri *= (2.0 / (hi - lo))                      # unit area per band
-    return tri.T.astype(np.float32)
+    return tri.T
+
+
+@lru_cache(maxsize=1)
+def mel_filterbank() -> np.ndarray:
+    """(N_FFT // 2 + 1, N_MELS) float32 weights from power-spectrum bins to mel bands."""
+    return triangular_filterbank(_band_edges_hz()).astype(np.float32)
+
+
+def warp_band_axis(values: np.ndarray, centres_hz: np.ndarray, factor: float) -> np.ndarray:
+    """Per-band values (time first) of the same sound with every frequency multiplied by
+    ``factor``: band k takes the value the original had at (its centre frequency / factor),
+    read off the mel axis by linear interpolation between neighbouring bands."""
+    n = len(centres_hz)
+    source = np.clip(np.interp(_hz_to_mel(centres_hz / factor), _hz_to_mel(centres_hz),
+                               np.arange(n)), 0, n - 1)
+    lo = np.floor(source).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (source - lo).astype(values.dtype)
+    return values[:, lo] * (1 - w) + values[:, hi] * w
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +102,17 @@ def num_frames(num_samples: int) -> int:
     return -(-int(num_samples) // HOP)
 
 
+def centred_frames(x: np.ndarray, win: int) -> np.ndarray:
+    """(num_frames(len(x)), win) view of ``x`` in frames of ``win`` samples, frame k
+    centred at sample k * HOP, zeros beyond the signal (same dtype as ``x``)."""
+    n = num_frames(len(x))
+    half = win // 2
+    padded = np.zeros((n - 1) * HOP + win, x.dtype)
+    take = min(len(x), len(padded) - half)
+    padded[half:half + take] = x[:take]
+    return np.lib.stride_tricks.sliding_window_view(padded, win)[::HOP]
+
+
 def log_mel(samples16k: np.ndarray) -> np.ndarray:
     """(frames, 80) float32 log-mel of mono 16 kHz samples (see the module notes)."""
     x = np.asarray(samples16k, np.float32).ravel()
@@ -89,11 +120,7 @@ def log_mel(samples16k: np.ndarray) -> np.ndarray:
     out = np.empty((n, N_MELS), np.float32)
     if n == 0:
         return out
-    half = WIN // 2
-    padded = np.zeros((n - 1) * HOP + WIN, np.float32)
-    take = min(len(x), len(padded) - half)
-    padded[half:half + take] = x[:take]
-    frames = np.lib.stride_tricks.sliding_window_view(padded, WIN)[::HOP]
+    frames = centred_frames(x, WIN)
     window, fb = _window(), mel_filterbank()
     for a in range(0, n, _BLOCK):
         block = frames[a:a + _BLOCK] * window

@@ -26,7 +26,7 @@ from ..data.corpus import Corpus
 from ..data.features import N_MELS
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
 from ..model.config import ENCODER_RATE, PREDICTED_CHANNELS
-from ..model.engine import NO_PHONE, SILENT_LOG_MEL
+from ..model.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
 
 ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frames)
 TARGET_STEP = 3
@@ -113,11 +113,8 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: bool = Fals
     mel = feats["logmel"]
     phones = phone_frames(corpus.phones(row), (len(mel) + 1) // 2) if row.get("phones") else None
     scores = None
-    if phonetic:
-        scores = phonetic_scores(corpus, row)[:len(mel)]
-        if len(scores) < len(mel):
-            scores = np.concatenate([scores, np.full((len(mel) - len(scores), scores.shape[1]),
-                                                     NO_PHONE, np.float16)])
+    if phonetic:   # same samples, same frame count as the log-mel
+        scores = phonetic_scores(corpus, row)
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
                 prosody_features(feats), arrays["weights"][exchange][..., PREDICTED_INDEX],
                 arrays["head"][exchange], amounts, voice_label, intensity, audio, phones, scores)
@@ -276,28 +273,22 @@ class Sampler:
         audio = augment.apply(audio, 16000, recipe)
         mel = log_mel(audio)
         bands = phonetic.band_energies(audio) if clip.phonetic is not None else None
-        n = b - a
-        if len(mel) < n:
-            mel = np.concatenate([mel, np.full((n - len(mel), mel.shape[1]), np.log(1e-6), np.float32)])
         shift = 0.0
         if rng.random() < 0.5:
             factor = float(np.exp(rng.uniform(np.log(0.85), np.log(1.18))))
-            mel = warp_frequencies(mel[:n], factor)
+            mel = warp_frequencies(mel, factor)
             if bands is not None:
                 bands = phonetic.warp_bands(bands, factor)
             shift = 12.0 * np.log2(factor)
         if eq_prob and rng.random() < eq_prob:
             gains = random_eq_db(rng)
-            mel = equalise(mel[:n], gains)
+            mel = equalise(mel, gains)
             if bands is not None:
                 bands = phonetic.equalise_bands(bands, band_centres_hz(), gains)
-        if bands is None:
-            return mel[:n], shift
-        scores = phonetic.scores_from_bands(bands)[:n]
-        if len(scores) < n:
-            scores = np.concatenate([scores, np.full((n - len(scores), scores.shape[1]), NO_PHONE,
-                                                     np.float32)])
-        return np.concatenate([mel[:n], scores], 1), shift
+        if bands is not None:
+            mel = np.concatenate([mel, phonetic.scores_from_bands(bands)], 1)
+        # Audio shorter than the crop's features is continued with silence.
+        return pad_features(mel, b - a, N_MELS)[:b - a], shift
 
 
 STRETCH_RANGE = (0.8, 1.25)   # duration factors of a stretched crop: 25 % faster to 25 % slower
@@ -343,15 +334,9 @@ def drop_mel(feats: np.ndarray) -> np.ndarray:
 def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:
     """Log-mel of the same sound with every frequency multiplied by ``factor``: band k
     takes the level the original had at (its centre frequency / factor)."""
-    from ..data.features import N_MELS, _hz_to_mel, band_centres_hz
+    from ..data.features import band_centres_hz, warp_band_axis
 
-    centres = band_centres_hz()
-    source = np.clip(np.interp(_hz_to_mel(centres / factor), _hz_to_mel(centres),
-                               np.arange(N_MELS)), 0, N_MELS - 1)
-    lo = np.floor(source).astype(int)
-    hi = np.minimum(lo + 1, N_MELS - 1)
-    w = (source - lo).astype(np.float32)
-    return mel[:, lo] * (1 - w) + mel[:, hi] * w
+    return warp_band_axis(mel, band_centres_hz(), factor)
 
 
 EQ_TILT_DB = 12.0          # largest gain difference the tilt makes from lowest to highest band
