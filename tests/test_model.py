@@ -483,3 +483,43 @@ def test_a_dropped_log_mel_keeps_its_level_and_the_phone_scores():
         a = starts[0]
         assert np.allclose(mel, mel[:1])                       # the log-mel: flat in time,
         assert np.allclose(mel[0], clip.mel[a:a + 300].astype(np.float32).mean(0), atol=1e-3)
+
+
+def test_banded_attention_equals_dense_attention_in_values_and_gradients():
+    from emoface.model.network import alibi_slopes, banded_attention, local_bias
+
+    torch.manual_seed(3)
+    b, h, t, d, window, lookahead = 2, 3, 77, 8, 11, 5     # 77: not a whole number of blocks
+    q, k, v = (torch.randn(b, h, t, d, dtype=torch.float64, requires_grad=True)
+               for _ in range(3))
+    slopes = alibi_slopes(h).double()
+    banded = banded_attention(q, k, v, window, lookahead, slopes, block=16)
+    scores = q @ k.transpose(-1, -2) / d ** 0.5 + local_bias(t, window, lookahead, slopes)[None]
+    dense = torch.softmax(scores, -1) @ v
+    assert torch.allclose(banded, dense, atol=1e-10)
+    grad = torch.randn_like(dense)
+    banded_grads = torch.autograd.grad(banded, (q, k, v), grad)
+    dense_grads = torch.autograd.grad(dense, (q, k, v), grad)
+    for got, want in zip(banded_grads, dense_grads):
+        assert torch.allclose(got, want, atol=1e-10)
+
+
+def test_dropout_drops_its_share_keeps_the_mean_and_is_off_in_eval():
+    from emoface.model.network import Dropout
+
+    drop = Dropout(0.1).train()
+    x = torch.ones(999, 1001)                       # an odd count: the last draw half used
+    torch.manual_seed(0)
+    y = drop(x)
+    torch.manual_seed(0)
+    assert torch.equal(drop(x), y)                  # the generator's seed decides the mask
+    dropped = (y == 0).double().mean().item()
+    assert abs(dropped - 0.1) < 0.002               # 1e6 draws: 3 standard deviations is 0.001
+    assert abs(y.mean().item() - 1.0) < 0.003
+    assert torch.all((y == 0) | torch.isclose(y, torch.tensor(1 / 0.9)))
+    # Neighbours take the two halves of the same draw: each half drops its share, and
+    # the two are kept together no more often than chance.
+    mask = (y.flatten()[:-1] != 0).double().view(-1, 2)
+    assert torch.allclose(mask.mean(0), torch.tensor(0.9, dtype=torch.float64), atol=0.002)
+    assert abs((mask[:, 0] * mask[:, 1]).mean().item() - 0.81) < 0.003
+    assert torch.equal(drop.eval()(x), x)

@@ -122,15 +122,17 @@ class AcousticModel:
         const = -0.5 * (np.log(2 * np.pi * variances).sum(-1) + (means ** 2 * inv).sum(-1))
         const[dead] = -1e30
         # log N(x) = const + x.(mu/var) - 0.5 x^2.(1/var): one matrix product per stream,
-        # [x^2, x, 1] @ (2 * dim + 1, codebooks * densities), in float32 (exp is 8x faster).
-        self.project = [np.concatenate([-0.5 * inv[:, s].reshape(-1, dim).T,
-                                        (means[:, s] * inv[:, s]).reshape(-1, dim).T,
-                                        const[:, s].reshape(1, -1)]).astype(np.float32)
+        # (codebooks * densities, 2 * dim + 1) @ [x^2, x, 1]^T, in float32 (exp is 8x
+        # faster). Frames last: the max over a codebook's densities and the mixture sums
+        # then run over whole rows of frames (a quarter faster than frames first).
+        self.project = [np.concatenate([-0.5 * inv[:, s].reshape(-1, dim),
+                                        (means[:, s] * inv[:, s]).reshape(-1, dim),
+                                        const[:, s].reshape(-1, 1)], 1).astype(np.float32)
                         for s in range(self.n_streams)]
-        # Mixture weights of senone 3p + j over phone p's codebook: (streams, phones, dens, 3)
+        # Mixture weights of senone 3p + j over phone p's codebook: (streams, phones, 3, dens)
         states = n_ci_sen // n_cb
         w = np.exp(log_w).reshape(self.n_streams, self.n_dens, n_cb, states)
-        self.weights = np.ascontiguousarray(w.transpose(0, 2, 1, 3)).astype(np.float32)
+        self.weights = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).astype(np.float32)
         self.states = states
 
     def phone_loglik(self, feats: np.ndarray) -> np.ndarray:
@@ -142,21 +144,21 @@ class AcousticModel:
 
     def _loglik(self, feats: np.ndarray) -> np.ndarray:
         t, n_cb = len(feats), len(self.phones)
-        total = np.zeros((t, n_cb, self.states), np.float32)
+        total = np.zeros((n_cb, self.states, t), np.float32)
         for s in range(self.n_streams):
             x = feats[:, s].astype(np.float32)
-            g = np.concatenate([x * x, x, np.ones((t, 1), np.float32)], 1) @ self.project[s]
-            g = g.reshape(t, n_cb, self.n_dens)
-            top = g.max(-1, keepdims=True)
+            g = self.project[s] @ np.concatenate([x * x, x, np.ones((t, 1), np.float32)], 1).T
+            g = g.reshape(n_cb, self.n_dens, t)
+            top = g.max(1, keepdims=True)
             np.subtract(g, top, out=g)
             np.exp(g, out=g)
-            mix = np.matmul(g.transpose(1, 0, 2), self.weights[s]).transpose(1, 0, 2)
+            mix = np.matmul(self.weights[s], g)                     # (phones, states, t)
             total += np.log(np.maximum(mix, 1e-30)) + top
-        m = total.max(-1, keepdims=True)
-        return np.log(np.exp(total - m).sum(-1)) + m[..., 0]
+        m = total.max(1, keepdims=True)
+        return (np.log(np.exp(total - m).sum(1)) + m[:, 0]).T
 
 
-_CHUNK = 128   # frames scored at once: 128 x 5376 Gaussians stay in the CPU's cache
+_CHUNK = 256   # frames scored at once (5376 Gaussians each): faster than 128 or 64 here
 
 
 @lru_cache(maxsize=1)
