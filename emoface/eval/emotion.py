@@ -66,6 +66,9 @@ class SoftmaxClassifier:
 
     classes: list[str]
     l2: float = 1.0
+    # Floor on a feature's standardising scale: a feature (nearly) constant in training
+    # would turn differences too small to matter into large z-scores at test time.
+    min_scale: float = 0.0
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     coef: np.ndarray | None = None        # (F, K)
@@ -83,7 +86,8 @@ class SoftmaxClassifier:
         w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, np.float64)
         w = w / w.sum()
         self.mean = X.mean(0)
-        self.scale = np.where(X.std(0) > 1e-9, X.std(0), 1.0)
+        std = X.std(0)
+        self.scale = np.where(std > 1e-9, np.maximum(std, self.min_scale), 1.0)
         Z = (X - self.mean) / self.scale
         F, K = Z.shape[1], Y.shape[1]
 
@@ -265,6 +269,11 @@ _STATS = (("median", 50), ("p90", 90))
 # One-sided expressions (contempt's half smile) vanish when left and right are averaged.
 _ASYMMETRY = ("mouthSmile", "mouthDimple", "mouthFrown", "mouthStretch", "noseSneer",
               "cheekSquint", "eyeSquint", "browOuterUp")
+# All features are in ARKit weight units; a hundredth of a weight is invisible on a face.
+# Without this floor, the left-minus-right medians of browOuterUp and eyeSquint (always 0
+# in the teacher's animations) were standardised by scales of 2e-5 and 7e-4, and a
+# network's float16 rounding between its left and right channels moved the answer.
+EXPRESSION_MIN_SCALE = 0.01
 
 
 def expression_feature_names() -> list[str]:

@@ -24,6 +24,7 @@ import numpy as np
 from ..emotion import EMOTIONS, EmotionTrack
 from .emotion import (
     EXPRESSION_ASSET,
+    EXPRESSION_MIN_SCALE,
     SoftmaxClassifier,
     expression_feature_names,
     expression_features,
@@ -116,8 +117,8 @@ def train(captures: Path | None = None, log=print) -> SoftmaxClassifier:
     groups = [("t", r[2]) for r in teach] + [("c", r[2]) for r in caps]
 
     def fit(idx):
-        return SoftmaxClassifier(list(EMOTIONS), l2=L2).fit(X[idx], _soft([labels[i] for i in idx]),
-                                                             sample_weight=w[idx])
+        return SoftmaxClassifier(list(EMOTIONS), l2=L2, min_scale=EXPRESSION_MIN_SCALE).fit(
+            X[idx], _soft([labels[i] for i in idx]), sample_weight=w[idx])
 
     held = {}
     for kind in ("t", "c"):
