@@ -441,9 +441,11 @@ def test_a_phone_score_network_runs_windowed_and_in_onnx_as_in_torch(speech, tmp
     assert np.abs(p1 - p2).max() < 1e-4
 
 
-def test_the_sampler_adds_phone_scores_after_the_log_mel_and_augments_them():
-    """Clips with phone scores give batches of 122 columns: the clean crop's scores, or
-    for augmented crops scores of the augmented audio (still in range, not the clean ones)."""
+@pytest.mark.parametrize("filtered", [False, True])
+def test_the_sampler_adds_phone_scores_after_the_log_mel_and_augments_them(filtered):
+    """Clips with phone scores give batches of 122 columns (164 with the phone loop's): the
+    clean crop's scores, or for augmented crops scores of the augmented audio (still in
+    range, not the clean ones)."""
     from emoface.audio.phonetic import phone_scores
     from emoface.train.data import Sampler
 
@@ -452,16 +454,17 @@ def test_the_sampler_adds_phone_scores_after_the_log_mel_and_augments_them():
     t = np.arange(6 * 16000) / 16000
     audio = 0.3 * np.sin(2 * np.pi * (150 + 50 * np.sin(3 * t)) * t) * (np.sin(2 * np.pi * 2 * t) > 0)
     clip.audio = (audio * 32767).astype(np.int16)
-    clip.phonetic = phone_scores(audio.astype(np.float32))[:600].astype(np.float16)
+    clip.phonetic = phone_scores(audio.astype(np.float32), filtered)[:600].astype(np.float16)
+    width = 84 if filtered else 42
     clean = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=0.0).batch(4, np.random.default_rng(0))
-    assert clean["mel"].shape[2] == 122
+    assert clean["mel"].shape[2] == 80 + width
     for b in range(4):
         start = int(round(float(clean["mel"][b, 0, 0]) * 8))
         assert np.array_equal(clean["mel"][b, :, 80:], clip.phonetic[start:start + 300].astype(np.float32))
     noisy = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=1.0, eq_prob=1.0).batch(
         4, np.random.default_rng(0))
     scores = noisy["mel"][:, :, 80:]
-    assert scores.shape == (4, 300, 42) and np.abs(scores).max() <= 1.0
+    assert scores.shape == (4, 300, width) and np.abs(scores).max() <= 1.0
     clean_crops = [clip.phonetic[a:a + 300].astype(np.float32) for a in range(0, 301, 10)]
     # whatever its start, an augmented crop's scores are not the clean ones (a mild recipe
     # changes little: a fixed gain or equaliser is taken out by the mean removal)

@@ -35,6 +35,16 @@ def _edit_distance(a: list[str], b: list[str]) -> int:
     return row[-1]
 
 
+def _phone_per_frame(speech, frames: int) -> np.ndarray:
+    """The acoustic model's index of the phone spoken at each 10-ms frame; -1: none of its."""
+    index = {p: i for i, p in enumerate(phonetic.phone_names())}
+    times = np.arange(frames) / 100
+    truth = np.full(frames, -1)
+    for p in speech.phones():
+        truth[(times >= p.start) & (times < p.end)] = index.get(p.phone, -1)
+    return truth
+
+
 def test_scores_sit_on_the_log_mel_grid_in_range(speech):
     scores = phonetic.phone_scores(speech.samples)
     assert scores.shape == (len(log_mel(speech.samples)), 42) and scores.dtype == np.float32
@@ -74,11 +84,7 @@ def test_the_front_end_is_the_models_own(speech):
 
 def test_scores_name_the_phones_spoken(speech):
     scores = phonetic.phone_scores(speech.samples)
-    index = {p: i for i, p in enumerate(phonetic.phone_names())}
-    times = np.arange(len(scores)) / 100
-    truth = np.full(len(scores), -1)
-    for p in speech.phones():
-        truth[(times >= p.start) & (times < p.end)] = index.get(p.phone, -1)
+    truth = _phone_per_frame(speech, len(scores))
     known = truth >= 0
     accuracy = (scores.argmax(1)[known] == truth[known]).mean()
     assert accuracy > 0.35            # measured 0.5; chance is 1 / 42
@@ -102,3 +108,40 @@ def test_a_warp_moves_energy_up_the_bands():
     peak = int(bands[50].argmax())
     assert int(phonetic.warp_bands(bands, 1.3)[50].argmax()) > peak
     assert int(phonetic.warp_bands(bands, 0.77)[50].argmax()) < peak
+
+
+def test_the_phone_loop_filter_is_a_causal_distribution_over_phones(speech):
+    model = phonetic.acoustic_model()
+    state_ll = model.state_loglik(phonetic.features(phonetic.band_energies(speech.samples)))
+    post = phonetic.forward_posteriors(state_ll, model.transitions)
+    assert post.shape == (len(state_ll), 42)
+    assert np.allclose(np.log(np.exp(post).sum(1)), 0.0, atol=1e-9)
+    # What comes later cannot change a frame's posterior: no look-ahead is added.
+    cut = len(state_ll) // 2
+    changed = state_ll.copy()
+    changed[cut + 1:] = changed[cut + 1:][::-1]
+    assert np.array_equal(phonetic.forward_posteriors(changed, model.transitions)[:cut + 1],
+                          post[:cut + 1])
+    assert not np.allclose(phonetic.forward_posteriors(changed, model.transitions), post)
+
+
+def test_the_filtered_columns_follow_the_frame_scores_and_flicker_less(speech):
+    """The phone loop knows phones last several frames: its top phone changes less than half
+    as often as a single frame's (measured 46 against 107 changes, 26 true ones, on this
+    sentence), while naming the phone spoken about as often (0.41 against 0.49 of frames:
+    it decides a frame or two late)."""
+    scores = phonetic.phone_scores(speech.samples, filtered=True)
+    assert scores.shape == (len(log_mel(speech.samples)), 84)
+    assert scores.min() >= -1.0 and scores.max() <= 1.0
+    assert np.array_equal(scores[:, :42], phonetic.phone_scores(speech.samples))
+    truth = _phone_per_frame(speech, len(scores))
+    known = truth >= 0
+    raw, loop = scores[:, :42].argmax(1), scores[:, 42:].argmax(1)
+    assert (np.diff(loop) != 0).sum() < 0.5 * (np.diff(raw) != 0).sum()
+    assert (loop[known] == truth[known]).mean() > 0.3
+
+
+def test_only_whole_sets_of_score_columns_are_read():
+    assert not phonetic.columns_filtered(42) and phonetic.columns_filtered(84)
+    with pytest.raises(ValueError, match="n_phonetic"):
+        phonetic.columns_filtered(50)

@@ -49,6 +49,7 @@ LOWER_HZ, UPPER_HZ = 130.0, 6800.0
 N_CEPS = 13
 LIFTER = 22
 ACOUSTIC_SCALE = 0.1         # Gaussian log-likelihoods are far too sharp to read as posteriors
+FILTER_SCALE = 0.3           # likelihood exponent of the phone loop's forward pass
 FLOOR = -10.0                # log-posteriors below this all mean "not this phone"
 _LOG_W = 1024 * np.log(1.0001)   # one sendump unit in natural log
 
@@ -86,6 +87,19 @@ def _read_mixture_weights(path: Path) -> np.ndarray:
     n_streams = (len(data) - i - 8) // (n_dens * n_sen)
     q = np.frombuffer(data, np.uint8, n_streams * n_dens * n_sen, i + 8)
     return -q.reshape(n_streams, n_dens, n_sen).astype(np.float64) * _LOG_W
+
+
+def _read_transitions(path: Path) -> np.ndarray:
+    """``transition_matrices`` as (phones, states, states + 1) probabilities: from each
+    emitting state to itself, to the next, and (last column) out of the phone."""
+    data = path.read_bytes()
+    i = data.index(b"endhdr\n") + 7
+    if struct.unpack_from("<I", data, i)[0] != 0x11223344:
+        raise ValueError(f"{path}: not a little-endian sphinx-3 parameter file")
+    n_tmat, n_src, n_dst, count = struct.unpack_from("<4i", data, i + 4)
+    counts = np.frombuffer(data, "<f4", count, i + 20).reshape(n_tmat, n_src, n_dst)
+    counts = counts.astype(np.float64)
+    return counts / counts.sum(2, keepdims=True)
 
 
 def _read_phone_names(path: Path) -> tuple[list[str], int]:
@@ -134,10 +148,15 @@ class AcousticModel:
         w = np.exp(log_w).reshape(self.n_streams, self.n_dens, n_cb, states)
         self.weights = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).astype(np.float32)
         self.states = states
+        self.transitions = _read_transitions(d / "transition_matrices")   # (phones, 3, 4)
 
     def phone_loglik(self, feats: np.ndarray) -> np.ndarray:
         """(T, streams, 13) features -> (T, phones) log-likelihood, each phone's states summed."""
-        out = np.empty((len(feats), len(self.phones)))
+        return _sum_states(self.state_loglik(feats))
+
+    def state_loglik(self, feats: np.ndarray) -> np.ndarray:
+        """(T, streams, 13) features -> (T, phones, states) log-likelihood of each senone."""
+        out = np.empty((len(feats), len(self.phones), self.states))
         for a in range(0, len(feats), _CHUNK):
             out[a:a + _CHUNK] = self._loglik(feats[a:a + _CHUNK])
         return out
@@ -154,8 +173,13 @@ class AcousticModel:
             np.exp(g, out=g)
             mix = np.matmul(self.weights[s], g)                     # (phones, states, t)
             total += np.log(np.maximum(mix, 1e-30)) + top
-        m = total.max(1, keepdims=True)
-        return (np.log(np.exp(total - m).sum(1)) + m[:, 0]).T
+        return total.transpose(2, 0, 1)
+
+
+def _sum_states(state_ll: np.ndarray) -> np.ndarray:
+    """(T, phones, states) -> (T, phones): log of the sum over each phone's states."""
+    m = state_ll.max(2, keepdims=True)
+    return np.log(np.exp(state_ll - m).sum(2)) + m[..., 0]
 
 
 _CHUNK = 256   # frames scored at once (5376 Gaussians each): faster than 128 or 64 here
@@ -228,19 +252,81 @@ def features(log_bands: np.ndarray) -> np.ndarray:
     return np.stack([c, d[3:-3], dd[3:-3]], 1)
 
 
-def scores_from_bands(log_bands: np.ndarray) -> np.ndarray:
-    """(T, 42) float32 in [-1, 1]: each phone's scaled log-posterior, floored (see module)."""
-    if len(log_bands) == 0:
-        return np.zeros((0, len(acoustic_model().phones)), np.float32)
-    ll = acoustic_model().phone_loglik(features(log_bands)) * ACOUSTIC_SCALE
-    m = ll.max(1, keepdims=True)
-    logpost = ll - m - np.log(np.exp(ll - m).sum(1, keepdims=True))
+def forward_posteriors(state_ll: np.ndarray, transitions: np.ndarray,
+                       scale: float = FILTER_SCALE) -> np.ndarray:
+    """(T, phones) log-posterior of the phone sounding at each frame given the frames up to
+    it: the forward pass of a phone loop (every phone's 3-state HMM, any phone may follow
+    any other, equally likely), the likelihoods raised to ``scale``. Causal, so it adds no
+    look-ahead; unlike a frame's own scores it knows how long phones last and that their
+    states come in order."""
+    t_len, n, states = state_ll.shape
+    if t_len == 0:
+        return np.empty((0, n))
+    move = _loop_transitions(transitions)                 # (n * 3, n * 3), rows sum to 1
+    ll = scale * state_ll.reshape(t_len, n * states)
+    lik = np.exp(ll - ll.max(1, keepdims=True))           # each frame's best senone: 1
+    alphas = np.empty((t_len, n * states))
+    alpha = np.zeros(n * states)
+    alpha[::states] = 1.0 / n
+    for t in range(t_len):
+        if t:
+            alpha = alpha @ move
+        alpha *= lik[t]
+        total = alpha.sum()
+        # A frame no state can explain (all underflow): start afresh from that frame.
+        alpha = alpha / total if total > 1e-280 else lik[t] / lik[t].sum()
+        alphas[t] = alpha
+    return np.log(np.maximum(alphas.reshape(t_len, n, states).sum(2), 1e-300))
+
+
+def _loop_transitions(transitions: np.ndarray) -> np.ndarray:
+    """The phone loop as one matrix over (phone, state) pairs: each phone's own transitions,
+    and out of its last state into the first state of any phone, all equally likely."""
+    n, states, _ = transitions.shape
+    move = np.zeros((n * states, n * states))
+    for p in range(n):
+        for s in range(states):
+            i = p * states + s
+            move[i, i] = transitions[p, s, s]
+            if s + 1 < states:
+                move[i, i + 1] = transitions[p, s, s + 1]
+            else:
+                move[i, ::states] += transitions[p, s, s + 1] / n
+    return move
+
+
+def _to_unit_range(logpost: np.ndarray) -> np.ndarray:
     return (np.maximum(logpost, FLOOR) / -FLOOR * 2.0 + 1.0).astype(np.float32)
 
 
-def phone_scores(samples16k: np.ndarray) -> np.ndarray:
-    """(frames, 42) phone scores of mono 16 kHz audio in [-1, 1], on the log-mel grid."""
-    return scores_from_bands(band_energies(samples16k))
+def scores_from_bands(log_bands: np.ndarray, filtered: bool = False) -> np.ndarray:
+    """(T, 42) float32 in [-1, 1]: each phone's scaled log-posterior, floored (see module);
+    with ``filtered``, (T, 84): then also the phone loop's :func:`forward_posteriors`."""
+    model = acoustic_model()
+    width = len(model.phones) * (2 if filtered else 1)
+    if len(log_bands) == 0:
+        return np.zeros((0, width), np.float32)
+    state_ll = model.state_loglik(features(log_bands))
+    ll = _sum_states(state_ll) * ACOUSTIC_SCALE
+    m = ll.max(1, keepdims=True)
+    scores = _to_unit_range(ll - m - np.log(np.exp(ll - m).sum(1, keepdims=True)))
+    if not filtered:
+        return scores
+    return np.concatenate([scores, _to_unit_range(forward_posteriors(state_ll, model.transitions))], 1)
+
+
+def phone_scores(samples16k: np.ndarray, filtered: bool = False) -> np.ndarray:
+    """(frames, 42) phone scores of mono 16 kHz audio in [-1, 1], on the log-mel grid;
+    (frames, 84) with ``filtered`` (see :func:`scores_from_bands`)."""
+    return scores_from_bands(band_energies(samples16k), filtered)
+
+
+def columns_filtered(n_phonetic: int) -> bool:
+    """Whether a network reading ``n_phonetic`` score columns reads the filtered ones too."""
+    n = len(acoustic_model().phones)
+    if n_phonetic not in (n, 2 * n):
+        raise ValueError(f"n_phonetic must be {n} or {2 * n}, got {n_phonetic}")
+    return n_phonetic == 2 * n
 
 
 def phone_names() -> list[str]:

@@ -42,7 +42,8 @@ class ModelConfig:
     # the content features phonetic; unused at run time). 0: no head.
     n_phones: int = 0
     # Phone scores of pocketsphinx's English acoustic model (emoface.audio.phonetic) read by
-    # the content encoder beside the log-mel: 42, or 0 for log-mel alone.
+    # the content encoder beside the log-mel: 42 (each frame's own), 84 (and the phone loop's
+    # causal posteriors, emoface.audio.phonetic.forward_posteriors), or 0 for log-mel alone.
     n_phonetic: int = 0
     dropout: float = 0.1
 

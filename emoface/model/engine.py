@@ -46,9 +46,9 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     f0 = fit(prosody.f0)
     features = np.stack([semitones_re_100hz(f0) / 12.0, fit(prosody.voiced), fit(prosody.loudness)], 1)
     if n_phonetic:
-        from ..audio.phonetic import phone_scores
+        from ..audio.phonetic import columns_filtered, phone_scores
 
-        mel = np.concatenate([mel, phone_scores(samples16k)[:n]], 1)
+        mel = np.concatenate([mel, phone_scores(samples16k, columns_filtered(n_phonetic))[:n]], 1)
     return mel, features.astype(np.float32)
 
 

@@ -48,7 +48,7 @@ class Clip:
     intensity: float         # label intensity, NaN when unknown
     audio: np.ndarray | None  # int16 at 16 kHz, for augmentation
     phones: np.ndarray | None = None  # (T50,) int8 phone class per encoder frame, -1 unknown
-    phonetic: np.ndarray | None = None  # (T, 42) float16 phone scores (audio.phonetic)
+    phonetic: np.ndarray | None = None  # (T, 42 or 84) float16 phone scores (audio.phonetic)
 
 
 def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
@@ -78,17 +78,19 @@ def phone_frames(phones, n_frames: int, rate: float = ENCODER_RATE) -> np.ndarra
 PHONETIC_CACHE_VERSION = "ps-en-us-ci42-v1"
 
 
-def phonetic_scores(corpus: Corpus, row: dict) -> np.ndarray:
-    """The clip's phone scores (:mod:`emoface.audio.phonetic`), cached beside the corpus's
-    features under a name made of the features' key and the scores' version."""
+def phonetic_scores(corpus: Corpus, row: dict, filtered: bool = False) -> np.ndarray:
+    """The clip's phone scores (:mod:`emoface.audio.phonetic`; with ``filtered`` the phone
+    loop's posteriors too), cached beside the corpus's features under a name made of the
+    features' key and the scores' version."""
     from ..audio.phonetic import phone_scores
     from ..files import atomic_path
 
     key = corpus.path(row, "features").stem
-    path = corpus.root / "phonetic" / key[:2] / f"{key}-{PHONETIC_CACHE_VERSION}.npy"
+    version = PHONETIC_CACHE_VERSION + ("-loop" if filtered else "")
+    path = corpus.root / "phonetic" / key[:2] / f"{key}-{version}.npy"
     if path.is_file():
         return np.load(path)
-    scores = phone_scores(corpus.audio(row)).astype(np.float16)
+    scores = phone_scores(corpus.audio(row), filtered).astype(np.float16)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
@@ -96,7 +98,8 @@ def phonetic_scores(corpus: Corpus, row: dict) -> np.ndarray:
     return scores
 
 
-def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: bool = False) -> Clip:
+def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) -> Clip:
+    """One clip as training reads it; ``phonetic``: the network's score columns (0: none)."""
     feats = corpus.features(row)
     arrays = corpus.target_arrays(row)
     exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
@@ -114,7 +117,9 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: bool = Fals
     phones = phone_frames(corpus.phones(row), (len(mel) + 1) // 2) if row.get("phones") else None
     scores = None
     if phonetic:   # same samples, same frame count as the log-mel
-        scores = phonetic_scores(corpus, row)
+        from ..audio.phonetic import columns_filtered
+
+        scores = phonetic_scores(corpus, row, columns_filtered(phonetic))
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
                 prosody_features(feats), arrays["weights"][exchange][..., PREDICTED_INDEX],
                 arrays["head"][exchange], amounts, voice_label, intensity, audio, phones, scores)
@@ -286,7 +291,8 @@ class Sampler:
             if bands is not None:
                 bands = phonetic.equalise_bands(bands, band_centres_hz(), gains)
         if bands is not None:
-            mel = np.concatenate([mel, phonetic.scores_from_bands(bands)], 1)
+            filtered = clip.phonetic.shape[1] > len(phonetic.acoustic_model().phones)
+            mel = np.concatenate([mel, phonetic.scores_from_bands(bands, filtered)], 1)
         # Audio shorter than the crop's features is continued with silence.
         return pad_features(mel, b - a, N_MELS)[:b - a], shift
 

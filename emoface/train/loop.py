@@ -127,16 +127,16 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def reads_phone_scores(cfg: TrainConfig) -> bool:
-    """Whether the network this recipe trains reads phone scores (its [model] settings,
-    else the weights it starts from)."""
+def reads_phone_scores(cfg: TrainConfig) -> int:
+    """How many phone-score columns the network this recipe trains reads (its [model]
+    settings, else the weights it starts from); 0: none."""
     if "n_phonetic" in cfg.model:
-        return bool(cfg.model["n_phonetic"])
+        return int(cfg.model["n_phonetic"])
     if cfg.init_from:
         from ..model.checkpoint import read_config
 
-        return bool(read_config(cfg.init_from).n_phonetic)
-    return False
+        return int(read_config(cfg.init_from).n_phonetic)
+    return 0
 
 
 def load_clips(cfg: TrainConfig, split: str, keep_audio: bool, quiet: bool):
