@@ -113,16 +113,16 @@ def test_a_warp_moves_energy_up_the_bands():
 def test_the_phone_loop_filter_is_a_causal_distribution_over_phones(speech):
     model = phonetic.acoustic_model()
     state_ll = model.state_loglik(phonetic.features(phonetic.band_energies(speech.samples)))
-    post = phonetic.forward_posteriors(state_ll, model.transitions)
+    post = phonetic.forward_posteriors(state_ll, model.loop)
     assert post.shape == (len(state_ll), 42)
     assert np.allclose(np.log(np.exp(post).sum(1)), 0.0, atol=1e-9)
     # What comes later cannot change a frame's posterior: no look-ahead is added.
     cut = len(state_ll) // 2
     changed = state_ll.copy()
     changed[cut + 1:] = changed[cut + 1:][::-1]
-    assert np.array_equal(phonetic.forward_posteriors(changed, model.transitions)[:cut + 1],
+    assert np.array_equal(phonetic.forward_posteriors(changed, model.loop)[:cut + 1],
                           post[:cut + 1])
-    assert not np.allclose(phonetic.forward_posteriors(changed, model.transitions), post)
+    assert not np.allclose(phonetic.forward_posteriors(changed, model.loop), post)
 
 
 def test_the_filtered_columns_follow_the_frame_scores_and_flicker_less(speech):

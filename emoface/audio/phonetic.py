@@ -60,12 +60,18 @@ def model_dir() -> Path:
     return Path(get_model_path()) / "en-us" / "en-us"
 
 
-def _read_gaussians(path: Path) -> np.ndarray:
-    """A sphinx-3 means/variances file as (codebooks, streams, densities, dims)."""
+def _sphinx3_body(path: Path) -> tuple[bytes, int]:
+    """A sphinx-3 parameter file's bytes and the offset of its byte-order mark, checked."""
     data = path.read_bytes()
     i = data.index(b"endhdr\n") + 7
     if struct.unpack_from("<I", data, i)[0] != 0x11223344:
         raise ValueError(f"{path}: not a little-endian sphinx-3 parameter file")
+    return data, i
+
+
+def _read_gaussians(path: Path) -> np.ndarray:
+    """A sphinx-3 means/variances file as (codebooks, streams, densities, dims)."""
+    data, i = _sphinx3_body(path)
     n_cb, n_streams, n_dens = struct.unpack_from("<3i", data, i + 4)
     dims = struct.unpack_from(f"<{n_streams}i", data, i + 16)
     i += 16 + 4 * n_streams
@@ -92,10 +98,7 @@ def _read_mixture_weights(path: Path) -> np.ndarray:
 def _read_transitions(path: Path) -> np.ndarray:
     """``transition_matrices`` as (phones, states, states + 1) probabilities: from each
     emitting state to itself, to the next, and (last column) out of the phone."""
-    data = path.read_bytes()
-    i = data.index(b"endhdr\n") + 7
-    if struct.unpack_from("<I", data, i)[0] != 0x11223344:
-        raise ValueError(f"{path}: not a little-endian sphinx-3 parameter file")
+    data, i = _sphinx3_body(path)
     n_tmat, n_src, n_dst, count = struct.unpack_from("<4i", data, i + 4)
     counts = np.frombuffer(data, "<f4", count, i + 20).reshape(n_tmat, n_src, n_dst)
     counts = counts.astype(np.float64)
@@ -148,7 +151,8 @@ class AcousticModel:
         w = np.exp(log_w).reshape(self.n_streams, self.n_dens, n_cb, states)
         self.weights = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).astype(np.float32)
         self.states = states
-        self.transitions = _read_transitions(d / "transition_matrices")   # (phones, 3, 4)
+        # The phone loop over (phone, state) pairs, built once for every forward pass.
+        self.loop = _loop_transitions(_read_transitions(d / "transition_matrices"))
 
     def phone_loglik(self, feats: np.ndarray) -> np.ndarray:
         """(T, streams, 13) features -> (T, phones) log-likelihood, each phone's states summed."""
@@ -252,17 +256,16 @@ def features(log_bands: np.ndarray) -> np.ndarray:
     return np.stack([c, d[3:-3], dd[3:-3]], 1)
 
 
-def forward_posteriors(state_ll: np.ndarray, transitions: np.ndarray,
+def forward_posteriors(state_ll: np.ndarray, loop: np.ndarray,
                        scale: float = FILTER_SCALE) -> np.ndarray:
     """(T, phones) log-posterior of the phone sounding at each frame given the frames up to
     it: the forward pass of a phone loop (every phone's 3-state HMM, any phone may follow
     any other, equally likely), the likelihoods raised to ``scale``. Causal, so it adds no
     look-ahead; unlike a frame's own scores it knows how long phones last and that their
-    states come in order."""
+    states come in order. ``loop``: :func:`_loop_transitions` (``AcousticModel.loop``)."""
     t_len, n, states = state_ll.shape
     if t_len == 0:
         return np.empty((0, n))
-    move = _loop_transitions(transitions)                 # (n * 3, n * 3), rows sum to 1
     ll = scale * state_ll.reshape(t_len, n * states)
     lik = np.exp(ll - ll.max(1, keepdims=True))           # each frame's best senone: 1
     alphas = np.empty((t_len, n * states))
@@ -270,7 +273,7 @@ def forward_posteriors(state_ll: np.ndarray, transitions: np.ndarray,
     alpha[::states] = 1.0 / n
     for t in range(t_len):
         if t:
-            alpha = alpha @ move
+            alpha = alpha @ loop
         alpha *= lik[t]
         total = alpha.sum()
         # A frame no state can explain (all underflow): start afresh from that frame.
@@ -312,7 +315,7 @@ def scores_from_bands(log_bands: np.ndarray, filtered: bool = False) -> np.ndarr
     scores = _to_unit_range(ll - m - np.log(np.exp(ll - m).sum(1, keepdims=True)))
     if not filtered:
         return scores
-    return np.concatenate([scores, _to_unit_range(forward_posteriors(state_ll, model.transitions))], 1)
+    return np.concatenate([scores, _to_unit_range(forward_posteriors(state_ll, model.loop))], 1)
 
 
 def phone_scores(samples16k: np.ndarray, filtered: bool = False) -> np.ndarray:

@@ -291,7 +291,7 @@ class Sampler:
             if bands is not None:
                 bands = phonetic.equalise_bands(bands, band_centres_hz(), gains)
         if bands is not None:
-            filtered = clip.phonetic.shape[1] > len(phonetic.acoustic_model().phones)
+            filtered = phonetic.columns_filtered(clip.phonetic.shape[1])
             mel = np.concatenate([mel, phonetic.scores_from_bands(bands, filtered)], 1)
         # Audio shorter than the crop's features is continued with silence.
         return pad_features(mel, b - a, N_MELS)[:b - a], shift
