@@ -4,7 +4,6 @@ ONNX = torch, and a tiny training run that lowers the loss."""
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -128,18 +127,21 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
     assert onnx_export._has_decision(old)
 
 
-def test_the_timing_takes_the_fastest_call_of_each_in_turns():
+def test_the_timing_takes_the_fastest_call_of_each_in_turns(monkeypatch):
     from emoface.model import onnx_export
 
     calls = []
     # warm-ups first, then the two alternate; a slow stretch hits both, not one
     durations = {"a": iter([0.3, 0.03, 0.01, 0.04, 0.02, 0.05]),
                  "b": iter([0.3, 0.04, 0.02, 0.05, 0.03, 0.06])}
+    # A clock the fake calls advance: real sleeps overshoot on a busy machine.
+    now = [0.0]
+    monkeypatch.setattr(onnx_export.time, "perf_counter", lambda: now[0])
 
     def fake(name):
         def call():
             calls.append(name)
-            time.sleep(next(durations[name]))
+            now[0] += next(durations[name])
         return call
 
     a, b = onnx_export._time_each([fake("a"), fake("b")], pause_s=0.0)
