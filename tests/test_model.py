@@ -528,3 +528,59 @@ def test_dropout_drops_its_share_keeps_the_mean_and_is_off_in_eval():
     assert torch.allclose(mask.mean(0), torch.tensor(0.9, dtype=torch.float64), atol=0.002)
     assert abs((mask[:, 0] * mask[:, 1]).mean().item() - 0.81) < 0.003
     assert torch.equal(drop.eval()(x), x)
+
+
+def test_channel_normalised_content_is_deaf_to_gain_and_a_fixed_filter(speech, tmp_path):
+    """With channel_norm the decoder hears the log-mel with the input's channel level taken
+    out: the same speech louder, or through a fixed filter, animates the mouth the same (to
+    float rounding), where weights without it answer differently. The emotion branch
+    still hears the input as it is. Engine (numpy) and training (torch) agree."""
+    from emoface.data.features import channel_level
+    from emoface.model.engine import Predictor, model_inputs, run
+
+    amounts = np.eye(8, dtype=np.float32)[np.zeros(270, int)]
+    z = np.zeros(SMALL["d_latent"], np.float32)
+    mel, _ = model_inputs(speech.samples, speech.prosody())
+    filt = np.linspace(-2.0, 1.5, 80).astype(np.float32)
+    changed = (mel + filt + 2 * np.log(0.4)).astype(np.float32)  # 0.4x as loud, filtered
+    out = {}
+    for norm in (False, True):
+        torch.manual_seed(0)
+        net = EmoFaceNet(ModelConfig(**SMALL, channel_norm=norm)).eval()
+        net.mel_mean.copy_(torch.linspace(-6, -9, 80))
+        path = tmp_path / f"norm{norm}.safetensors"
+        save_checkpoint(net, path)
+        pred = Predictor(path, backend="torch")
+        a, b = (pred.content_features(m, channel_level(m)) for m in (mel, changed))
+        out[norm] = [run(pred, x, amounts, z)[0] for x in (a, b)]
+        ch = channel_level(mel)
+        by_torch = net.content_features(torch.from_numpy(mel[None]), torch.from_numpy(ch[None]))
+        assert np.allclose(by_torch[0].numpy(), pred.content_features(mel, ch), atol=1e-5)
+    assert np.abs(out[True][0] - out[True][1]).max() < 1e-4
+    assert np.abs(out[False][0] - out[False][1]).max() > 1e-2
+    # end to end, the engine measuring the channel itself: a quieter take (the log floor
+    # makes a gain not quite a constant in the quietest bands) moves the jaw nearly the
+    # same with channel_norm, visibly differently without
+    from emoface.arkit import INDEX
+    from emoface.model.engine import animate
+
+    track = parse_emotion("neutral").track
+    quiet = Speech((0.4 * speech.samples).astype(np.float32), 16000, source="test")
+    change = {}
+    for norm in (False, True):
+        jaw = [animate(s, track, seed=1, weights=tmp_path / f"norm{norm}.safetensors",
+                       backend="torch").weights[:, INDEX["jawOpen"]] for s in (speech, quiet)]
+        change[norm] = np.abs(jaw[0] - jaw[1]).max()
+    assert change[True] < 0.01 and change[True] < change[False] / 5
+
+
+def test_the_sampler_measures_each_crops_channel_on_its_own_frames():
+    from emoface.data.features import channel_level
+    from emoface.train.data import Sampler
+
+    clip = _timestamped_clip()      # feature frame i holds i / 8: each crop has its own level
+    batch = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=0.0).batch(3, np.random.default_rng(0))
+    assert batch["channel"].shape == (3, 80)
+    for b in range(3):
+        assert np.allclose(batch["channel"][b], channel_level(batch["mel"][b, :, :80]))
+    assert len({round(float(c[0]), 3) for c in batch["channel"]}) == 3

@@ -45,6 +45,12 @@ class ModelConfig:
     # the content encoder beside the log-mel: 42 (each frame's own), 84 (and the phone loop's
     # causal posteriors, emoface.audio.phonetic.forward_posteriors), or 0 for log-mel alone.
     n_phonetic: int = 0
+    # The content encoder hears the log-mel with the input's own channel level
+    # (emoface.data.features.channel_level: microphone, room, codec, the speaker's average
+    # spectrum) replaced by the training corpus's mean; the emotion branch hears it as is.
+    # Measured once over the whole input (per crop in training), like the phone scores'
+    # cepstral mean.
+    channel_norm: bool = False
     dropout: float = 0.1
 
     def __post_init__(self) -> None:

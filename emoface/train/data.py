@@ -23,7 +23,7 @@ import numpy as np
 from ..arkit import INDEX
 from ..audio.phones import PHONE_CLASSES
 from ..data.corpus import Corpus
-from ..data.features import N_MELS
+from ..data.features import N_MELS, channel_level
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
 from ..model.config import ENCODER_RATE, PREDICTED_CHANNELS
 from ..model.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
@@ -171,6 +171,8 @@ class Sampler:
             "head": np.zeros((size, t_out, 3), np.float32),
             "out_mask": np.zeros((size, t_out), bool),
             "amounts": np.zeros((size, t_out, NUM_EMOTIONS), np.float32),
+            # Each crop's channel level (features.channel_level), measured before padding.
+            "channel": np.stack([it["channel"] for it in items]),
             "label": np.array([it["label"] for it in items], np.int64),
             "intensity": np.array([it["intensity"] for it in items], np.float32),
             # Phone class per content-encoder frame (2 feature frames), -1 where unknown.
@@ -251,7 +253,7 @@ class Sampler:
                 resample_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
                 for x in (target, head, amounts))
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
-                "phones": phones,
+                "channel": channel_level(mel[:, :N_MELS]), "phones": phones,
                 "head": head.astype(np.float32), "amounts": amounts.astype(np.float32),
                 "label": clip.label, "intensity": clip.intensity}
 

@@ -212,7 +212,8 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
         else:
             z = torch.zeros_like(mu)
         style = torch.zeros(len(mu), dtype=torch.long, device=mu.device)
-        content = module.content(module.normalise(batch["mel"]))
+        content = module.content(module.normalise(module.content_features(batch["mel"],
+                                                                          batch.get("channel"))))
         weights, head = module.decode_content(content, batch["amounts"], style, z,
                                               batch["amounts"].shape[1])
         if cfg.w_phone:
