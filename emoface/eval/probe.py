@@ -1,4 +1,4 @@
-"""Held-out lip sync of weights files in a few minutes: the columns of the recipe
+"""Held-out lip sync of weights files in under a minute: the columns of the recipe
 table in docs/model.md, so its rows can be re-run and new recipes compared the same way.
 
     python -m emoface.eval.probe                        # the bundled weights
