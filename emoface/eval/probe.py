@@ -51,11 +51,10 @@ def phone_head_accuracy(weights, prepared) -> tuple[int, int] | None:
     reference phone; None when the weights have no phone head."""
     import torch
 
-    from ..model.checkpoint import load_network
-    from ..model.engine import model_inputs
+    from ..model.engine import model_inputs, predictor
     from ..train.data import phone_frames
 
-    net = load_network(weights)
+    net = predictor(weights, backend="torch").net   # the network the animations just used
     if net.content.phone_head is None:
         return None
     correct = judged = 0
