@@ -4,36 +4,32 @@ Small public API::
 
     import emoface
     anim = emoface.animate("speech.wav", text="...", emotion="happy:0.7")
-    emoface.save(anim, "take.csv")          # .csv .json .npz (+ more as installed)
+    emoface.save(anim, "take.csv")          # .csv .json .npz .glb .usda .mp4
+
+    engine = emoface.load_engine("neural")  # load once, animate many
+    for path in paths:
+        emoface.save(engine.animate(path, emotion="auto"), path + ".csv")
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .animation import Animation  # noqa: E402
-from .arkit import ARKIT_NAMES  # noqa: E402
-from .emotion import EMOTIONS  # noqa: E402
-
-
-def animate(audio, **kwargs):
-    """Animate speech; see :func:`emoface.pipeline.animate`."""
-    from .pipeline import animate as _animate
-
-    return _animate(audio, **kwargs)
+from .animation import Animation
+from .arkit import ARKIT_NAMES
+from .emotion import EMOTIONS
+from .engines import Engine, list_engines, load_engine
+from .export import read, write
+from .pipeline import animate
+from .version import __version__
 
 
 def save(anim: Animation, path, **options) -> None:
     """Write ``anim`` in the format named by ``path``'s extension."""
-    from .export import write
-
     write(anim, path, **options)
 
 
 def load(path) -> Animation:
     """Read an animation written by emoface (or a Live Link Face CSV)."""
-    from .export import read
-
     return read(path)
 
 
-__all__ = ["Animation", "ARKIT_NAMES", "EMOTIONS", "animate", "save", "load", "__version__"]
+__all__ = ["Animation", "ARKIT_NAMES", "EMOTIONS", "Engine", "animate", "list_engines",
+           "load", "load_engine", "save", "__version__"]

@@ -30,9 +30,9 @@ def _version(distribution: str, module_name: str) -> str:
 
 
 def info_lines() -> list[str]:
-    from . import __version__
+    from .engines import default_engine_name, list_engines
     from .paths import shared_data_dir
-    from .pipeline import engine_names
+    from .version import __version__
 
     lines = [f"emoface {__version__}",
              f"python {platform.python_version()} on {platform.platform()}"]
@@ -42,7 +42,7 @@ def info_lines() -> list[str]:
     sf = sys.modules.get("soundfile")
     if sf is not None:
         lines.append(f"  {'libsndfile':18s} {sf.__libsndfile_version__}")
-    lines.append(f"engines: {', '.join(engine_names())}")
+    lines.append(f"engines: {', '.join(list_engines())} (default: {default_engine_name()})")
     lines.append(f"model: {_model_line()}")
     from .export import writable_extensions
 
@@ -53,14 +53,14 @@ def info_lines() -> list[str]:
 
 
 def _model_line() -> str:
-    from .model.checkpoint import default_weights, read_metadata
+    from .engines.neural.checkpoint import default_weights, read_metadata
 
     path = default_weights()
     if not path.exists():
         return f"not installed ({path}; `make model` trains it)"
     meta = read_metadata(path)
     return (f"{path.name}, {path.stat().st_size / 2**20:.1f} MiB, "
-            f"trained {meta.get('step', '?')} steps (default engine: neural)")
+            f"trained {meta.get('step', '?')} steps")
 
 
 def _espeak_version() -> str:
@@ -91,15 +91,14 @@ def self_check() -> tuple[bool, str]:
     if abs(anim.num_frames - expected) > 1:
         problems.append(f"{anim.num_frames} frames for {expected} expected")
     engines = "rules"
-    from .pipeline import neural_available
+    from .engines import engine_class, load_engine
 
-    if neural_available():
+    if engine_class("neural").unavailable_reason() is None:
         from .audio.speech import Speech
-        from .pipeline import animate
 
         try:
-            neural = animate(Speech(samples, sr, source="self-check"), emotion="auto",
-                             engine="neural")
+            neural = load_engine("neural").animate(Speech(samples, sr, source="self-check"),
+                                                   emotion="auto")
         except Exception as exc:  # noqa: BLE001
             return False, f"FAILED: neural engine: {exc.__class__.__name__}: {exc}"
         if abs(neural.num_frames - anim.num_frames) > 1 or not np.isfinite(neural.weights).all():

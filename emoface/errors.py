@@ -6,6 +6,8 @@ exits with code 2. Anything else is a bug and may show a traceback.
 """
 from __future__ import annotations
 
+import sys
+
 
 class UserError(Exception):
     """A mistake in the user's input; its message is shown as-is, on one line."""
@@ -14,3 +16,8 @@ class UserError(Exception):
 
     def __str__(self) -> str:  # keep the contract: one line, whatever the caller built
         return " ".join(super().__str__().split())
+
+
+def note(message: str) -> None:
+    """A one-line note on stderr: what emoface decided for the user, and why."""
+    sys.stderr.write(f"emoface: note: {message}\n")

@@ -135,7 +135,7 @@ def _lip_gaps(rig, w):
 
 def _bilabial_pose():
     try:
-        from emoface.rules.visemes import VISEMES
+        from emoface.engines.rules.visemes import VISEMES
 
         return VISEMES["PP"].vector()
     except (ImportError, KeyError):  # the rules engine's /p b m/ target

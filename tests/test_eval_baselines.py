@@ -25,32 +25,34 @@ class FakeSpeech:
 
 
 def test_baselines_are_registered_engines():
-    from emoface.pipeline import ENGINES
+    import emoface
 
-    assert {"neutral", "loudness-jaw", "rules"} <= set(ENGINES)
+    assert {"neutral", "loudness-jaw", "rules"} <= set(emoface.list_engines())
+    assert emoface.list_engines()[:2] == ["neutral", "loudness-jaw"]   # baselines first
 
 
 def test_neutral_face_is_all_zeros_for_the_whole_utterance():
-    from emoface.pipeline import ENGINES
+    from emoface.engines import load_engine
 
     happy = EmotionTrack.constant("happy")
-    anim = ENGINES["neutral"](FakeSpeech(np.ones(200), 2.0), happy, 30.0, 0)
+    anim = load_engine("neutral")._animate(FakeSpeech(np.ones(200), 2.0), happy, 30.0, 0)
     assert isinstance(anim, Animation) and anim.num_frames == 60
     assert not anim.weights.any()
 
 
 def test_loudness_jaw_follows_loudness_and_nothing_else():
-    from emoface.baselines import LOUDNESS_JAW_GAIN
-    from emoface.pipeline import ENGINES
+    from emoface.engines import load_engine
+    from emoface.engines.baselines import LOUDNESS_JAW_GAIN
 
+    engine = load_engine("loudness-jaw")
     loud = np.concatenate([np.zeros(100), np.ones(100)])   # silent second, loud second
-    anim = ENGINES["loudness-jaw"](FakeSpeech(loud, 2.0), EmotionTrack.constant(), 30.0, 0)
+    anim = engine._animate(FakeSpeech(loud, 2.0), EmotionTrack.constant(), 30.0, 0)
     jaw = anim.channel("jawOpen")
     assert jaw[:25].max() == 0.0
     assert jaw[35:] == pytest.approx(LOUDNESS_JAW_GAIN)
     others = np.delete(anim.weights, INDEX["jawOpen"], axis=1)
     assert not others.any()
-    again = ENGINES["loudness-jaw"](FakeSpeech(loud, 2.0), EmotionTrack.constant(), 30.0, 7)
+    again = engine._animate(FakeSpeech(loud, 2.0), EmotionTrack.constant(), 30.0, 7)
     assert np.array_equal(again.weights, anim.weights)       # the seed changes nothing
 
 
@@ -87,13 +89,18 @@ def test_user_data_layouts(tmp_path):
 
 
 def test_engines_that_cannot_run_are_left_out_with_the_reason(monkeypatch):
-    from emoface import pipeline
+    from emoface.engines import _REGISTRY, Capabilities, Engine
     from emoface.eval.runner import systems_for, usable_systems
 
-    def no_weights(speech, track, fps, seed):
-        raise UserError("model weights not found")
+    class Broken(Engine):
+        name = "broken"
+        description = "an engine whose weights are missing"
+        capabilities = Capabilities()
 
-    monkeypatch.setitem(pipeline.ENGINES, "broken", no_weights)
+        def __init__(self):
+            raise UserError("model weights not found")
+
+    monkeypatch.setitem(_REGISTRY, "broken", Broken)
     systems, broken = usable_systems(systems_for(["neutral", "broken"]))
     assert [s.label for s in systems] == ["neutral"]
     assert broken == {"broken": "model weights not found"}

@@ -205,8 +205,8 @@ def test_a_frozen_record_answers_like_the_recipe_without_the_corpus(corpus, monk
 
 
 def test_the_bundled_model_ships_the_record_of_its_own_weights():
+    from emoface.engines.neural.checkpoint import BUNDLED_MODEL
     from emoface.eval.heldout import model_training_data, read_record
-    from emoface.model.checkpoint import BUNDLED_MODEL
 
     if not BUNDLED_MODEL.exists():
         pytest.skip("no bundled model")

@@ -334,7 +334,7 @@ def test_bundled_expression_classifier_names_pure_expressions():
     """The rules engine's FACS poses for each emotion, held still, are named correctly; a
     face at rest is neutral."""
     from emoface.emotion import EMOTIONS, EmotionTrack
-    from emoface.rules import expressions
+    from emoface.engines.rules import expressions
 
     clf = emotion.expression_classifier()
     assert clf.classes == list(EMOTIONS)
@@ -354,7 +354,7 @@ def test_an_invisible_asymmetry_does_not_change_the_expression_classifiers_answe
     surprised face into a disgusted one)."""
     from emoface.arkit import INDEX
     from emoface.emotion import EMOTIONS, EmotionTrack
-    from emoface.rules import expressions
+    from emoface.engines.rules import expressions
 
     clf = emotion.expression_classifier()
     t = np.arange(90) / 30.0

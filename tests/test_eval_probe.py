@@ -6,10 +6,10 @@ import re
 
 import pytest
 
+from emoface.engines.neural.checkpoint import BUNDLED_MODEL
 from emoface.eval import probe
 from emoface.eval.lipsync import BILABIALS
 from emoface.eval.runner import prepare
-from emoface.model.checkpoint import BUNDLED_MODEL
 
 
 def test_missing_weights_are_one_line_and_exit_2(tmp_path, capsys):

@@ -25,7 +25,7 @@ def quick(shared_data, tmp_path_factory):
               "livelink"):
         need(shared_data / p)
     _need_espeak()
-    from emoface.eval.commands import run_and_report
+    from emoface.cli.bench import run_and_report
     from emoface.eval.suites import quick_suite
 
     out = tmp_path_factory.mktemp("bench")

@@ -12,9 +12,9 @@ torch = pytest.importorskip("torch")
 
 from emoface.audio.speech import Speech  # noqa: E402
 from emoface.emotion import parse_emotion  # noqa: E402
-from emoface.model.checkpoint import load_network, save_checkpoint  # noqa: E402
-from emoface.model.config import ModelConfig  # noqa: E402
-from emoface.model.network import EmoFaceNet  # noqa: E402
+from emoface.engines.neural.checkpoint import load_network, save_checkpoint  # noqa: E402
+from emoface.engines.neural.config import ModelConfig  # noqa: E402
+from emoface.engines.neural.network import EmoFaceNet  # noqa: E402
 
 SMALL = dict(d_model=48, n_heads=2, content_layers=2, decoder_layers=1, d_emotion=24,
              emotion_layers=2, content_window=16, decoder_window=12, d_latent=4)
@@ -53,26 +53,28 @@ def test_checkpoint_round_trip(weights, tmp_path):
 
 
 def test_engine_shapes_ranges_and_determinism(weights, speech):
-    from emoface.model.engine import animate
+    from emoface.engines.neural.engine import NeuralEngine
 
+    engine = NeuralEngine(weights, backend="torch")
     track = parse_emotion("happy:0.6").track
-    a = animate(speech, track, fps=30, seed=3, weights=weights, backend="torch")
+    animate = engine._animate
+    a = animate(speech, track, fps=30, seed=3)
     assert a.weights.shape == (270, 52) and a.weights.dtype == np.float32
     assert 0 <= a.weights.min() and a.weights.max() <= 1
     assert a.head.shape == (270, 3) and a.eyes.shape == (270, 6)
-    b = animate(speech, track, fps=30, seed=3, weights=weights, backend="torch")
+    b = animate(speech, track, fps=30, seed=3)
     assert np.array_equal(a.weights, b.weights) and np.array_equal(a.head, b.head)
-    c = animate(speech, track, fps=30, seed=4, weights=weights, backend="torch")
+    c = animate(speech, track, fps=30, seed=4)
     assert not np.array_equal(a.weights, c.weights)
-    auto = animate(speech, None, fps=60, seed=3, weights=weights, backend="torch")
+    auto = animate(speech, None, fps=60, seed=3)
     assert auto.fps == 60 and auto.num_frames == 540
     assert np.allclose(auto.emotion_probs.sum(1), 1, atol=1e-4)
 
 
 def test_windowed_equals_one_shot(weights, speech):
-    from emoface.model.engine import model_inputs, predictor, run
+    from emoface.engines.neural.engine import Predictor, model_inputs, run
 
-    pred = predictor(weights, "torch")
+    pred = Predictor(weights, "torch")
     mel, _ = model_inputs(speech.samples, speech.prosody())
     n_out = 270
     amounts = parse_emotion("0:sad,4:angry:0.9").track.at(np.arange(n_out) / 30)
@@ -85,7 +87,7 @@ def test_windowed_equals_one_shot(weights, speech):
 
 def test_onnx_agrees_with_torch(weights, speech, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
-    from emoface.model.engine import Predictor, model_inputs
+    from emoface.engines.neural.engine import Predictor, model_inputs
 
     monkeypatch.setenv("EMOFACE_CACHE", str(tmp_path))
     by_torch = Predictor(weights, backend="torch")
@@ -105,7 +107,7 @@ def test_onnx_agrees_with_torch(weights, speech, tmp_path, monkeypatch):
 
 def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
     """The ONNX path spares the torch import, so a tie in network time goes to ONNX."""
-    from emoface.model import onnx_export
+    from emoface.engines.neural import onnx_export
 
     net = load_network(None)
 
@@ -128,7 +130,7 @@ def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):
 
 
 def test_the_timing_takes_the_fastest_call_of_each_in_turns(monkeypatch):
-    from emoface.model import onnx_export
+    from emoface.engines.neural import onnx_export
 
     calls = []
     # warm-ups first, then the two alternate; a slow stretch hits both, not one
@@ -207,7 +209,7 @@ average_from = 50
 
 def test_training_lip_aperture_is_the_contracts():
     from emoface.arkit import INDEX, lip_aperture
-    from emoface.model.config import PREDICTED_CHANNELS
+    from emoface.engines.neural.config import PREDICTED_CHANNELS
     from emoface.train.losses import lip_aperture as torch_aperture
 
     w = np.random.default_rng(0).random((7, 52)).astype(np.float32)
@@ -242,7 +244,7 @@ def test_phone_frames_follow_the_phone_times():
 
 
 def test_the_sampler_crops_phone_labels_with_the_audio():
-    from emoface.model.config import PREDICTED_CHANNELS
+    from emoface.engines.neural.config import PREDICTED_CHANNELS
     from emoface.train.data import Clip, Sampler
 
     n = 600                                    # 6 s of features, 3 s crops
@@ -343,7 +345,7 @@ def test_the_equaliser_scales_band_power_and_keeps_silence():
 def _timestamped_clip(n: int = 600):
     """A 6-s clip whose features, targets and phone labels each say when they are:
     feature frame i holds i / 8, output frame j holds j / 180, phone frame k is (k // 5) % 40."""
-    from emoface.model.config import PREDICTED_CHANNELS
+    from emoface.engines.neural.config import PREDICTED_CHANNELS
     from emoface.train.data import Clip
 
     mel = np.repeat((np.arange(n) / 8).astype(np.float16)[:, None], 80, 1)
@@ -422,7 +424,7 @@ def test_a_phone_score_network_runs_windowed_and_in_onnx_as_in_torch(speech, tmp
     give what one torch pass gives."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("pocketsphinx")
-    from emoface.model.engine import Predictor, model_inputs, run
+    from emoface.engines.neural.engine import Predictor, model_inputs, run
 
     torch.manual_seed(1)
     net = EmoFaceNet(ModelConfig(**SMALL, n_phonetic=42)).eval()
@@ -491,7 +493,7 @@ def test_a_dropped_log_mel_keeps_its_level_and_the_phone_scores():
 
 
 def test_banded_attention_equals_dense_attention_in_values_and_gradients():
-    from emoface.model.network import alibi_slopes, banded_attention, local_bias
+    from emoface.engines.neural.network import alibi_slopes, banded_attention, local_bias
 
     torch.manual_seed(3)
     b, h, t, d, window, lookahead = 2, 3, 77, 8, 11, 5     # 77: not a whole number of blocks
@@ -510,7 +512,7 @@ def test_banded_attention_equals_dense_attention_in_values_and_gradients():
 
 
 def test_dropout_drops_its_share_keeps_the_mean_and_is_off_in_eval():
-    from emoface.model.network import Dropout
+    from emoface.engines.neural.network import Dropout
 
     drop = Dropout(0.1).train()
     x = torch.ones(999, 1001)                       # an odd count: the last draw half used
@@ -536,7 +538,7 @@ def test_channel_normalised_content_is_deaf_to_gain_and_a_fixed_filter(speech, t
     float rounding), where weights without it answer differently. The emotion branch
     still hears the input as it is. Engine (numpy) and training (torch) agree."""
     from emoface.data.features import channel_level
-    from emoface.model.engine import Predictor, model_inputs, run
+    from emoface.engines.neural.engine import Predictor, model_inputs, run
 
     amounts = np.eye(8, dtype=np.float32)[np.zeros(270, int)]
     z = np.zeros(SMALL["d_latent"], np.float32)
@@ -562,14 +564,15 @@ def test_channel_normalised_content_is_deaf_to_gain_and_a_fixed_filter(speech, t
     # makes a gain not quite a constant in the quietest bands) moves the jaw nearly the
     # same with channel_norm, visibly differently without
     from emoface.arkit import INDEX
-    from emoface.model.engine import animate
+    from emoface.engines.neural.engine import NeuralEngine
 
     track = parse_emotion("neutral").track
     quiet = Speech((0.4 * speech.samples).astype(np.float32), 16000, source="test")
     change = {}
     for norm in (False, True):
-        jaw = [animate(s, track, seed=1, weights=tmp_path / f"norm{norm}.safetensors",
-                       backend="torch").weights[:, INDEX["jawOpen"]] for s in (speech, quiet)]
+        engine = NeuralEngine(tmp_path / f"norm{norm}.safetensors", backend="torch")
+        jaw = [engine._animate(s, track, fps=30.0, seed=1).weights[:, INDEX["jawOpen"]]
+               for s in (speech, quiet)]
         change[norm] = np.abs(jaw[0] - jaw[1]).max()
     assert change[True] < 0.01 and change[True] < change[False] / 5
 

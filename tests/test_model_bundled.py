@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from conftest import need
 
-from emoface.pipeline import neural_available
+from emoface.engines import engine_class
 
-pytestmark = pytest.mark.skipif(not neural_available(), reason="bundled model not installed")
+pytestmark = pytest.mark.skipif(engine_class("neural").unavailable_reason() is not None,
+                                reason="bundled model not installed")
 
 LIBRIVOX = "speech/librivox"
 

@@ -12,8 +12,8 @@ from emoface.animation import frames_inside
 from emoface.arkit import INDEX, LIPS_MEET, lip_aperture
 from emoface.audio.phones import BILABIALS
 from emoface.emotion import parse_emotion
+from emoface.engines.rules import calibration
 from emoface.pipeline import animate as _animate
-from emoface.rules import calibration
 
 LIBRIVOX = "speech/librivox"
 
@@ -217,7 +217,7 @@ def _talk(seconds_of_talk: float, total: float, phrase_syllables: int = 12, paus
 
 def test_blink_rate_within_the_range_measured_on_live_captures():
     from emoface.data.livelink_stats import blink_rate_per_minute
-    from emoface.rules.engine import animate_phones
+    from emoface.engines.rules.engine import animate_phones
 
     lo, hi = calibration.BLINK_RATE_RANGE_PER_MIN
     phones, prosody = _talk(60, 120)  # a minute of talk, a minute of silence
@@ -233,8 +233,8 @@ def test_blinks_gather_at_pauses():
     """With 3-s phrases and 0.5-s pauses, blinks at random would fall in the 0.6 s after a
     pause onset about 20% of the time; ours gather there."""
     from emoface.data.livelink_stats import detect_blinks
-    from emoface.rules.engine import animate_phones
-    from emoface.rules.nonverbal import pause_onsets
+    from emoface.engines.nonverbal import pause_onsets
+    from emoface.engines.rules.engine import animate_phones
 
     phones, prosody = _talk(180, 180, phrase_syllables=13)
     pauses = pause_onsets(phones)
@@ -259,7 +259,7 @@ def test_same_inputs_and_seed_give_identical_output(one_clip):
 
 def test_idle_channels_follow_their_arkit_meaning():
     """Gaze to the character's right is the right eye looking out, the left eye in."""
-    from emoface.rules.nonverbal import gaze_channels
+    from emoface.engines.nonverbal import gaze_channels
 
     w = gaze_channels(np.array([[0.2, 0.0], [-0.2, 0.0], [0.0, 0.2]], np.float32))
     assert w[0, INDEX["eyeLookOutRight"]] > 0 and w[0, INDEX["eyeLookInLeft"]] > 0

@@ -36,10 +36,12 @@ TEACHER_VERSION = "rules-v1"
 @lru_cache(maxsize=1)
 def code_hash() -> str:
     """Fingerprint of the code that renders targets (TEACHER_VERSION + its sources)."""
-    from .. import emotion, rules
+    from .. import emotion
+    from ..engines import nonverbal, rules
 
     h = hashlib.sha256(TEACHER_VERSION.encode())
-    files = sorted(Path(rules.__file__).parent.glob("*.py")) + [Path(emotion.__file__)]
+    files = sorted(Path(rules.__file__).parent.glob("*.py")) + [Path(nonverbal.__file__),
+                                                                Path(emotion.__file__)]
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
@@ -49,7 +51,7 @@ def code_hash() -> str:
 def prepare() -> str:
     """Load the rules engine now (workers forked later share this code) and return the
     fingerprint of what was loaded."""
-    from ..rules import engine  # noqa: F401 - imported for its side effect: loaded once
+    from ..engines.rules import engine  # noqa: F401 - imported for its side effect: loaded once
 
     return code_hash()
 
@@ -108,7 +110,7 @@ def render(phones, prosody, duration: float, clip_id: str,
 
 def animate(phones, prosody, duration: float, emotion: str, intensity: float, fps: float,
             seed: int) -> Animation:
-    from ..rules.engine import animate_phones
+    from ..engines.rules.engine import animate_phones
 
     track = EmotionTrack.constant(emotion, float(intensity))
     return animate_phones(phones, prosody, duration, track, fps, seed)

@@ -195,7 +195,7 @@ def training_data(weights: str | os.PathLike, bases: tuple[Path, ...] | None = N
     None when it carries no recipe or its corpus is not here: then nothing can be called
     held out. ``bases``: folders relative paths in recipes are looked up in (default: the
     working folder, then the project)."""
-    from ..model.checkpoint import read_metadata
+    from ..engines.neural.checkpoint import read_metadata
 
     bases = bases or (Path.cwd(), PROJECT_DIR)
     data = TrainingData(str(weights))
@@ -283,8 +283,8 @@ def write_record(data: TrainingData, weights: str | os.PathLike) -> Path:
     """Freeze ``data`` (what ``weights`` trained on) into :func:`record_path`."""
     import json
 
+    from ..engines.neural.checkpoint import file_sha256
     from ..files import atomic_path
-    from ..model.checkpoint import file_sha256
     from ..paths import shared_data_dir
 
     root = Path(_norm(shared_data_dir()))
@@ -310,7 +310,7 @@ def read_record(weights: str | os.PathLike) -> TrainingData | None:
     describes other weights (its checksum differs)."""
     import json
 
-    from ..model.checkpoint import file_sha256
+    from ..engines.neural.checkpoint import file_sha256
     from ..paths import shared_data_dir
 
     path = record_path(weights)
@@ -338,7 +338,7 @@ def read_record(weights: str | os.PathLike) -> TrainingData | None:
 def model_training_data() -> TrainingData | None:
     """What the weights the neural engine uses here trained on: their frozen record when
     it matches them, else read from their recipes and the corpus."""
-    from ..model.checkpoint import default_weights
+    from ..engines.neural.checkpoint import default_weights
 
     path = default_weights()
     if not path.exists():

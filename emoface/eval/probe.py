@@ -46,15 +46,15 @@ def probe_items(root=None) -> dict[str, list]:
             "EmoDB 13+14": [i for i in _emodb(root) if i.speaker in PROBE_EMODB_SPEAKERS]}
 
 
-def phone_head_accuracy(weights, prepared) -> tuple[int, int] | None:
+def phone_head_accuracy(engine, prepared) -> tuple[int, int] | None:
     """(correct, judged) 50-fps frames where the content encoder's phone head names the
     reference phone; None when the weights have no phone head."""
     import torch
 
-    from ..model.engine import model_inputs, predictor
+    from ..engines.neural.engine import model_inputs
     from ..train.data import phone_frames
 
-    net = predictor(weights, backend="torch").net   # the network the animations just used
+    net = engine.predictor.net   # the network the animations just used
     if net.content.phone_head is None:
         return None
     correct = judged = 0
@@ -72,8 +72,7 @@ def phone_head_accuracy(weights, prepared) -> tuple[int, int] | None:
 
 
 def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -> None:
-    from ..emotion import EmotionTrack
-    from ..model import engine
+    from ..engines.neural.engine import NeuralEngine
     from . import lipsync
     from .heldout import training_data
     from .runner import FPS, SEED, prepare, teacher
@@ -82,10 +81,11 @@ def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -
     prepared = {name: [p for p in map(prepare, items) if p.ref_phones]
                 for name, items in sets.items()}
     refs = {name: [teacher(p).weights for p in preps] for name, preps in prepared.items()}
-    neutral = EmotionTrack.constant("neutral")
+    neutral = "neutral"
     for weights in weights_files:
         print(weights, file=out)
         heard = training_data(weights)
+        engine = NeuralEngine(weights, backend="torch")
         for name, preps in prepared.items():
             if heard is not None:
                 seen = [p.item.id for p in preps if heard.status(p.item)]
@@ -94,8 +94,7 @@ def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -
                           f"clips ({seen[0]} ...)", file=sys.stderr)
             score = SetScore()
             for prep, ref in zip(preps, refs[name]):
-                w = engine.animate(prep.plain, neutral, FPS, SEED, weights=weights,
-                                   backend="torch").weights
+                w = engine.animate(prep.plain, neutral, fps=FPS, seed=SEED).weights
                 closure = lipsync.bilabial_closure(w, FPS, prep.ref_phones)
                 n = min(len(w), len(ref))
                 score.rs.append(lipsync.mouth_opening_correlation(w[:n], ref[:n], FPS).r)
@@ -107,15 +106,15 @@ def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -
             if show_misses and score.misses:
                 print("    missed: " + "; ".join(score.misses), file=out)
             if name == "LibriVox":
-                acc = phone_head_accuracy(weights, preps)
+                acc = phone_head_accuracy(engine, preps)
                 if acc is not None:
                     print(f"  {'':12s} phone head {100.0 * acc[0] / acc[1]:.1f} % of "
                           f"{acc[1]} frames", file=out)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..engines.neural.checkpoint import default_weights, read_config
     from ..errors import UserError
-    from ..model.checkpoint import default_weights, read_config
 
     ap = argparse.ArgumentParser(prog="python -m emoface.eval.probe", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

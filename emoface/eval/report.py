@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..emotion import EMOTIONS
-from .runner import FOLDS_COMMAND, TRAINED
+from .runner import FOLDS_COMMAND, trained_engines
 
 SIX = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
 HELD = "held"
@@ -47,7 +47,7 @@ def _status(results: dict) -> dict:
 
 def _trained_labels(results: dict) -> set[str]:
     training = results.get("training") or {}
-    engines = set(TRAINED) if training.get("unknown") else set(training.get("engines") or ())
+    engines = set(trained_engines()) if training.get("unknown") else set(training.get("engines") or ())
     return {s["label"] for s in results["systems"] if s["engine"] in engines}
 
 
@@ -853,7 +853,7 @@ training" compare every system on the inputs it never heard (see "Held-out data"
 
 NO_AUTO = """\
 Auto-emotion rows (animation from the emotion inferred from the voice) appear once a
-voice-emotion model is installed (`emoface.model.voice_emotion`); until then
+voice-emotion model is installed (`emoface.engines.neural.voice_emotion`); until then
 `--emotion auto` animates neutral and is not benchmarked."""
 
 DEFINITIONS = """\

@@ -1,9 +1,10 @@
 """Run a suite: every system on every item, each metric once, results cached per item.
 
-A *system* is a column of the table: an engine from :data:`emoface.pipeline.ENGINES`,
-given the transcript or not, animating the neutral emotion (or, for an engine with an
-emotion branch of its own, also ``auto``: the emotion it hears). Engines registered later
-are benchmarked without any change here.
+A *system* is a column of the table: a registered engine (:mod:`emoface.engines`), given
+the transcript or not, animating the neutral emotion (or, for an engine with an emotion
+branch of its own, also ``auto``: the emotion it hears). Which columns an engine gets
+follows from its capabilities, so engines registered later are benchmarked without any
+change here.
 Results are cached as small JSON files under ``OUT/cache/<code fingerprint>/`` so an
 interrupted run resumes where it stopped, and a change to any code that could move a
 number (engines, audio, metrics) starts afresh.
@@ -21,23 +22,47 @@ from pathlib import Path
 import numpy as np
 
 from ..emotion import DEFAULT_INTENSITY, EMOTIONS
+from ..engines import (
+    Capabilities,
+    Engine,
+    VoiceEmotion,
+    engine_class,
+    list_engines,
+    load_engine,
+    voice_emotion_available,
+)
 from ..errors import UserError
 from ..paths import ASSETS_DIR, PACKAGE_DIR
 from .suites import Item, Suite
 
 FPS = 30.0
 SEED = 0
-TEACHER_ENGINE = "rules"
-# Engines that never read the phones (so a transcript cannot change them): one column each.
-TRANSCRIPT_BLIND = frozenset({"neutral", "loudness-jaw", "neural"})
-# Engines that ignore the emotion they are given: no emotion or control rows.
-EMOTION_BLIND = frozenset({"neutral", "loudness-jaw"})
-# Engines that hear the emotion themselves: a second column animating ``auto``.
-OWN_AUTO = frozenset({"neural"})
-# Engines whose behaviour was learnt from data: their cells say when an input was heard
-# in training (``emoface.eval.heldout``).
-TRAINED = frozenset({"neural"})
-BASELINE_ORDER = ("neutral", "loudness-jaw", "rules")
+
+
+def capabilities(engine: str) -> Capabilities:
+    return engine_class(engine).capabilities
+
+
+def teacher_engine() -> str:
+    """The engine that labels the training corpus: the reference of the teacher rows."""
+    return next(n for n in list_engines() if capabilities(n).teacher)
+
+
+def trained_engines() -> list[str]:
+    """Engines whose behaviour was learnt from data: their cells say when an input was
+    heard in training (``emoface.eval.heldout``)."""
+    return [n for n in list_engines() if capabilities(n).trained]
+
+
+class Engines(dict):
+    """Engines loaded on first use and kept for one benchmark run, by name."""
+
+    def __missing__(self, name: str) -> Engine:
+        self[name] = load_engine(name)
+        return self[name]
+
+    def animate(self, speech, emotion: str, engine: str, fps: float, seed: int):
+        return self[engine].animate(speech, emotion, fps=fps, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -50,30 +75,29 @@ class System:
 
 def systems_for(engines: list[str] | None = None) -> list[System]:
     """Columns for ``engines`` (default: every registered engine), baselines first."""
-    from ..pipeline import ENGINES
-
-    names = list(engines) if engines else list(ENGINES)
-    names.sort(key=lambda n: (BASELINE_ORDER.index(n) if n in BASELINE_ORDER else 99, n))
+    order = list_engines()
+    names = sorted(engines, key=order.index) if engines else order
     out = []
     for name in names:
+        caps = capabilities(name)
         out.append(System(name, name, False))
-        if name not in TRANSCRIPT_BLIND:
+        if caps.reads_transcript:
             out.append(System(f"{name} + transcript", name, True))
-        if name in OWN_AUTO:
+        if caps.hears_emotion:
             out.append(System(f"{name} (auto emotion)", name, False, "auto"))
     return out
 
 
 def takes_explicit_emotion(system: System) -> bool:
     """Columns the explicit-emotion and control rows apply to."""
-    return system.engine not in EMOTION_BLIND and system.emotion != "auto"
+    return capabilities(system.engine).follows_emotion and system.emotion != "auto"
 
 
 def auto_row_systems(systems: list[System]) -> list[System]:
     """Columns of the auto-emotion row: the ``auto`` columns, and columns of engines that
     listen to the voice model without one of their own (the rules engine)."""
     own = {(s.engine, s.transcript) for s in systems if s.emotion == "auto"}
-    return [s for s in systems if s.engine not in EMOTION_BLIND
+    return [s for s in systems if capabilities(s.engine).follows_emotion
             and (s.emotion == "auto" or (s.engine, s.transcript) not in own)]
 
 
@@ -89,14 +113,12 @@ def usable_systems(systems: list[System]) -> tuple[list[System], dict[str, str]]
     """The systems whose engine runs here, and why each other engine does not (a model
     whose weights are not installed, a missing optional library)."""
     from ..audio.speech import Speech
-    from ..emotion import EmotionTrack
-    from ..pipeline import ENGINES
 
     speech = Speech(_probe_signal(), 16000, source="probe")
     broken: dict[str, str] = {}
     for name in dict.fromkeys(s.engine for s in systems):
         try:
-            ENGINES[name](speech, EmotionTrack.constant("neutral"), FPS, SEED)
+            load_engine(name).animate(speech, "neutral", fps=FPS, seed=SEED)
         except (UserError, ImportError) as exc:
             broken[name] = str(exc)
     return [s for s in systems if s.engine not in broken], broken
@@ -114,7 +136,7 @@ def code_fingerprint() -> str:
     """Hash of every source file and bundled asset that can change a number, and of the
     model weights in use when they live outside the package ($EMOFACE_MODEL), so a cache
     never outlives the code or weights that made it while restyling a table keeps it."""
-    from ..model.checkpoint import default_weights
+    from ..engines.neural.checkpoint import default_weights
 
     h = hashlib.sha1()
     files = sorted(p for p in PACKAGE_DIR.rglob("*.py")
@@ -254,24 +276,25 @@ def prepare(item: Item) -> Prepared:
     raise ValueError(f"unknown reference kind {item.reference!r}")
 
 
-def teacher(prep: Prepared):
-    """The reference animation: captured curves, or the rules engine on the reference
+def teacher(prep: Prepared, engines: Engines | None = None):
+    """The reference animation: captured curves, or the teacher engine on the reference
     phones (neutral emotion, the benchmark's seed)."""
     from ..audio.speech import Speech
-    from ..pipeline import animate
 
+    engines = Engines() if engines is None else engines
     if prep.curves is not None:
         return prep.curves
     if not prep.ref_phones:
         return None
     speech = Speech(prep.plain.samples, prep.plain.sample_rate, source=prep.item.id,
                     phones=prep.ref_phones, phone_source=prep.item.reference)
-    return animate(speech, emotion="neutral", engine=TEACHER_ENGINE, fps=FPS, seed=SEED)
+    return engines.animate(speech, emotion="neutral", engine=teacher_engine(), fps=FPS, seed=SEED)
 
 
 def is_self_reference(item: Item, system: System) -> bool:
     """On forced-alignment sets the teacher *is* the rules engine with the transcript."""
-    return item.reference == "alignment" and system.engine == TEACHER_ENGINE and system.transcript
+    return (item.reference == "alignment" and capabilities(system.engine).teacher
+            and system.transcript)
 
 
 # ----------------------------------------------------------------- lip sync item
@@ -298,10 +321,11 @@ def score(anim, ref_anim, ref_phones, item: Item, system: System | None, rig) ->
 
 
 def run_lipsync(item: Item, systems: list[System], rig, cache: Cache,
-                keep_curves: bool = False) -> dict:
+                keep_curves: bool = False, engines: Engines | None = None) -> dict:
     """{system label: scores} for one item, plus "reference": the teacher's own scores
     and a note when the item has no reference. Computes only what the cache lacks."""
-    from ..pipeline import animate
+    engines = Engines() if engines is None else engines
+    animate = engines.animate
 
     base = _item_key(item)
     keys = {s.label: Cache.key("lipsync", base, asdict(s), FPS, SEED) for s in systems}
@@ -313,7 +337,7 @@ def run_lipsync(item: Item, systems: list[System], rig, cache: Cache,
     if all(v is not None for v in results.values()) and not need_curves:
         return results
     prep = prepare(item)
-    ref_anim = teacher(prep)
+    ref_anim = teacher(prep, engines)
     ref_scores = score(ref_anim, None, prep.ref_phones, item, None, rig) if ref_anim is not None \
         else {"note": prep.ref_note}
     ref_scores["note"] = prep.ref_note
@@ -367,9 +391,10 @@ def stored_curves(cache: Cache, item: Item, systems: list[System]) -> dict | Non
 
 # ---------------------------------------------------------------- expression
 def run_expression(item: Item, systems: list[System], cache: Cache,
-                   intensity: float = DEFAULT_INTENSITY) -> dict:
+                   intensity: float = DEFAULT_INTENSITY, engines: Engines | None = None) -> dict:
     """{system label: [[requested, predicted], ...]} animating ``item`` in every emotion."""
-    from ..pipeline import animate
+    engines = Engines() if engines is None else engines
+    animate = engines.animate
     from .emotion import expression_classifier
 
     systems = [s for s in systems if s.emotion != "auto"]
@@ -403,16 +428,14 @@ def run_expression(item: Item, systems: list[System], cache: Cache,
 def auto_emotion_available() -> bool:
     """Whether ``emotion='auto'`` reaches a voice-emotion model (the neural model's
     emotion branch); without it the pipeline animates neutral, which is not worth a row."""
-    from .. import pipeline
-
-    check = getattr(pipeline, "neural_available", None)
-    return bool(check and check())
+    return voice_emotion_available()
 
 
-def run_auto_expression(item: Item, systems: list[System], cache: Cache) -> dict:
+def run_auto_expression(item: Item, systems: list[System], cache: Cache, engines: Engines | None = None) -> dict:
     """{system label: emotion the expression classifier sees} animating an EmoDB item with
     ``emotion='auto'`` (the columns of :func:`auto_row_systems`)."""
-    from ..pipeline import animate
+    engines = Engines() if engines is None else engines
+    animate = engines.animate
     from .emotion import expression_classifier
 
     base = _item_key(item)
@@ -437,12 +460,13 @@ def run_auto_expression(item: Item, systems: list[System], cache: Cache) -> dict
 
 
 # ------------------------------------------------------------------- control
-def run_control_content(item: Item, systems: list[System], rig, cache: Cache) -> dict:
+def run_control_content(item: Item, systems: list[System], rig, cache: Cache, engines: Engines | None = None) -> dict:
     """{system label: scores} animating ``item`` neutral and in every other emotion at each
     of :data:`emoface.eval.control.INTENSITIES`: the mouth-opening r and the upper-face
     difference (EVE, mm) against neutral at full intensity, and every channel's mean at
     every intensity (for the monotonicity check, pooled over items by the report)."""
-    from ..pipeline import animate
+    engines = Engines() if engines is None else engines
+    animate = engines.animate
     from . import control, vertex
 
     base = _item_key(item)
@@ -479,10 +503,11 @@ def run_control_content(item: Item, systems: list[System], rig, cache: Cache) ->
 
 
 def run_control_label(item: Item, systems: list[System], cache: Cache,
-                      intensity: float = DEFAULT_INTENSITY) -> dict:
+                      intensity: float = DEFAULT_INTENSITY, engines: Engines | None = None) -> dict:
     """{system label: [[acted, requested, seen], ...]}: ``item``, acted in one emotion,
     animated in each other emotion; "seen" is the expression classifier's answer."""
-    from ..pipeline import animate
+    engines = Engines() if engines is None else engines
+    animate = engines.animate
     from .emotion import expression_classifier
 
     base = _item_key(item)
@@ -520,8 +545,9 @@ def held_out(items: list[Item], training) -> list[Item]:
 
 
 # ------------------------------------------------------------------ diversity
-def run_diversity(item: Item, systems: list[System], rig, cache: Cache, seeds: int) -> dict:
-    from ..pipeline import animate
+def run_diversity(item: Item, systems: list[System], rig, cache: Cache, seeds: int, engines: Engines | None = None) -> dict:
+    engines = Engines() if engines is None else engines
+    animate = engines.animate
     from .motion import diversity
 
     base = _item_key(item)
@@ -598,18 +624,19 @@ def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, pro
     if not auto_emotion_available() or training is None:
         return {}
     from ..audio.speech import Speech
-    from ..model.voice_emotion import hear
     from .emotion import SpeakerFoldResult
 
     test = [i for i in items if training.status(i) is None]
     if not test:
         return {}
     preds = []
+    voice = None
     for item in progress(test, "model voice emotion"):
         k = Cache.key("model-voice", _item_key(item))
         hit = cache.get("model-voice", k)
         if hit is None:
-            hit = hear(Speech.from_file(item.audio)).emotion
+            voice = voice or VoiceEmotion()
+            hit = voice.hear(Speech.from_file(item.audio)).emotion
             cache.put("model-voice", k, hit)
         preds.append(hit)
     held = sorted({i.speaker for i in test})
@@ -688,7 +715,7 @@ def run_speed(systems: list[System], seconds: float, progress) -> dict:
 def run_model_speed(systems: list[System], seconds: float) -> dict:
     """The network alone per backend, and `emoface animate --engine neural` end to end,
     when the neural engine is among the systems."""
-    if not any(s.engine == "neural" for s in systems):
+    if not any(capabilities(s.engine).trained for s in systems):
         return {}
     return {"model": _speed_process(["--model", "--seconds", str(seconds)]),
             "cli": _speed_process(["--cli", "--seconds", str(seconds)])}
@@ -715,7 +742,7 @@ def run_graphics(settings) -> dict:
 def _training(systems: list[System]):
     """What the benchmarked trained engine learnt from, or None (no such engine, or its
     weights carry no readable recipe)."""
-    if not any(s.engine in TRAINED for s in systems):
+    if not any(capabilities(s.engine).trained for s in systems):
         return None
     from .heldout import model_training_data
 
@@ -738,6 +765,7 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
         return tqdm(seq, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
 
     rig = reference_rig()
+    engines = Engines()   # each engine loaded once for the whole run
     started = time.time()
     timings = {}
     results: dict = {"suite": suite.name, "systems": [asdict(s) for s in systems],
@@ -749,7 +777,8 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
     for item in progress(suite.lipsync, f"{suite.name}: lip sync"):
         results["items"][item.id] = {
             "dataset": item.dataset, "reference": item.reference, "speaker": item.speaker,
-            "scores": run_lipsync(item, systems, rig, cache, keep_curves=item.id in plots)}
+            "scores": run_lipsync(item, systems, rig, cache, keep_curves=item.id in plots,
+                                  engines=engines)}
     timings["lipsync"] = time.time() - t
     results["curves"] = {}
     for item in suite.lipsync:
@@ -760,14 +789,14 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
     t = time.time()
     expr = {}
     for item in progress(suite.expression, "expression"):
-        expr[item.id] = run_expression(item, systems, cache)
+        expr[item.id] = run_expression(item, systems, cache, engines=engines)
     results["expression"] = expr
     auto = {}
     if auto_emotion_available():
         # The voice model's answer on speakers it trained on says little: held-out only.
         for item in progress(held_out(suite.voice_emotion, training), "auto emotion"):
             auto[item.id] = {"true": item.emotion, "speaker": item.speaker,
-                             "pred": run_auto_expression(item, systems, cache)}
+                             "pred": run_auto_expression(item, systems, cache, engines=engines)}
     results["auto_expression"] = auto
     results["auto_available"] = auto_emotion_available()
     timings["expression"] = time.time() - t
@@ -775,16 +804,17 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
     content = held_out(suite.control_content, training)
     label = held_out(suite.control_label, training)
     results["control"] = {
-        "content": {item.id: run_control_content(item, systems, rig, cache)
+        "content": {item.id: run_control_content(item, systems, rig, cache, engines=engines)
                     for item in progress(content, "control: content")},
-        "label": {item.id: run_control_label(item, systems, cache)
+        "label": {item.id: run_control_label(item, systems, cache, engines=engines)
                   for item in progress(label, "control: label")},
         "content_seconds": sum(_duration(i) for i in content),
         "label_speakers": sorted({i.speaker for i in label if i.speaker}),
         "held_out_only": training is not None}
     timings["control"] = time.time() - t
     t = time.time()
-    results["diversity"] = {item.id: run_diversity(item, systems, rig, cache, suite.diversity_seeds)
+    results["diversity"] = {item.id: run_diversity(item, systems, rig, cache, suite.diversity_seeds,
+                                                 engines=engines)
                             for item in progress(suite.diversity, "diversity")}
     results["diversity_seeds"] = suite.diversity_seeds
     timings["diversity"] = time.time() - t
@@ -819,11 +849,11 @@ def _training_summary(suite: Suite, systems: list[System], training) -> dict | N
     """What the report needs to mark cells: the training data in words, and the status
     of every input (None: held out)."""
     if training is None:
-        if any(s.engine in TRAINED for s in systems):
+        if any(capabilities(s.engine).trained for s in systems):
             return {"unknown": True}
         return None
     items = {i.id: i for group in (suite.lipsync, suite.expression, suite.voice_emotion,
                                    suite.diversity, suite.control_content, suite.control_label)
              for i in group}
-    return {**training.summary(), "engines": sorted(TRAINED),
+    return {**training.summary(), "engines": sorted(trained_engines()),
             "status": {item_id: training.status(i) for item_id, i in items.items()}}

@@ -80,21 +80,19 @@ def _prompt(name: str):
     return load_audio(item.audio), item.text
 
 
-def _run(engine: str, samples: np.ndarray, text: str | None, emotion: str = "neutral") -> dict:
-    """Seconds spent in each stage for one utterance. Engines that never read phones
-    (the baselines, the network) get none computed."""
+def _run(engine, samples: np.ndarray, text: str | None, emotion: str = "neutral") -> dict:
+    """Seconds spent in each stage for one utterance by a loaded ``engine``. Engines that
+    never read phones (the baselines, the network) get none computed."""
     from ..audio.speech import Speech
-    from ..pipeline import animate
-    from .runner import TRANSCRIPT_BLIND
 
     speech = Speech(samples, 16000, text=text)
     t0 = time.perf_counter()
-    if engine not in TRANSCRIPT_BLIND:
+    if engine.capabilities.reads_transcript:
         speech.phones()
     t1 = time.perf_counter()
     speech.prosody()
     t2 = time.perf_counter()
-    animate(speech, emotion=emotion, engine=engine, fps=30.0, seed=0)
+    engine.animate(speech, emotion, fps=30.0, seed=0)
     t3 = time.perf_counter()
     return {"phones_s": t1 - t0, "prosody_s": t2 - t1, "engine_s": t3 - t2, "total_s": t3 - t0,
             "phone_method": speech.phone_method}
@@ -119,13 +117,12 @@ def _rss_mb() -> float:
 
 
 def measure(engine: str, transcript: bool, seconds: float, emotion: str = "neutral") -> dict:
-    from ..pipeline import ENGINES
+    from ..engines import load_engine
 
-    if engine not in ENGINES:
-        raise SystemExit(f"unknown engine {engine!r}")
+    loaded = load_engine(engine)
 
     def run(samples, text):
-        return _run(engine, samples, text if transcript else None, emotion)
+        return _run(loaded, samples, text if transcript else None, emotion)
 
     x, text = _prompt(WARMUP_PROMPT)
     t = time.perf_counter()
@@ -186,8 +183,8 @@ def measure_model(seconds: float, backends=BACKENDS) -> dict:
     factor on the clip with an explicit emotion and with ``auto``."""
     from ..audio.speech import Speech
     from ..emotion import EmotionTrack
+    from ..engines.neural.engine import Predictor, animate_with
     from ..errors import UserError
-    from ..model.engine import animate, predictor
 
     clip, _ = speech_clip(seconds)
     duration = len(clip) / 16000
@@ -196,13 +193,13 @@ def measure_model(seconds: float, backends=BACKENDS) -> dict:
     for backend in backends:
         t0 = time.perf_counter()
         try:
-            pred = predictor(None, backend)
+            pred = Predictor(None, backend)
         except (UserError, ImportError) as exc:
             out["backends"][backend] = {"error": str(exc)}
             continue
         row: dict = {"load_s": time.perf_counter() - t0, "backend": pred.backend}
         spent = _timed_network(pred)
-        animate(Speech(warm, 16000), EmotionTrack.constant("neutral"), backend=backend)
+        animate_with(pred, Speech(warm, 16000), EmotionTrack.constant("neutral"))
         for mode, track in (("explicit", EmotionTrack.constant("neutral")), ("auto", None)):
             engine_s, network_s = [], []
             for _ in range(MODEL_REPEAT):
@@ -210,7 +207,7 @@ def measure_model(seconds: float, backends=BACKENDS) -> dict:
                 speech.prosody()  # the engine's own share starts after the shared prosody
                 spent["s"] = 0.0
                 start = time.perf_counter()
-                animate(speech, track, backend=backend)
+                animate_with(pred, speech, track)
                 engine_s.append(time.perf_counter() - start)
                 network_s.append(spent["s"])
             row[f"model_rtf_{mode}"] = float(np.median(network_s)) / duration

@@ -54,7 +54,7 @@ def teacher_samples(sentences=TRAIN_SENTENCES, intensities=INTENSITIES):
     from ..audio.espeak import synthesize
     from ..audio.prosody import analyse
     from ..audio.voice_styles import style_for
-    from ..rules.engine import animate_phones
+    from ..engines.rules.engine import animate_phones
 
     rows = []
     seed = 0

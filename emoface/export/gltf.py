@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from ..animation import Animation
 from ..arkit import ARKIT_NAMES, NUM_BLENDSHAPES, normalize_name
 from ..errors import UserError
@@ -48,6 +47,7 @@ from ..rig.gltf_io import (
 )
 from ..rig.mapping import UserMapping, build_mapping, load_mapping
 from ..rig.model import Rig
+from ..version import __version__
 from .names import weights_by_name
 from .scene import (
     arkit_deltas,

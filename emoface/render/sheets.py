@@ -66,7 +66,7 @@ def emotion_strip(rig: Rig, cell: int = 256) -> np.ndarray:
     from ..audio.espeak import synthesize
     from ..audio.speech import Speech
     from ..emotion import EMOTIONS, parse_emotion
-    from ..rules.engine import animate
+    from ..engines.rules.engine import animate
 
     samples, sr, phones = synthesize(EMOTION_SENTENCE)
     speech = Speech(samples, sr, text=EMOTION_SENTENCE, phones=phones, phone_source="espeak")

@@ -25,8 +25,8 @@ from ..audio.phones import PHONE_CLASSES
 from ..data.corpus import Corpus
 from ..data.features import N_MELS, channel_level
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
-from ..model.config import ENCODER_RATE, PREDICTED_CHANNELS
-from ..model.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
+from ..engines.neural.config import ENCODER_RATE, PREDICTED_CHANNELS
+from ..engines.neural.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
 
 ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frames)
 TARGET_STEP = 3

@@ -32,7 +32,7 @@ def fold_predictions(weights: Path, corpus_dir: str, speaker: str) -> tuple[np.n
     import torch
 
     from ..data.corpus import Corpus
-    from ..model.checkpoint import load_network
+    from ..engines.neural.checkpoint import load_network
     from .data import load_clip
 
     corpus = Corpus(corpus_dir)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engines.neural.config import ModelConfig
 from ..errors import UserError
-from ..model.config import ModelConfig
 
 
 @dataclass
@@ -133,7 +133,7 @@ def reads_phone_scores(cfg: TrainConfig) -> int:
     if "n_phonetic" in cfg.model:
         return int(cfg.model["n_phonetic"])
     if cfg.init_from:
-        from ..model.checkpoint import read_config
+        from ..engines.neural.checkpoint import read_config
 
         return int(read_config(cfg.init_from).n_phonetic)
     return 0
@@ -273,8 +273,8 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     import torch
     from tqdm import tqdm
 
-    from ..model.checkpoint import save_checkpoint
-    from ..model.network import EmoFaceNet
+    from ..engines.neural.checkpoint import save_checkpoint
+    from ..engines.neural.network import EmoFaceNet
     from .data import Sampler
 
     cfg = TrainConfig.load(config_path, **overrides)
@@ -390,8 +390,8 @@ def _network_from(cfg: TrainConfig):
     must fit the new network."""
     from dataclasses import replace as replace_fields
 
-    from ..model.checkpoint import load_network
-    from ..model.network import EmoFaceNet
+    from ..engines.neural.checkpoint import load_network
+    from ..engines.neural.network import EmoFaceNet
 
     start = load_network(cfg.init_from)
     if not cfg.model:
@@ -448,7 +448,7 @@ def _save_average(net, average: dict, path: Path, meta: dict) -> None:
     every other checkpoint)."""
     import copy
 
-    from ..model.checkpoint import save_checkpoint
+    from ..engines.neural.checkpoint import save_checkpoint
 
     twin = copy.deepcopy(net)
     dtypes = {k: v.dtype for k, v in net.state_dict().items()}

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..model.config import PREDICTED_CHANNELS
+from ..engines.neural.config import PREDICTED_CHANNELS
 
 MOUTH_WEIGHT = 2.0
 CLOSING = 0.1          # teacher aperture below which a frame counts as (nearly) closed

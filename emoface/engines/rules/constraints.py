@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..animation import frames_inside, frames_overlapping
-from ..arkit import INDEX
-from ..audio.phones import BILABIALS, LABIODENTALS, Phone
+from ...animation import frames_inside, frames_overlapping
+from ...arkit import INDEX
+from ...audio.phones import BILABIALS, LABIODENTALS, Phone
 
 J, C = INDEX["jawOpen"], INDEX["mouthClose"]
 LOWER = [INDEX["mouthLowerDownLeft"], INDEX["mouthLowerDownRight"]]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arkit import INDEX, NUM_BLENDSHAPES
+from ...arkit import INDEX, NUM_BLENDSHAPES
 
 # Channel groups that coarticulate separately.
 GROUPS: dict[str, tuple[str, ...]] = {

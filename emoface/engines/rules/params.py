@@ -1,6 +1,6 @@
 """Parameters of the rule-based animator.
 
-Measured values come from :mod:`emoface.rules.calibration` (statistics of the Live Link
+Measured values come from :mod:`emoface.engines.rules.calibration` (statistics of the Live Link
 captures; docs/calibration.md). What the captures cannot tell (no head rotation was
 recorded; nobody speaks in them) comes from the literature or is set by design, and says so.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
-from ..arkit import ARKIT_NAMES
+from ...arkit import ARKIT_NAMES
 
 FEATURE_RATE = 100.0   # log-mel and prosody frames per second
 ENCODER_RATE = FEATURE_RATE / 2  # content encoder frames per second (the front-end halves it)

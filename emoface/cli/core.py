@@ -10,8 +10,9 @@ import re
 import sys
 from pathlib import Path
 
-from .cli import bounded
-from .errors import UserError
+from ..engines import default_engine_name, engine_class, list_engines, load_engine
+from ..errors import UserError
+from . import bounded
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -33,8 +34,8 @@ def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str =
     p.add_argument("--intensity", type=bounded("intensity", 0.0, 1.0), default=None,
                    help="intensity in [0, 1] for emotions written without one (default 0.7)")
     p.add_argument("--engine", default=None,
-                   help="rules (the rule-based animator, the default; best with --text) | "
-                        "neural (the bundled network, audio only) | neutral | loudness-jaw")
+                   help=f"{' | '.join(list_engines())} (default {default_engine_name()}; "
+                        "`emoface info` says what each is)")
     p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for blinks, gaze, head (default 0)")
 
@@ -66,13 +67,11 @@ def _read_text_file(path: str) -> str:
 
 
 def _run_animate(args) -> int:
-    from . import outputs, pipeline
-    from .emotion import parse_emotion
+    from .. import outputs
+    from ..emotion import parse_emotion
 
     spec = parse_emotion(args.emotion, args.intensity)  # bad emotion: fail before any work
-    if args.engine is not None and args.engine not in pipeline.ENGINES:
-        raise UserError(f"unknown engine {args.engine!r}; choose one of "
-                        f"{', '.join(pipeline.engine_names())}")
+    engine_class(args.engine)                              # unknown engine: likewise
     source = Path(args.audio)
     if source.is_dir():
         return _animate_folder(source, args, spec)
@@ -83,8 +82,8 @@ def _run_animate(args) -> int:
     paths = outputs.plan(args.output, source.stem)
     if not source.exists():
         raise UserError(f"no such file: {args.audio!r}")
-    anim = pipeline.animate(source, text=text, emotion=spec, engine=args.engine, fps=args.fps,
-                            seed=args.seed)
+    anim = load_engine(args.engine).animate(source, spec, text=text, fps=args.fps,
+                                            seed=args.seed)
     written = outputs.write_all(anim, paths, audio=str(source))
     _report(anim, written)
     return 0
@@ -93,7 +92,7 @@ def _run_animate(args) -> int:
 def _animate_folder(folder: Path, args, spec) -> int:
     from tqdm import tqdm
 
-    from . import outputs, pipeline
+    from .. import outputs
 
     if args.text or args.text_file:
         raise UserError("--text is for one file; in a folder, put NAME.txt beside NAME.wav")
@@ -105,13 +104,13 @@ def _animate_folder(folder: Path, args, spec) -> int:
         exts = tuple("." + e.strip().lstrip(".").lower() for e in args.format.split(",") if e.strip())
     out = args.output if str(args.output).endswith("/") else str(args.output) + "/"
     plans = [(f, outputs.plan(out, f.stem, exts)) for f in files]
+    engine = load_engine(args.engine)  # loaded once for the whole folder
     failed = 0
     for f, paths in tqdm(plans, desc="animating", unit="file", disable=None):
         sidecar = f.with_suffix(".txt")
         try:
             text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
-            anim = pipeline.animate(f, text=text, emotion=spec, engine=args.engine,
-                                    fps=args.fps, seed=args.seed)
+            anim = engine.animate(f, spec, text=text, fps=args.fps, seed=args.seed)
             outputs.write_all(anim, paths, audio=str(f))
         except UserError as exc:  # one bad file must not stop a batch
             failed += 1
@@ -147,9 +146,9 @@ def _slug(text: str) -> str:
 
 
 def _run_say(args) -> int:
-    from . import outputs, pipeline
-    from .audio.io import save_wav
-    from .files import check_writable
+    from .. import outputs, pipeline
+    from ..audio.io import save_wav
+    from ..files import check_writable
 
     paths = outputs.plan(args.output, _slug(args.text))
     wav = Path(args.wav) if args.wav else paths[0].with_suffix(".wav")
@@ -179,7 +178,7 @@ def add_info(sub) -> None:
 
 
 def _run_info(args) -> int:
-    from .diagnostics import info_lines, self_check
+    from ..diagnostics import info_lines, self_check
 
     for line in info_lines():
         print(line)
@@ -199,7 +198,7 @@ def add_demo(sub) -> None:
 
 
 def _run_demo(args) -> int:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     run_demo(Path(args.out), fps=args.fps)
     return 0

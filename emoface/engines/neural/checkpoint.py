@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import UserError
-from ..paths import ASSETS_DIR
+from ...errors import UserError
+from ...paths import ASSETS_DIR
 from .config import ModelConfig
 
 BUNDLED_MODEL = ASSETS_DIR / "model.safetensors"
@@ -17,6 +17,14 @@ def default_weights() -> Path:
     else the bundled model."""
     env = os.environ.get("EMOFACE_MODEL")
     return Path(env) if env else BUNDLED_MODEL
+
+
+def weights_available() -> bool:
+    """True when the model's weights are present (bundled, or $EMOFACE_MODEL) and torch
+    is importable."""
+    from importlib.util import find_spec
+
+    return default_weights().exists() and find_spec("torch") is not None
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -35,7 +43,7 @@ def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
     """Write ``net``'s weights (float16 when ``half``: the bundled copy) atomically."""
     from safetensors.torch import save_file
 
-    from ..files import atomic_path
+    from ...files import atomic_path
 
     tensors = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
                for k, v in net.state_dict().items()}

@@ -56,11 +56,11 @@ def _run_render(args) -> int:
         raise UserError("render needs the speech: give --audio AUDIO (or --silent for a video "
                         "without sound)")
     if ext == ".mp4" and args.audio is not None:
-        from .video import audio_duration
+        from ..render.video import audio_duration
 
         audio_duration(args.audio)  # a missing or broken audio file fails before rendering
     anims = [read(p) for p in paths]
-    from .video import resolve_rig, write_comparison, write_still
+    from ..render.video import resolve_rig, write_comparison, write_still
 
     rig = resolve_rig(args.rig, args.mapping)
     start = time.perf_counter()
@@ -96,7 +96,7 @@ def add_plot(sub) -> None:
 def _run_plot(args) -> int:
     from ..export import read
     from ..files import check_writable
-    from .plot import plot_animation, read_phones
+    from ..render.plot import plot_animation, read_phones
 
     check_writable(args.output)
     phones = read_phones(args.phones) if args.phones else None

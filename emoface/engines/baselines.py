@@ -4,15 +4,15 @@
 ``loudness-jaw``  the jaw follows the voice's loudness and nothing else moves: the oldest
                   trick in lip sync, and a fair bar for "the mouth moves with the sound".
 
-Both ignore the emotion and the seed, and have the engine signature of
-:data:`emoface.pipeline.ENGINES`: ``(speech, emotion_track, fps, seed) -> Animation``.
+Both ignore the emotion and the seed.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .animation import Animation, frame_count
-from .arkit import INDEX, NUM_BLENDSHAPES
+from ..animation import Animation, frame_count
+from ..arkit import INDEX, NUM_BLENDSHAPES
+from .base import Capabilities, Engine
 
 # jawOpen at the utterance's loud vowels (normalised loudness 1); the rules engine's open
 # vowels sit around 0.35-0.55 at a typical level, so the two open the mouth alike.
@@ -40,3 +40,21 @@ def loudness_jaw(speech, emotion, fps: float = 30.0, seed: int = 0) -> Animation
     w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
     w[:, INDEX["jawOpen"]] = np.clip(LOUDNESS_JAW_GAIN * loud, 0.0, 1.0)
     return Animation(w, fps, meta={"engine": "loudness-jaw"})
+
+
+class NeutralEngine(Engine):
+    name = "neutral"
+    description = "baseline: the face at rest"
+    capabilities = Capabilities(follows_emotion=False, baseline=True)
+
+    def _animate(self, speech, track, fps, seed):
+        return neutral(speech, track, fps, seed)
+
+
+class LoudnessJawEngine(Engine):
+    name = "loudness-jaw"
+    description = "baseline: the jaw follows the voice's loudness"
+    capabilities = Capabilities(follows_emotion=False, baseline=True)
+
+    def _animate(self, speech, track, fps, seed):
+        return loudness_jaw(speech, track, fps, seed)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..cli import bounded
 from ..errors import UserError
+from . import bounded
 
 SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb tts flite "
                "livelink-take=DIR etf3d=DIR, or 'default' (librivox asterisk emodb from "
@@ -55,7 +55,7 @@ def add_data(sub) -> None:
 
 
 def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
-    from .sources import DEFAULT_SOURCES, SOURCES
+    from ..data.sources import DEFAULT_SOURCES, SOURCES
 
     out: list[tuple[str, Path | None]] = []
     for spec in specs:
@@ -87,7 +87,7 @@ def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
 
 
 def _run_build(args) -> int:
-    from .build import BuildOptions, build
+    from ..data.build import BuildOptions, build
 
     sources = parse_sources(args.sources)
     out = Path(args.out)
@@ -110,7 +110,7 @@ def _run_build(args) -> int:
 def _run_stats(args) -> int:
     import json
 
-    from .stats import corpus_stats, format_text, plot
+    from ..data.stats import corpus_stats, format_text, plot
 
     folder = Path(args.corpus)
     if not folder.is_dir():

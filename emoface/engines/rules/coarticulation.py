@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arkit import INDEX, NUM_BLENDSHAPES
-from ..audio.phones import Phone
+from ...arkit import INDEX, NUM_BLENDSHAPES
+from ...audio.phones import Phone
 from .visemes import DOMINANCE, GROUPS, SPREAD, TARGETS, VISEME_INDEX, viseme_of
 
 # Decay widths (seconds) per group: jaw, lips, round, tongue.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from ...errors import UserError
 
 OPSET = 17
 
@@ -70,7 +70,7 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
     # block size) are not for our users.
     import warnings
 
-    from ..files import atomic_path
+    from ...files import atomic_path
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arkit import INDEX, NUM_BLENDSHAPES
-from ..emotion import EMOTIONS, NUM_EMOTIONS
+from ...arkit import INDEX, NUM_BLENDSHAPES
+from ...emotion import EMOTIONS, NUM_EMOTIONS
 
 # AU -> ARKit channels at AU intensity 1. Pairs written without a side apply to both.
 ACTION_UNITS: dict[str, dict[str, float]] = {

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..animation import Animation, frame_count
-from ..arkit import INDEX
-from ..audio.phones import Phone
-from ..emotion import EMOTION_INDEX, EmotionTrack
-from . import constraints, expressions, nonverbal
+from ...animation import Animation, frame_count
+from ...arkit import INDEX
+from ...audio.phones import Phone
+from ...emotion import EMOTION_INDEX, EmotionTrack
+from ...errors import note
+from .. import nonverbal
+from ..base import Capabilities, Engine
+from ..neural.checkpoint import weights_available
+from ..neural.voice_emotion import VoiceEmotion
+from . import constraints, expressions
 from . import params as P
 from .coarticulation import blend, segments_from_phones
 
@@ -99,3 +104,29 @@ def animate(speech, emotion: EmotionTrack, fps: float = 30.0, seed: int = 0) -> 
     anim = animate_phones(speech.phones(), speech.prosody(), speech.duration, emotion, fps, seed)
     anim.meta["phone_method"] = speech.phone_method
     return anim
+
+
+class RulesEngine(Engine):
+    """The rule-based animator. ``auto`` asks the bundled voice emotion model (loaded on
+    first use, then kept), or animates neutral when it is not installed."""
+
+    name = ENGINE_NAME
+    description = ("the rule-based animator: visemes with coarticulation, FACS expressions, "
+                   "blinks, gaze, head; best with a transcript")
+    capabilities = Capabilities(reads_transcript=True, teacher=True)
+
+    def __init__(self):
+        self._voice = None
+
+    def _heard_track(self, speech) -> EmotionTrack:
+        if self._voice is None:
+            if not weights_available():
+                note("emotion 'auto' needs the bundled voice emotion model, which is not "
+                     "installed; animating neutral (give --emotion NAME to choose one)")
+                return EmotionTrack.constant("neutral")
+            self._voice = VoiceEmotion()
+        return self._voice.heard_track(speech)
+
+    def _animate(self, speech, track, fps, seed):
+        return animate(speech, track if track is not None else self._heard_track(speech),
+                       fps=fps, seed=seed)

@@ -41,15 +41,16 @@ def _audio_files(inputs: list[str]) -> list[Path]:
 
 def _run_emotion(args) -> int:
     from ..audio.speech import Speech
-    from .voice_emotion import hear
+    from ..engines.neural.voice_emotion import VoiceEmotion
 
     files = _audio_files(args.inputs)
+    voice = VoiceEmotion(weights=args.model)   # loaded once for every file
     failed = 0
     for f in files:
         try:
             speech = Speech.from_file(f)
             speech.require_speech()
-            heard = hear(speech, timeline=args.timeline, weights=args.model)
+            heard = voice.hear(speech, timeline=args.timeline)
         except UserError as exc:
             if len(files) == 1:
                 raise
@@ -83,8 +84,8 @@ def add_export_onnx(sub) -> None:
 
 
 def _run_export_onnx(args) -> int:
-    from .checkpoint import load_network
-    from .onnx_export import export
+    from ..engines.neural.checkpoint import load_network
+    from ..engines.neural.onnx_export import export
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -117,7 +118,12 @@ def _run_train(args) -> int:
     best = train(args.config, args.out, resume=args.resume, corpus=args.corpus, steps=args.steps)
     print(f"weights: {best}")
     if args.bundle:
-        from .checkpoint import BUNDLED_MODEL, load_network, read_metadata, save_checkpoint
+        from ..engines.neural.checkpoint import (
+            BUNDLED_MODEL,
+            load_network,
+            read_metadata,
+            save_checkpoint,
+        )
 
         meta = {k: v for k, v in read_metadata(best).items() if k not in ("config", "format")}
         save_checkpoint(load_network(best), BUNDLED_MODEL, meta, half=True)

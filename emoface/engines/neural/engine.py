@@ -9,16 +9,19 @@ nonverbal layer the rule engine uses (pauses found by an energy gate instead of 
 from __future__ import annotations
 
 import math
-import threading
 from pathlib import Path
 
 import numpy as np
 
-from ..animation import Animation, frame_count
-from ..arkit import INDEX, NUM_BLENDSHAPES
-from ..audio.phones import SILENCE, Phone
-from ..data.features import channel_level
-from ..emotion import NUM_EMOTIONS, EmotionTrack
+from ...animation import Animation, frame_count
+from ...arkit import INDEX, NUM_BLENDSHAPES
+from ...audio.phones import SILENCE, Phone
+from ...data.features import channel_level
+from ...emotion import NUM_EMOTIONS, EmotionTrack
+from ...errors import UserError
+from ..base import Capabilities, Engine
+from ..nonverbal import eyes_and_head
+from .checkpoint import default_weights, weights_available
 from .config import FEATURE_RATE, OUTPUT_FPS, PREDICTED_CHANNELS
 
 ENGINE_NAME = "neural"
@@ -26,8 +29,6 @@ WINDOW_CORE_S = 40.0   # output per window
 STEP = 10              # feature frames per alignment unit (100 ms = 3 output frames)
 _PREDICTED = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
 _JAW, _CLOSE = INDEX["jawOpen"], INDEX["mouthClose"]
-_LOCK = threading.Lock()
-_PREDICTORS: dict[tuple[str, str], Predictor] = {}
 
 
 def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
@@ -35,7 +36,7 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     """(features (T, 80 + n_phonetic): log-mel, then the phone scores when the weights read
     them; prosody (T, 3)) exactly as training saw them. The phone scores remove the
     input's mean cepstrum, so they are computed once over the whole input, not per window."""
-    from ..data.features import log_mel, semitones_re_100hz
+    from ...data.features import log_mel, semitones_re_100hz
 
     mel = log_mel(samples16k)
     n = len(mel)
@@ -47,7 +48,7 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     f0 = fit(prosody.f0)
     features = np.stack([semitones_re_100hz(f0) / 12.0, fit(prosody.voiced), fit(prosody.loudness)], 1)
     if n_phonetic:
-        from ..audio.phonetic import columns_filtered, phone_scores
+        from ...audio.phonetic import columns_filtered, phone_scores
 
         mel = np.concatenate([mel, phone_scores(samples16k, columns_filtered(n_phonetic))[:n]], 1)
     return mel, features.astype(np.float32)
@@ -71,7 +72,7 @@ class Predictor:
     """Runs the network with torch or onnxruntime (the same maths either way)."""
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto"):
-        from .checkpoint import default_weights, read_config
+        from .checkpoint import read_config
 
         self.path = Path(weights) if weights else default_weights()
         self.cfg = read_config(self.path)
@@ -147,15 +148,6 @@ class Predictor:
         return w[0].numpy(), h[0].numpy()
 
 
-def predictor(weights: str | Path | None = None, backend: str = "auto") -> Predictor:
-    """A cached predictor per (weights, backend): loading is paid once per process."""
-    key = (str(weights or ""), backend)
-    with _LOCK:
-        if key not in _PREDICTORS:
-            _PREDICTORS[key] = Predictor(weights, backend)
-        return _PREDICTORS[key]
-
-
 def windows(n_mel: int, core: int, context: int) -> list[tuple[int, int, int, int]]:
     """(start, stop) of each window and (start, stop) of its core, in feature frames, all on
     the 100 ms grid; cores tile [0, n_mel)."""
@@ -219,7 +211,7 @@ def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: n
 
 def pseudo_phones(samples16k: np.ndarray, duration: float) -> list[Phone]:
     """Speech/silence as phones (the nonverbal layer only needs where the pauses are)."""
-    from ..audio.activity import speech_segments
+    from ...audio.activity import speech_segments
 
     phones, t = [], 0.0
     for a, b in speech_segments(samples16k):
@@ -232,13 +224,37 @@ def pseudo_phones(samples16k: np.ndarray, duration: float) -> list[Phone]:
     return phones
 
 
-def animate(speech, track: EmotionTrack | None, fps: float = 30.0, seed: int = 0,
-            weights: str | Path | None = None, backend: str = "auto",
-            temperature: float = 1.0) -> Animation:
-    """Animate a :class:`~emoface.audio.Speech`; ``track`` None means ``auto``."""
-    from ..rules.nonverbal import eyes_and_head
+class NeuralEngine(Engine):
+    """The bundled network (or ``weights``), run by onnxruntime or torch (``backend``:
+    auto, onnx, torch). Loads once; every :meth:`animate` reuses the loaded runtime."""
 
-    pred = predictor(weights, backend)
+    name = ENGINE_NAME
+    description = "the bundled network: lip sync from audio alone, emotion given or heard"
+    capabilities = Capabilities(hears_emotion=True, samples=True, trained=True)
+
+    def __init__(self, weights: str | Path | None = None, backend: str = "auto",
+                 temperature: float = 1.0):
+        if weights is None and not weights_available():
+            raise UserError(f"the neural engine needs its weights and torch: "
+                            f"{self.unavailable_reason()}")
+        self.predictor = Predictor(weights, backend)
+        self.temperature = float(temperature)
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return None if weights_available() else (
+            f"weights not installed ({default_weights()}; `make model` trains them) "
+            "or torch missing (install the model extra)")
+
+    def _animate(self, speech, track, fps, seed):
+        return animate_with(self.predictor, speech, track, fps=fps, seed=seed,
+                            temperature=self.temperature)
+
+
+def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float = 30.0,
+                 seed: int = 0, temperature: float = 1.0) -> Animation:
+    """Animate a :class:`~emoface.audio.Speech` with a loaded predictor; ``track`` None
+    means ``auto``."""
     rng = np.random.default_rng(seed)
     mel, prosody = model_inputs(speech.samples, speech.prosody(), pred.cfg.n_phonetic)
     # measured on the input itself, before any padding

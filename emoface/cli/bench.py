@@ -38,23 +38,22 @@ def add_bench(sub) -> None:
 
 
 def _run_bench(args) -> int:
+    from ..engines import engine_class
     from ..errors import UserError
-    from ..pipeline import ENGINES
 
     engines = args.engine
     for name in engines or []:
-        if name not in ENGINES:
-            raise UserError(f"unknown engine {name!r}; choose one of {', '.join(sorted(ENGINES))}")
+        engine_class(name)  # unknown: one line, before any work
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {str(out)!r} is a file; give a folder")
     if args.data:
-        from .suites import user_suite
+        from ..eval.suites import user_suite
 
         suite = user_suite(args.data)
         name = "data"
     else:
-        from .suites import SUITES
+        from ..eval.suites import SUITES
 
         suite = SUITES[args.suite]()
         name = args.suite
@@ -81,8 +80,8 @@ def run_and_report(suite, engines, out: Path, markdown: Path, figures: Path, *,
     import json
 
     from ..errors import UserError
-    from . import report
-    from .runner import run_suite, systems_for, usable_systems
+    from ..eval import report
+    from ..eval.runner import run_suite, systems_for, usable_systems
 
     systems, broken = usable_systems(systems_for(engines))
     if engines and broken:

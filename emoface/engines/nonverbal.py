@@ -2,7 +2,7 @@
 
 All of it is random but seeded, and shaped by the speech: blinks gather at pauses, brows
 rise and the head nods on pitch accents, the head moves more while speaking than while
-listening. Rates and amplitudes come from :mod:`emoface.rules.calibration` (measured on
+listening. Rates and amplitudes come from :mod:`emoface.engines.rules.calibration` (measured on
 the Live Link captures where they could be, literature where they could not).
 
 Rotation conventions (radians) are those of Live Link Face captures (measured on the
@@ -18,7 +18,7 @@ import numpy as np
 
 from ..arkit import INDEX, NUM_BLENDSHAPES
 from ..audio.phones import Phone
-from . import params as P
+from .rules import params as P
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def eyes_and_head(w: np.ndarray, times: np.ndarray, fps: float, phones: list[Pho
     ``phones`` only need to tell speech from silence (pauses draw blinks, speech moves the
     head more); ``posture`` (T, 3) is the head's expressive part (emotional posture and
     accent nods), to which the seeded drift is added. Both engines finish with this."""
-    from .expressions import blink_gain, head_motion_gain
+    from .rules.expressions import blink_gain, head_motion_gain
 
     duration = len(times) / fps
     speaking = speaking_mask(phones, times)

@@ -13,22 +13,22 @@ import argparse
 import importlib
 import sys
 
-from .errors import UserError
+from ..errors import UserError
 
 # "module:function" adding one sub-command each; order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
-    "emoface.commands:add_animate",
-    "emoface.commands:add_say",
-    "emoface.model.commands:add_emotion",
-    "emoface.commands:add_info",
-    "emoface.commands:add_demo",
-    "emoface.model.commands:add_train",
-    "emoface.model.commands:add_export_onnx",
-    "emoface.export.commands:add_export",
-    "emoface.eval.commands:add_bench",
-    "emoface.render.commands:add_render",
-    "emoface.render.commands:add_plot",
-    "emoface.data.commands:add_data",
+    "emoface.cli.core:add_animate",
+    "emoface.cli.core:add_say",
+    "emoface.cli.model:add_emotion",
+    "emoface.cli.core:add_info",
+    "emoface.cli.core:add_demo",
+    "emoface.cli.model:add_train",
+    "emoface.cli.model:add_export_onnx",
+    "emoface.cli.export:add_export",
+    "emoface.cli.bench:add_bench",
+    "emoface.cli.render:add_render",
+    "emoface.cli.render:add_plot",
+    "emoface.cli.data:add_data",
 )
 
 
@@ -56,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ..version import __version__
 
     parser = _Parser(prog="emoface", description="Speech in, emotional 3D facial animation out.")
     parser.add_argument("--version", action="version", version=f"emoface {__version__}")

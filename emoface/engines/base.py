@@ -1,0 +1,107 @@
+"""The one interface every engine has: load once, animate many.
+
+An engine object holds what it loaded (network weights, runtimes, the voice emotion model
+it asks for ``auto``); :meth:`Engine.animate` turns one input into an
+:class:`~emoface.animation.Animation` and may be called any number of times. Callers that
+plan work (the benchmark, the command line) ask :attr:`Engine.capabilities` what an engine
+needs and supports instead of knowing engines by name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..animation import Animation
+from ..audio.speech import Speech
+from ..emotion import EmotionSpec, EmotionTrack, parse_emotion
+from ..errors import UserError
+from ..version import __version__
+
+DEFAULT_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine needs and supports.
+
+    reads_transcript  a transcript changes the output (its phones come from alignment)
+    follows_emotion   an explicit emotion changes the output
+    hears_emotion     ``auto`` is answered by an emotion branch of its own
+    samples           the seed draws another take (a latent), not only blinks and gaze
+    streams           :meth:`Engine.stream` works
+    trained           learnt from data: benchmarks mark the inputs it heard in training
+    teacher           labels the training corpus; the reference of the teacher-based rows
+    baseline          a bar to beat (listed first in benchmarks), not a real animator
+    """
+
+    reads_transcript: bool = False
+    follows_emotion: bool = True
+    hears_emotion: bool = False
+    samples: bool = False
+    streams: bool = False
+    trained: bool = False
+    teacher: bool = False
+    baseline: bool = False
+
+
+def load_speech(audio, text: str | None = None) -> Speech:
+    """A path, or an existing Speech, -> Speech."""
+    if isinstance(audio, Speech):
+        return audio
+    return Speech.from_file(audio, text=text)
+
+
+class Engine:
+    """Base class of every engine. Subclasses set the three class attributes and
+    implement :meth:`_animate`; loading happens in ``__init__``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this engine cannot run here (weights or a library missing), or None."""
+        return None
+
+    def animate(self, audio, emotion: str | EmotionSpec | None = "auto", *,
+                text: str | None = None, intensity: float | None = None,
+                fps: float = DEFAULT_FPS, seed: int = 0) -> Animation:
+        """Animate speech.
+
+        audio:     path to wav/flac/ogg/mp3 (any rate, any channels) or a ``Speech``
+        emotion:   ``auto``, ``happy``, ``happy:0.7``, ``happy:0.6+surprised:0.3``, or
+                   keyframes ``0:neutral,1.5:happy:0.8`` (see :mod:`emoface.emotion`)
+        text:      transcript; engines that read one align it to the audio
+        intensity: default intensity for emotions written without one
+        fps:       frames per second (30 or 60 from the CLI)
+        seed:      random seed for blinks, gaze, head motion (and the take, where the
+                   engine samples); same inputs -> same output
+        """
+        if not fps > 0:
+            raise UserError(f"fps must be positive, got {fps}")
+        spec = emotion if isinstance(emotion, EmotionSpec) else parse_emotion(emotion, intensity)
+        speech = load_speech(audio, text)
+        if speech.duration < 1.0 / fps:
+            raise UserError(f"{speech.source}: audio is {speech.duration * 1000:.0f} ms long, "
+                            f"shorter than one frame at {fps:g} fps")
+        anim = self._animate(speech, None if spec.auto else spec.track, float(fps), int(seed))
+        anim.meta.update({
+            "emoface": __version__, "engine": self.name, "fps": float(fps), "seed": int(seed),
+            "source": str(speech.source), "text": speech.text,
+            "emotion_mode": "auto" if spec.auto else "explicit",
+            "duration": round(float(speech.duration), 4),
+        })
+        return anim
+
+    def _animate(self, speech: Speech, track: EmotionTrack | None, fps: float,
+                 seed: int) -> Animation:
+        """``track`` None means ``auto``."""
+        raise NotImplementedError
+
+    def stream(self, sample_rate: int, emotion: str = "auto", fps: float = DEFAULT_FPS):
+        """A stream object for live audio (state per stream, the engine shared)."""
+        raise UserError(f"the {self.name} engine does not stream")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
