@@ -16,7 +16,7 @@ from .animation import Animation
 from .arkit import ARKIT_NAMES
 from .emotion import EMOTIONS
 from .engines import Engine, list_engines, load_engine
-from .export import read, write
+from .outputs import read, write
 from .pipeline import animate
 from .version import __version__
 

@@ -5,16 +5,12 @@ Everything downstream of an engine (exports, rendering, streaming, evaluation) t
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
 from .arkit import ARKIT_NAMES, INDEX, NUM_BLENDSHAPES
 from .emotion import EMOTIONS
-from .errors import UserError
-from .files import atomic_path
 
 EYE_CHANNELS = ("leftYaw", "leftPitch", "leftRoll", "rightYaw", "rightPitch", "rightRoll")
 HEAD_CHANNELS = ("yaw", "pitch", "roll")
@@ -112,45 +108,6 @@ class Animation:
         return replace(self, weights=self.weights[start:stop], head=cut(self.head),
                        eyes=cut(self.eyes), emotion_probs=cut(self.emotion_probs),
                        meta=dict(self.meta))
-
-    # -------------------------------------------------------------- npz I/O
-    def save(self, path: str | Path) -> None:
-        """Write ``.npz`` with keys weights names fps (+ head eyes emotion_probs emotions meta)."""
-        arrays: dict[str, np.ndarray] = {
-            "weights": self.weights, "names": np.array(ARKIT_NAMES),
-            "fps": np.array(self.fps, np.float32),
-            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
-        }
-        for key in ("head", "eyes"):
-            if getattr(self, key) is not None:
-                arrays[key] = getattr(self, key)
-        if self.emotion_probs is not None:
-            arrays["emotion_probs"] = self.emotion_probs
-            arrays["emotions"] = np.array(EMOTIONS)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Animation:
-        """Read an ``.npz`` written by :meth:`save` (or any npz with weights, names, fps).
-        Columns are matched by name, so a file in another channel order loads correctly."""
-        from .export.names import weights_by_name  # local: export imports this module
-
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise UserError(f"no such file: {str(path)!r}") from None
-        except Exception as exc:  # zip/pickle/format errors all mean "not our npz"
-            raise UserError(f"{str(path)!r} is not a readable .npz animation ({exc})") from None
-        missing = [k for k in ("weights", "names", "fps") if k not in data]
-        if missing:
-            raise UserError(f"{str(path)!r} lacks {', '.join(missing)}; not an emoface animation")
-        weights = weights_by_name(data["weights"], [str(n) for n in data["names"]], str(path))
-        meta = json.loads(str(data["meta"])) if "meta" in data else {}
-        return cls(weights, float(data["fps"]), head=data.get("head"), eyes=data.get("eyes"),
-                   emotion_probs=data.get("emotion_probs"), meta=meta)
 
 
 def frames_inside(start: float, end: float, fps: float, num_frames: int) -> np.ndarray:

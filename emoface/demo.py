@@ -16,7 +16,7 @@ DEMO_LINES: tuple[tuple[str, str], ...] = (
 
 def demo_formats() -> tuple[str, ...]:
     """Every format this installation can write (the core three always)."""
-    from .export import writable_extensions
+    from .outputs import writable_extensions
 
     wanted = (".csv", ".json", ".npz", ".glb", ".usda", ".mp4")
     available = set(writable_extensions())

@@ -44,7 +44,7 @@ def info_lines() -> list[str]:
         lines.append(f"  {'libsndfile':18s} {sf.__libsndfile_version__}")
     lines.append(f"engines: {', '.join(list_engines())} (default: {default_engine_name()})")
     lines.append(f"model: {_model_line()}")
-    from .export import writable_extensions
+    from .outputs import writable_extensions
 
     lines.append(f"output formats: {' '.join(writable_extensions())}")
     data = shared_data_dir()

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from conftest import need
 
-from emoface.export import read
+from emoface.outputs import read
 
 EMOFACE = [sys.executable, "-m", "emoface"]
 CLIP = "speech/librivox/sense_and_sensibility_01_austen_64kb-0880.wav"

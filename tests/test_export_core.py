@@ -5,8 +5,8 @@ import pytest
 from emoface.animation import Animation
 from emoface.arkit import ARKIT_NAMES
 from emoface.errors import UserError
-from emoface.export import read, write
 from emoface.export.livelink_csv import HEADER, timecode
+from emoface.outputs import read, write
 
 
 @pytest.fixture

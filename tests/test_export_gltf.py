@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 from rig_fixtures import issues, morph_glb, synthetic_rig, validate_gltf
 
+import emoface
 from emoface.animation import Animation
 from emoface.arkit import ARKIT_NAMES, INDEX
 from emoface.cli import main
 from emoface.errors import UserError
-from emoface.export import read, write
 from emoface.export.gltf import export_onto_glb, read_glb_animation
 from emoface.export.scene import head_pivot, head_quaternions, material_groups
+from emoface.outputs import read, write
 from emoface.rig import load_rig
 from emoface.rig.gltf_io import quat_to_matrix, read_gltf
 from emoface.rig.npz import save_rig_npz
@@ -231,7 +232,7 @@ def test_export_onto_user_glb_keeps_their_file(tmp_path, anim):
 
 def test_onto_via_cli_and_errors(tmp_path, anim):
     user = _user_glb(tmp_path)
-    anim.save(tmp_path / "take.npz")
+    emoface.save(anim, tmp_path / "take.npz")
     assert main(["export", str(tmp_path / "take.npz"), "-o", str(tmp_path / "o.glb"),
                  "--onto", str(user)]) == 0
     back = read(tmp_path / "o.glb")  # reads our animation by the ARKit-named targets

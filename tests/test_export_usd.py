@@ -7,8 +7,8 @@ from emoface.animation import Animation
 from emoface.arkit import ARKIT_NAMES
 from emoface.cli import main
 from emoface.errors import UserError
-from emoface.export import read, write
 from emoface.export.scene import head_pivot, head_quaternions
+from emoface.outputs import read, write
 from emoface.rig.gltf_io import quat_to_matrix
 
 pxr = pytest.importorskip("pxr", reason="usd-core is not installed (pip install emoface[export])")

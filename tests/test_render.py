@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import need
 
+import emoface
 from emoface.animation import Animation
 from emoface.arkit import INDEX
 from emoface.cli import main
@@ -124,7 +125,7 @@ def test_mp4_has_h264_and_aac_lasting_as_long_as_the_audio(tmp_path, wav):
 
 def test_mp4_writer_is_registered(tmp_path, wav):
     import emoface.render  # noqa: F401  registers .mp4
-    from emoface.export import write
+    from emoface.outputs import write
 
     out = tmp_path / "take.mp4"
     write(_anim(), out, audio=str(wav), size=64, view="front")
@@ -141,7 +142,7 @@ def test_compare_layout(tmp_path, wav):
     paths = []
     for k in range(3):
         p = tmp_path / f"a{k}.npz"
-        _anim(30).save(p)
+        emoface.save(_anim(30), p)
         paths.append(str(p))
     code = main(["render", paths[0], "--compare", *paths[1:], "--labels", "one", "two", "three",
                  "--audio", str(wav), "-o", str(out), "--size", "64"])
@@ -156,8 +157,8 @@ def test_compare_layout(tmp_path, wav):
 
 def test_compare_rejects_mismatched_frame_counts(tmp_path, wav, capsys):
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
-    _anim(30).save(a)
-    _anim(31).save(b)
+    emoface.save(_anim(30), a)
+    emoface.save(_anim(31), b)
     out = tmp_path / "cmp.mp4"
     code = main(["render", str(a), "--compare", str(b), "--audio", str(wav), "-o", str(out),
                  "--size", "64"])
@@ -171,7 +172,7 @@ def test_compare_rejects_mismatched_frame_counts(tmp_path, wav, capsys):
                                   "missing_anim", "bad_ext", "labels"])
 def test_bad_inputs_are_one_line_errors(tmp_path, wav, capsys, case):
     anim = tmp_path / "take.npz"
-    _anim(30).save(anim)
+    emoface.save(_anim(30), anim)
     out = tmp_path / "out.mp4"
     args = ["render", str(anim), "--audio", str(wav), "-o", str(out), "--size", "64"]
     if case == "no_audio":
@@ -206,7 +207,7 @@ def test_silent_video_when_asked(tmp_path):
     from emoface.render.video import probe
 
     anim = tmp_path / "take.npz"
-    _anim(15).save(anim)
+    emoface.save(_anim(15), anim)
     out = tmp_path / "silent.mp4"
     assert main(["render", str(anim), "--silent", "-o", str(out), "--size", "64"]) == 0
     info = probe(out)
@@ -218,7 +219,7 @@ def test_still_png(tmp_path):
     from PIL import Image
 
     anim = tmp_path / "take.npz"
-    _anim(30).save(anim)
+    emoface.save(_anim(30), anim)
     out = tmp_path / "still.png"
     assert main(["render", str(anim), "-o", str(out), "--size", "96", "--frame", "7"]) == 0
     assert Image.open(out).size == (96, 96)
@@ -230,7 +231,7 @@ def test_plot_writes_a_png(tmp_path, wav):
     anim = _anim(30, head=np.zeros((30, 3), np.float32),
                  meta={"phones": [[0.0, 0.2, "SIL"], [0.2, 0.5, "M"], [0.5, 0.9, "AA"]]})
     path = tmp_path / "take.npz"
-    anim.save(path)
+    emoface.save(anim, path)
     out = tmp_path / "curves.png"
     assert main(["plot", str(path), "--audio", str(wav), "-o", str(out)]) == 0
     img = Image.open(out)

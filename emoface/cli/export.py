@@ -36,8 +36,8 @@ def _run_export(args) -> int:
     from pathlib import Path
 
     from ..errors import UserError
-    from ..export import read, write, writer_for
     from ..files import check_writable
+    from ..outputs import read, write, writer_for
 
     out = Path(args.output)
     writer_for(out)  # unknown extension: fail before reading anything

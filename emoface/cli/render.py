@@ -39,8 +39,8 @@ def _run_render(args) -> int:
     from pathlib import Path
 
     from ..errors import UserError
-    from ..export import read
     from ..files import check_writable
+    from ..outputs import read
 
     out = Path(args.output)
     ext = out.suffix.lower()
@@ -94,8 +94,8 @@ def add_plot(sub) -> None:
 
 
 def _run_plot(args) -> int:
-    from ..export import read
     from ..files import check_writable
+    from ..outputs import read
     from ..render.plot import plot_animation, read_phones
 
     check_writable(args.output)

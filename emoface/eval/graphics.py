@@ -116,7 +116,7 @@ def export_speed(spec: str, seconds: float = 60.0, fps: float = 30.0, repeat: in
                  formats=EXPORT_FORMATS) -> list[dict]:
     """One row per format: write and read-back seconds and file size for ``seconds`` of
     animation carrying rig ``spec``'s mesh."""
-    from ..export import read, write
+    from ..outputs import read, write
 
     rig, load_s = _load(spec)
     anim = smooth_animation(round(seconds * fps), fps)

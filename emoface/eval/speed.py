@@ -246,7 +246,7 @@ def measure_cli(seconds: float) -> dict:
 
     import soundfile
 
-    from ..export import read
+    from ..outputs import read
 
     clip, _ = speech_clip(seconds)
     with tempfile.TemporaryDirectory() as tmp:

@@ -261,7 +261,7 @@ def load_reference_curves(path: str | Path, fps: float = 30.0):
 
     from ..animation import Animation
     from ..arkit import NUM_BLENDSHAPES
-    from ..export import read
+    from ..outputs import read
 
     p = Path(path)
     if p.suffix.lower() == ".npy":

@@ -1,15 +1,13 @@
 """Rendering: rigs to pixels, preview videos, contact sheets and curve plots.
 
-Importing this package is light (no OpenGL): it registers the ``.mp4`` writer with
-:mod:`emoface.export`; the renderer loads on first use.
+Importing this package is light (no OpenGL): the renderer loads on first use.
+:mod:`emoface.outputs` registers :func:`write_mp4` for ``.mp4``.
 
     from emoface.render import render_frame, write_mp4
     img = render_frame(weights, rig="default", size=512)       # (512, 512, 3) uint8
     write_mp4(anim, "take.mp4", audio="speech.wav")            # H.264 + AAC
 """
 from __future__ import annotations
-
-from ..export import register_writer
 
 
 def write_mp4(anim, path, **options) -> None:
@@ -44,7 +42,5 @@ def plot_animation(anim, path, **options) -> None:
 
     _plot(anim, path, **options)
 
-
-register_writer(".mp4", write_mp4)
 
 __all__ = ["plot_animation", "render_frame", "write_comparison", "write_mp4"]
