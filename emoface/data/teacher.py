@@ -36,12 +36,12 @@ TEACHER_VERSION = "rules-v1"
 @lru_cache(maxsize=1)
 def code_hash() -> str:
     """Fingerprint of the code that renders targets (TEACHER_VERSION + its sources)."""
-    from .. import emotion
+    from .. import emotion as emotion_source
     from ..engines import nonverbal, rules
 
     h = hashlib.sha256(TEACHER_VERSION.encode())
     files = sorted(Path(rules.__file__).parent.glob("*.py")) + [Path(nonverbal.__file__),
-                                                                Path(emotion.__file__)]
+                                                                Path(emotion_source.__file__)]
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())

@@ -9,38 +9,19 @@ Importing this package is light (no OpenGL): the renderer loads on first use.
 """
 from __future__ import annotations
 
-
-def write_mp4(anim, path, **options) -> None:
-    """Render ``anim`` to an ``.mp4`` (see :func:`emoface.render.video.write_mp4`)."""
-    from .video import write_mp4 as _write
-
-    _write(anim, path, **options)
-
-
-def write_comparison(anims, path, **options) -> None:
-    """Several animations side by side in one video (see :mod:`emoface.render.video`)."""
-    from .video import write_comparison as _write
-
-    _write(anims, path, **options)
+from .plot import plot_animation
+from .scene import FaceRenderer
+from .video import resolve_rig, write_comparison, write_mp4
 
 
 def render_frame(weights, rig="default", size: int = 512, view: str = "three-quarter",
                  head=None, eyes=None, samples: int = 4):
     """One (size, size, 3) uint8 image of ``rig`` posed by (52,) ARKit ``weights``."""
-    from .scene import FaceRenderer
-    from .video import resolve_rig
-
     renderer = FaceRenderer(resolve_rig(rig), size, view, samples=samples)
     try:
         return renderer.render(weights, head=head, eyes=eyes)
     finally:
         renderer.release()
-
-
-def plot_animation(anim, path, **options) -> None:
-    from .plot import plot_animation as _plot
-
-    _plot(anim, path, **options)
 
 
 __all__ = ["plot_animation", "render_frame", "write_comparison", "write_mp4"]

@@ -12,8 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
+from . import default
+from .gltf import load_gltf_rig
+from .ict import load_ict_npz
 from .mapping import UserMapping, build_mapping, load_mapping
 from .model import Rig, mapping_by_name
+from .npz import load_npz_rig
+from .obj import load_obj_folder
 
 # ICT FaceKit's geometry groups, in the order of its triangle_material ids (from the
 # vertex ranges documented with the model: face, head+sockets, gums/tongue, teeth, ...).
@@ -41,20 +46,14 @@ def load_rig(spec: Rig | str | os.PathLike = "default",
         return with_mapping(rig, mapping) if mapping is not None else rig
     path = Path(text)
     if path.is_dir():
-        from .obj import load_obj_folder
-
         return load_obj_folder(path, mapping)
     if not path.exists():
         raise UserError(f"no such rig: {text!r} (give default, ict, a .glb/.gltf, an .npz "
                         "or a folder of OBJ shapes)")
     ext = path.suffix.lower()
     if ext in (".glb", ".gltf"):
-        from .gltf import load_gltf_rig
-
         return load_gltf_rig(path, mapping)
     if ext == ".npz":
-        from .npz import load_npz_rig
-
         rig = load_npz_rig(path, mapping)
         if rig.triangle_material is not None and "material_names" not in rig.meta \
                 and rig.num_vertices == _ICT_VERTEX_COUNT:
@@ -75,25 +74,14 @@ def with_mapping(rig: Rig, mapping: UserMapping | str | os.PathLike | None) -> R
 
 
 def _load_ict() -> Rig:
-    from .ict import load_ict_npz
-
     rig = load_ict_npz()
     rig.meta.setdefault("material_names", list(ICT_MATERIAL_NAMES))
     return rig
 
 
 def _load_default() -> Rig:
-    try:
-        from .default import load_default_rig
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.default":
-            raise
-        raise UserError("the bundled default rig is not available in this build; "
-                        "choose a rig: --rig ict or --rig PATH") from None
-    rig = load_default_rig()
+    rig = default.load_default_rig()
     if "material_colors" not in rig.meta:
-        from . import default
-
         table = getattr(default, "MATERIAL_COLORS", None)  # {id: sRGB 0-255}
         if isinstance(table, dict):
             rig.meta["material_colors"] = {int(k): tuple(v) for k, v in table.items()}
