@@ -21,3 +21,8 @@ class UserError(Exception):
 def note(message: str) -> None:
     """A one-line note on stderr: what emoface decided for the user, and why."""
     sys.stderr.write(f"emoface: note: {message}\n")
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr: the input was used, but not all of it as given."""
+    sys.stderr.write(f"emoface: warning: {message}\n")

@@ -24,7 +24,23 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise UserError(f"cannot write {str(p)!r}: folder {str(parent)!r} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
         raise UserError(f"cannot write {str(p)!r}: file is read-only")
+    # os.access says yes to root everywhere, and nothing to /proc or a full or read-only
+    # file system: creating the temporary file the write will use is the real test.
+    os.unlink(_temporary_beside(p))
     return p
+
+
+def _temporary_beside(target: Path) -> str:
+    """A new empty file in ``target``'s folder, or one clear UserError."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp",
+                                   dir=folder)
+    except OSError as exc:
+        raise UserError(f"cannot write {str(target)!r}: {exc.strerror or exc} "
+                        f"in {str(folder)!r}") from None
+    os.close(fd)
+    return tmp
 
 
 @contextlib.contextmanager
@@ -32,9 +48,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically,
     on any exception it is removed and ``path`` is left as it was."""
     target = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp",
-                               dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
+    tmp = _temporary_beside(target)
     try:
         yield Path(tmp)
         # mkstemp makes private files (and some writers recreate the file): give the

@@ -6,8 +6,11 @@ more memory than its 16 kHz mono result.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +18,18 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from ..errors import UserError
+from ..errors import UserError, warn
 from ..files import atomic_path
 
 SAMPLE_RATE = 16000
 SUPPORTED = "wav, flac, ogg, mp3"
 _BLOCK_FRAMES = 1 << 16
+# Decoded float samples beyond this are corrupt data, not loud audio (a clipped float file
+# reaches a little over 1; garbage from a damaged stream reaches 1e38).
+ABSURD_SAMPLE = 64.0
+# A file whose decodable audio falls this far short of what its header promises is
+# truncated: said in one line, and the part read is used.
+TRUNCATED_SHORTFALL_S = 0.05
 # resample_poly's default filter reaches 10 * max(up, down) samples at the upsampled rate
 # either side of a point; this many input samples of context make block edges invisible.
 _FILTER_HALF_TAPS = 10
@@ -43,10 +52,50 @@ def _check_file(path: str | os.PathLike) -> Path:
     return p
 
 
+@contextlib.contextmanager
+def _quiet_decoder() -> Iterator[None]:
+    """Keep the C decoders' chatter (libmpg123's "Warning: Xing stream size off ...") off
+    the user's terminal: file descriptor 2 points at a scratch file meanwhile."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to protect
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _declared_wav_seconds(p: Path) -> float | None:
+    """Seconds of PCM a RIFF/WAVE header promises (its ``data`` chunk), or None when the
+    file is not a plain PCM wav or the header cannot be read."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, byte_rate = 12, None
+    while pos + 8 <= len(head):
+        tag, size = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        if tag == b"fmt " and pos + 20 <= len(head):
+            byte_rate = struct.unpack("<I", head[pos + 16:pos + 20])[0]
+        if tag == b"data":
+            return size / byte_rate if byte_rate else None
+        pos += 8 + size + (size & 1)
+    return None
+
+
 def _open(path: str | os.PathLike) -> sf.SoundFile:
     p = _check_file(path)
     try:
-        f = sf.SoundFile(str(p))
+        with _quiet_decoder():
+            f = sf.SoundFile(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
         raise UserError(f"audio file {_describe(p)} is not audio that can be read "
@@ -75,14 +124,35 @@ def audio_duration(path: str | os.PathLike) -> float:
 
 
 def _mono_blocks(f: sf.SoundFile, path: Path) -> Iterator[np.ndarray]:
+    """Mono blocks of what the decoder really produced. Not ``SoundFile.blocks``: on a
+    truncated mp3 it pads to the length the header claims with whatever memory held."""
+    done = 0
     try:
-        for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+        while True:
+            with _quiet_decoder():
+                block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+            if not len(block):
+                return
             mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
-            # float files can carry NaN/inf; one bad sample must not poison every feature
-            yield np.nan_to_num(mono, nan=0.0, posinf=1.0, neginf=-1.0)
+            bad = ~(np.abs(mono) <= ABSURD_SAMPLE)     # also NaN
+            if bad.any():
+                at = (done + int(np.argmax(bad))) / f.samplerate
+                raise UserError(f"audio file {_describe(path)} is damaged: invalid samples "
+                                f"(not finite, or beyond +-{ABSURD_SAMPLE:g}) from {at:.2f} s")
+            done += len(mono)
+            yield mono
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise UserError(f"audio file {_describe(path)} is damaged and could not be decoded "
                         f"({str(exc).split(':')[-1].strip()})") from None
+
+
+def _check_complete(path: Path, decoded_s: float, header_s: float) -> None:
+    """One warning line when less audio decodes than the header promises."""
+    declared = max(header_s, _declared_wav_seconds(path) or 0.0)
+    shortfall = declared - decoded_s
+    if shortfall > TRUNCATED_SHORTFALL_S and shortfall > 0.02 * declared:
+        warn(f"audio file {_describe(path)} is truncated: its header promises "
+             f"{declared:.2f} s, {decoded_s:.2f} s could be read; using what was read")
 
 
 def _ratio(sr_in: int, sr_out: int) -> tuple[int, int]:
@@ -170,8 +240,10 @@ def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.nd
                     put(chunk)
             for chunk in resampler.finish():
                 put(chunk)
+        header_s = f.frames / sr_in
     if filled == 0:
         raise UserError(f"audio file {_describe(p)} contains no audio samples (zero length)")
+    _check_complete(p, filled / sample_rate, header_s)
     return out[:filled] if filled == len(out) else out[:filled].copy()
 
 

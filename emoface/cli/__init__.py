@@ -41,8 +41,9 @@ def bounded(what: str, low: float, high: float, cast=float):
             kind = "whole number" if cast is int else "number"
             raise argparse.ArgumentTypeError(f"not a {kind}: {text!r}") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, "
-                                             f"got {value:g}")
+            shown = (str if cast is int else "{:g}".format)
+            raise argparse.ArgumentTypeError(f"{what} must be between {shown(low)} and "
+                                             f"{shown(high)}, got {shown(value)}")
         return value
     return parse
 

@@ -10,11 +10,14 @@ import re
 import sys
 from pathlib import Path
 
-from ..engines import default_engine_name, engine_class, list_engines, load_engine
+from ..engines import MAX_SEED, default_engine_name, engine_class, list_engines, load_engine
 from ..errors import UserError
 from . import bounded
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+BATCH_EXIT_STATUS = ("exit status: 0 everything written; 1 a folder was given and some of its "
+                     "files failed (each named on stderr; every other file written); 2 a usage "
+                     "mistake, or the one input given cannot be used (nothing written)")
 
 
 def _fps(value: str) -> float:
@@ -37,7 +40,8 @@ def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str =
                    help=f"{' | '.join(list_engines())} (default {default_engine_name()}; "
                         "`emoface info` says what each is)")
     p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="seed for blinks, gaze, head (default 0)")
+    p.add_argument("--seed", type=bounded("seed", 0, MAX_SEED, int), default=0,
+                   help=f"seed for blinks, gaze, head: 0 to {MAX_SEED} (default 0)")
 
 
 # ------------------------------------------------------------------------- animate
@@ -45,7 +49,8 @@ def add_animate(sub) -> None:
     p = sub.add_parser("animate", help="animate a speech recording (or a folder of them)",
                        description="Speech recording in, ARKit animation out. The format "
                                    "follows the extension of -o (.csv Live Link Face, .json, "
-                                   ".npz, ...); a folder gets the default set.")
+                                   ".npz, ...); a folder gets the default set.",
+                       epilog=BATCH_EXIT_STATUS)
     p.add_argument("audio", help="wav/flac/ogg/mp3 file, or a folder of them")
     p.add_argument("-o", "--output", required=True, help="output file or folder")
     text = p.add_mutually_exclusive_group()
@@ -116,7 +121,7 @@ def _animate_folder(folder: Path, args, spec) -> int:
             failed += 1
             sys.stderr.write(f"emoface: skipped {f.name}: {exc}\n")
     print(f"animated {len(files) - failed} of {len(files)} files into {args.output}")
-    return 2 if failed == len(files) else 0
+    return 1 if failed else 0
 
 
 def _report(anim, written) -> None:

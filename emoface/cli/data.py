@@ -30,7 +30,7 @@ def add_data(sub) -> None:
     b.add_argument("--tts-clips-per-sentence", type=int, default=2, choices=range(1, 9),
                    metavar="N", help="emotions each TTS sentence is spoken in by one voice "
                                      "(default 2)")
-    b.add_argument("--tts-seed", type=int, default=1, help="seed of the TTS plan (default 1)")
+    b.add_argument("--tts-seed", type=bounded("seed", 0, 2**32 - 1, int), default=1, help="seed of the TTS plan (default 1)")
     b.add_argument("--flite-hours", type=bounded("hours", 0.0, 1000.0), default=2.0,
                    help="hours of Flite speech to plan (default 2; same emotions per "
                         "sentence as TTS)")

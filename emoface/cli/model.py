@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
+from . import bounded
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -14,7 +15,10 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 def add_emotion(sub) -> None:
     p = sub.add_parser("emotion", help="say which emotion a voice carries (8 probabilities)",
                        description="Print the 8 emotion probabilities the model hears, per file "
-                                   "(folders are searched for audio).")
+                                   "(folders are searched for audio).",
+                       epilog="exit status: 0 every file heard; 1 several inputs were given and "
+                              "some failed (each named on stderr); 2 a usage mistake, or the one "
+                              "input given cannot be used")
     p.add_argument("inputs", nargs="+", help="audio files or folders")
     p.add_argument("--json", action="store_true",
                    help='one JSON object per line: {"file", "emotion", "probs": {...}}')
@@ -71,7 +75,7 @@ def _run_emotion(args) -> int:
             for row in heard.timeline:
                 print(f"    {row['time']:7.1f} s  {row['emotion']:9s} "
                       f"{row['probs'][row['emotion']]:.2f}")
-    return 2 if failed == len(files) else 0
+    return 1 if failed else 0
 
 
 # ------------------------------------------------------------------------ export-onnx
@@ -106,7 +110,7 @@ def add_train(sub) -> None:
     p.add_argument("--out", required=True, help="run folder (checkpoints, log, loss.png)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--corpus", default=None, help="override the recipe's corpus folder")
-    p.add_argument("--steps", type=int, default=None, help="override the number of steps")
+    p.add_argument("--steps", type=bounded("steps", 1, 10**9, int), default=None, help="override the number of steps")
     p.add_argument("--bundle", action="store_true",
                    help="afterwards, copy the resulting weights (float16) into the package")
     p.set_defaults(func=_run_train)

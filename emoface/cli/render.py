@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+from . import bounded
+
 
 def add_render(sub) -> None:
     p = sub.add_parser(
@@ -27,9 +29,10 @@ def add_render(sub) -> None:
     p.add_argument("--rig", default="default",
                    help="default | ict | a .glb/.gltf | an .npz rig | a folder of OBJ shapes")
     p.add_argument("--mapping", default=None, help="JSON retargeting the rig's shapes")
-    p.add_argument("--size", type=int, default=512, help="pixels per panel side (default 512)")
+    p.add_argument("--size", type=bounded("size", 64, 4096, int), default=512,
+                   help="pixels per panel side, 64 to 4096 (default 512)")
     p.add_argument("--view", default="three-quarter", choices=("front", "three-quarter", "side"))
-    p.add_argument("--frame", type=int, default=None,
+    p.add_argument("--frame", type=bounded("frame", 0, 10**9, int), default=None,
                    help="frame for a .png output (default: the middle one)")
     p.set_defaults(func=_run_render)
 

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..errors import UserError
-from .base import Capabilities, Engine, load_speech
+from .base import MAX_SEED, Capabilities, Engine, load_speech
 from .baselines import LoudnessJawEngine, NeutralEngine
 from .neural.checkpoint import weights_available
 from .neural.engine import NeuralEngine
@@ -69,5 +69,5 @@ def voice_emotion_available() -> bool:
     return weights_available()
 
 
-__all__ = ["VoiceEmotion", "voice_emotion_available", "Capabilities", "DEFAULT_ENGINE", "Engine", "default_engine_name", "engine_class",
+__all__ = ["MAX_SEED", "VoiceEmotion", "voice_emotion_available", "Capabilities", "DEFAULT_ENGINE", "Engine", "default_engine_name", "engine_class",
            "list_engines", "load_engine", "load_speech", "register_engine"]

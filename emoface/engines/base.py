@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from ..animation import Animation
 from ..audio.speech import Speech
 from ..emotion import EmotionSpec, EmotionTrack, parse_emotion
@@ -18,6 +20,7 @@ from ..errors import UserError
 from ..version import __version__
 
 DEFAULT_FPS = 30.0
+MAX_SEED = 2**32 - 1   # numpy's seed range
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Engine:
         """
         if not fps > 0:
             raise UserError(f"fps must be positive, got {fps}")
+        if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_SEED):
+            raise UserError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
         spec = emotion if isinstance(emotion, EmotionSpec) else parse_emotion(emotion, intensity)
         speech = load_speech(audio, text)
         if speech.duration < 1.0 / fps:
