@@ -1,0 +1,161 @@
+"""The rig's landmark-space basis: how FaceMesh's 478 points move for each ARKit shape.
+
+We render the rig from the front (our renderer), at neutral and with each shape at 0.5
+and 1.0, run FaceMesh on the renders and keep, per shape, the least-squares slope of the
+pose-free landmark displacement. Points are normalised: centred on the rigid points and
+scaled so the outer eye corners are 1 apart. ``mouthClose`` only means something with the
+jaw open, so it is measured on top of ``jawOpen`` 0.5. The eyeLook shapes and tongueOut are
+not solved from landmarks (gaze comes from the irises; the tongue is unseen).
+
+Irises: the renders also rotate the eyes by known angles, which calibrates iris
+displacement per radian of gaze.
+
+Building takes a few seconds (needs moderngl and mediapipe); the result is cached as an
+npz keyed by a hash of the rig's geometry (the bundled head's ships in emoface/assets).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..arkit import ARKIT_NAMES, INDEX
+from ..errors import UserError
+from .landmarks import EYE_OUTER, IRIS_CENTRES, NUM_LANDMARKS
+from .solve import RIGID, align
+
+BASIS_VERSION = 1
+ASSET = Path(__file__).resolve().parents[1] / "assets" / "capture_basis_default.npz"
+UNSOLVED = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook")) + ("tongueOut",)
+AMOUNTS = (0.5, 1.0)
+CONTEXT = {"mouthClose": {"jawOpen": 0.5}}
+GAZE_TEST = 0.25  # radians of eye rotation rendered to calibrate the irises
+
+
+def normalise(points: np.ndarray) -> np.ndarray:
+    """Centre on the rigid points' mean and scale the outer-eye-corner distance to 1."""
+    a, b = EYE_OUTER
+    centre = points[list(RIGID)].mean(0)
+    iod = np.linalg.norm(points[a, :2] - points[b, :2])
+    return (points - centre) / iod
+
+
+def rig_hash(rig) -> str:
+    h = hashlib.sha1()
+    for arr in (rig.neutral, rig.deltas, rig.mapping):
+        h.update(np.ascontiguousarray(arr, np.float32).tobytes())
+    h.update(str(BASIS_VERSION).encode())
+    return h.hexdigest()[:16]
+
+
+def build_basis(rig, size: int = 512) -> dict:
+    """Render ``rig`` and measure its landmark basis (see module docstring)."""
+    from ..render.scene import FaceRenderer
+    from .landmarks import FaceTracker
+
+    renderer = FaceRenderer(rig, size, "front", samples=4)
+    tracker = FaceTracker(static=True)
+    try:
+        def look(weights=None, eyes=None) -> np.ndarray:
+            w = np.zeros(len(ARKIT_NAMES), np.float32) if weights is None else weights
+            pts = tracker(renderer.render(w, eyes=eyes))
+            if pts is None:
+                raise UserError(f"FaceMesh finds no face on rig {rig.name!r} rendered from "
+                                "the front; capture cannot solve for this rig")
+            return pts
+
+        neutral_raw = look()
+        reference = normalise(neutral_raw)
+
+        def pose_free(pts: np.ndarray) -> np.ndarray:
+            return align(pts[None], reference)[0][0]
+
+        neutral = pose_free(neutral_raw)
+        basis = np.zeros((len(ARKIT_NAMES), NUM_LANDMARKS, 3))
+        for k, name in enumerate(ARKIT_NAMES):
+            if name in UNSOLVED:
+                continue
+            base_w = np.zeros(len(ARKIT_NAMES), np.float32)
+            for other, value in CONTEXT.get(name, {}).items():
+                base_w[INDEX[other]] = value
+            base = neutral if not CONTEXT.get(name) else pose_free(look(base_w))
+            num = 0.0
+            for amount in AMOUNTS:
+                w = base_w.copy()
+                w[k] += amount
+                num = num + amount * (pose_free(look(w)) - base)
+            basis[k] = num / sum(a * a for a in AMOUNTS)
+        gaze = np.zeros((2, 2))  # [eye (left, right)][yaw, pitch] iris shift per radian
+        if renderer.mesh.eyes:
+            iris = _iris_order(reference)
+            for j, (channel, axis) in enumerate(((0, 0), (1, 1))):
+                eyes = np.zeros(6)
+                eyes[[channel, 3 + channel]] = GAZE_TEST
+                plus = pose_free(look(eyes=eyes))
+                eyes[[channel, 3 + channel]] = -GAZE_TEST
+                minus = pose_free(look(eyes=eyes))
+                for e, i in enumerate(iris):
+                    gaze[e, j] = (plus[i, axis] - minus[i, axis]) / (2 * GAZE_TEST)
+    finally:
+        tracker.close()
+        renderer.release()
+    return {"reference": reference.astype(np.float32), "neutral": neutral.astype(np.float32),
+            "basis": basis.astype(np.float32), "gaze_gain": gaze.astype(np.float32),
+            "solved": np.array([n not in UNSOLVED for n in ARKIT_NAMES]),
+            "rig_hash": np.array(rig_hash(rig)), "rig_name": np.array(rig.name)}
+
+
+def _iris_order(points: np.ndarray) -> tuple[int, int]:
+    """FaceMesh iris centres ordered (subject's left eye, right eye)."""
+    left_corner = points[EYE_OUTER[1]]
+    a, b = IRIS_CENTRES
+    da = np.linalg.norm(points[a] - left_corner)
+    db = np.linalg.norm(points[b] - left_corner)
+    return (a, b) if da < db else (b, a)
+
+
+def iris_indices(basis: dict) -> tuple[int, int]:
+    return _iris_order(basis["reference"])
+
+
+def _load(path: Path) -> dict:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _save(data: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **data)
+    os.replace(tmp, path)
+
+
+def rig_basis(rig="default", cache_dir: str | os.PathLike | None = None) -> dict:
+    """The landmark basis of ``rig`` (a Rig or a load_rig spec): the bundled one for the
+    default head, else from ``cache_dir``, else built now (and cached there)."""
+    from ..rig import load_rig
+
+    rig = load_rig(rig)
+    key = rig_hash(rig)
+    if ASSET.exists():
+        data = _load(ASSET)
+        if str(data["rig_hash"]) == key:
+            return data
+    cached = Path(cache_dir) / f"basis-{key}.npz" if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        return _load(cached)
+    data = build_basis(rig)
+    if cached is not None:
+        _save(data, cached)
+    return data
+
+
+def write_bundled(path: str | os.PathLike = ASSET) -> Path:
+    """Build the default head's basis into emoface/assets (run by tools/capture_basis.py)."""
+    from ..rig import load_rig
+
+    data = build_basis(load_rig("default"))
+    _save(data, Path(path))
+    return Path(path)

@@ -1,0 +1,119 @@
+"""From tracked landmarks to an Animation: pose, the face's rest shape, bounded weights,
+gaze from the irises, smoothing, and per-frame confidence.
+
+The identity gap: a real person's resting face is not the rig's. With ``neutral="video"``
+(the default) the rest shape is estimated from the video itself, as the per-point median
+of the pose-free landmarks over the frames where the lips are most closed, and the
+weights explain displacements from it; ``neutral="rig"`` uses the rig's own rest shape
+(right when the video shows the rig itself, as in the render-and-recover check).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..animation import Animation
+from ..arkit import ARKIT_NAMES, INDEX
+from .basis import iris_indices
+from .landmarks import inner_lip_opening
+from .solve import align, fill_missing, smooth, solve_bounded
+
+SOLVE_POINTS = np.arange(468)          # every FaceMesh point but the irises
+COORD_WEIGHT = np.array([1.0, 1.0, 0.5])  # MediaPipe's depth is noisier than x, y
+REST_SHARE = 0.2                        # frames with the most closed lips define the rest
+L2, L1 = 2e-3, 2e-3
+# Radians of eye rotation per unit of eyeLook, measured on real Live Link captures
+# (docs/calibration.md); the same figures the rules engine uses to drive eyeLook.
+YAW_PER_LOOK, PITCH_UP_PER_LOOK, PITCH_DOWN_PER_LOOK = 0.624, 0.418, 0.641
+CONFIDENCE_SCALE = 0.02                 # residual RMS (eye-corner distances) of confidence 1/e
+MOUTH = [INDEX[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthLowerDownLeft",
+                            "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight")]
+
+
+def lip_aperture(w: np.ndarray) -> np.ndarray:
+    """DESIGN's rig-independent lip aperture of (T, 52) weights."""
+    c = lambda n: w[:, INDEX[n]]  # noqa: E731
+    mean = (c("mouthLowerDownLeft") + c("mouthLowerDownRight") + c("mouthUpperUpLeft")
+            + c("mouthUpperUpRight")) / 4
+    return np.maximum(0, c("jawOpen") - c("mouthClose")) + 0.5 * mean + 0.5 * c("mouthFunnel")
+
+
+def rest_shape(aligned: np.ndarray, found: np.ndarray, raw_points: np.ndarray) -> np.ndarray:
+    """The face's rest shape from the video: median over the most closed-lipped frames."""
+    opening = inner_lip_opening(raw_points)
+    good = np.flatnonzero(found)
+    n = max(1, int(round(REST_SHARE * len(good))))
+    pick = good[np.argsort(opening[good])[:n]]
+    return np.median(aligned[pick], 0)
+
+
+def gaze_from_irises(aligned, rest, basis, blink) -> np.ndarray:
+    """(T, 6) eye rotations (left yaw pitch roll, right yaw pitch roll) from the irises."""
+    gain = basis["gaze_gain"]
+    eyes = np.zeros((len(aligned), 6))
+    if not np.all(np.abs(gain) > 1e-4):
+        return eyes
+    for e, i in enumerate(iris_indices(basis)):  # subject's left eye first, as EYE_CHANNELS
+        shift = aligned[:, i, :2] - rest[i, :2]
+        eyes[:, 3 * e] = shift[:, 0] / gain[e, 0]
+        eyes[:, 3 * e + 1] = shift[:, 1] / gain[e, 1]
+    # A closing lid drags the iris points; hold the gaze of open-eyed frames instead.
+    open_eyes = blink < 0.5
+    if open_eyes.any() and not open_eyes.all():
+        eyes = fill_missing(eyes, open_eyes)
+    return np.clip(eyes, -0.6, 0.6)
+
+
+def eye_look_weights(eyes: np.ndarray) -> np.ndarray:
+    """eyeLook* weights (T, 52) from the eye rotations, as ARKit couples them."""
+    w = np.zeros((len(eyes), len(ARKIT_NAMES)))
+    for e, side in enumerate(("Left", "Right")):
+        yaw, pitch = eyes[:, 3 * e], eyes[:, 3 * e + 1]
+        toward_right = np.clip(yaw / YAW_PER_LOOK, 0, 1)
+        toward_left = np.clip(-yaw / YAW_PER_LOOK, 0, 1)
+        # Looking toward the character's right: the right eye looks out, the left in.
+        w[:, INDEX["eyeLookOut" + side]] = toward_right if side == "Right" else toward_left
+        w[:, INDEX["eyeLookIn" + side]] = toward_left if side == "Right" else toward_right
+        w[:, INDEX["eyeLookDown" + side]] = np.clip(pitch / PITCH_DOWN_PER_LOOK, 0, 1)
+        w[:, INDEX["eyeLookUp" + side]] = np.clip(-pitch / PITCH_UP_PER_LOOK, 0, 1)
+    return w
+
+
+def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
+             neutral: str = "video", smoothing_s: float = 0.04, meta: dict | None = None
+             ) -> Animation:
+    """Landmarks (T, 478, 3) with ``found`` (T,) -> an Animation at ``fps``."""
+    if neutral not in ("video", "rig"):
+        raise ValueError(f"neutral must be 'video' or 'rig', not {neutral!r}")
+    filled = fill_missing(points, found)
+    aligned, head, _ = align(filled, basis["reference"])
+    rest = basis["neutral"] if neutral == "rig" else rest_shape(aligned, found, filled)
+    solved = np.flatnonzero(basis["solved"])
+    b = basis["basis"][solved][:, SOLVE_POINTS] * COORD_WEIGHT
+    y = (aligned[:, SOLVE_POINTS] - rest[SOLVE_POINTS]) * COORD_WEIGHT
+    y = y.reshape(len(y), -1)
+    b = b.reshape(len(b), -1)
+    w_solved = solve_bounded(y, b, l2=L2, l1=L1)
+    residual = y - w_solved @ b
+    rms = np.sqrt((residual ** 2).mean(1) * 3 / COORD_WEIGHT.dot(COORD_WEIGHT))
+
+    weights = np.zeros((len(points), len(ARKIT_NAMES)))
+    weights[:, solved] = w_solved
+    blink = weights[:, [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]].max(1)
+    eyes = gaze_from_irises(aligned, rest, basis, blink)
+
+    closed = lip_aperture(weights) < 0.05
+    weights = smooth(weights, fps, smoothing_s, keep=closed)
+    head = smooth(head, fps, smoothing_s)
+    eyes = smooth(eyes, fps, smoothing_s)
+    look = eye_look_weights(eyes)
+    looked = [INDEX[n] for n in ARKIT_NAMES if n.startswith("eyeLook")]
+    weights[:, looked] = look[:, looked]
+
+    confidence = np.exp(-rms / CONFIDENCE_SCALE) * found
+    info = {"engine": "capture", "neutral": neutral, "source_fps": fps,
+            "confidence": [round(float(c), 3) for c in confidence],
+            "missing_frames": [int(i) for i in np.flatnonzero(~found)],
+            "face_found_share": round(float(found.mean()), 4)}
+    return Animation(np.clip(weights, 0, 1).astype(np.float32), fps=fps,
+                     head=head.astype(np.float32), eyes=eyes.astype(np.float32),
+                     meta={**info, **(meta or {})})
