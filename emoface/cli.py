@@ -18,6 +18,7 @@ from .errors import UserError
 # "module:function" adding one sub-command each; order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
     "emoface.commands:add_animate",
+    "emoface.capture.commands:add_capture",
     "emoface.commands:add_say",
     "emoface.model.commands:add_emotion",
     "emoface.commands:add_info",

@@ -53,9 +53,11 @@ def rig_hash(rig) -> str:
 def build_basis(rig, size: int = 512) -> dict:
     """Render ``rig`` and measure its landmark basis (see module docstring)."""
     from ..render.scene import FaceRenderer
-    from .landmarks import FaceTracker
+    from .landmarks import FaceTracker, quiet_native_stderr
 
     renderer = FaceRenderer(rig, size, "front", samples=4)
+    quiet = quiet_native_stderr()
+    quiet.__enter__()
     tracker = FaceTracker(static=True)
     try:
         def look(weights=None, eyes=None) -> np.ndarray:
@@ -101,6 +103,7 @@ def build_basis(rig, size: int = 512) -> dict:
     finally:
         tracker.close()
         renderer.release()
+        quiet.__exit__(None, None, None)
     return {"reference": reference.astype(np.float32), "neutral": neutral.astype(np.float32),
             "basis": basis.astype(np.float32), "gaze_gain": gaze.astype(np.float32),
             "solved": np.array([n not in UNSOLVED for n in ARKIT_NAMES]),

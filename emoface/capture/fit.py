@@ -15,7 +15,7 @@ from ..animation import Animation
 from ..arkit import ARKIT_NAMES, INDEX
 from .basis import iris_indices
 from .landmarks import inner_lip_opening
-from .solve import align, fill_missing, smooth, solve_bounded
+from .solve import align, fill_missing, pose_generators, smooth, solve_bounded
 
 SOLVE_POINTS = np.arange(468)          # every FaceMesh point but the irises
 COORD_WEIGHT = np.array([1.0, 1.0, 0.5])  # MediaPipe's depth is noisier than x, y
@@ -91,9 +91,13 @@ def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
     b = basis["basis"][solved][:, SOLVE_POINTS] * COORD_WEIGHT
     y = (aligned[:, SOLVE_POINTS] - rest[SOLVE_POINTS]) * COORD_WEIGHT
     y = y.reshape(len(y), -1)
-    b = b.reshape(len(b), -1)
-    w_solved = solve_bounded(y, b, l2=L2, l1=L1)
-    residual = y - w_solved @ b
+    # Pose corrections are solved with the weights (unbounded), so what the rigid fit left
+    # over is not read as expression.
+    pose = (pose_generators(rest)[:, SOLVE_POINTS] * COORD_WEIGHT).reshape(7, -1)
+    b = np.concatenate([pose, b.reshape(len(b), -1)])
+    w_all = solve_bounded(y, b, l2=L2, l1=L1, free=len(pose))
+    residual = y - w_all @ b
+    w_solved = w_all[:, len(pose):]
     rms = np.sqrt((residual ** 2).mean(1) * 3 / COORD_WEIGHT.dot(COORD_WEIGHT))
 
     weights = np.zeros((len(points), len(ARKIT_NAMES)))

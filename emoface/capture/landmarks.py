@@ -7,8 +7,11 @@ z toward the camera (MediaPipe's z scaled like x). Landmarks of a video are cach
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +28,37 @@ INNER_LIP_PAIRS = ((13, 14), (82, 87), (312, 317))  # upper, lower inner-lip poi
 IRIS_CENTRES = (468, 473)
 
 
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence what MediaPipe's C++ (glog, TFLite) writes straight to file descriptor 2,
+    so the error contract's one line stays one line; yields a stream on the real stderr
+    for progress bars."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (embedded interpreters): do nothing
+        yield sys.stderr
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    stream = os.fdopen(os.dup(saved), "w", buffering=1)
+    try:
+        os.dup2(devnull, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # protobuf deprecation notes from mediapipe
+            yield stream
+    finally:
+        stream.flush()
+        os.dup2(saved, 2)
+        for fd in (saved, devnull):
+            os.close(fd)
+        stream.close()
+
+
 def _face_mesh(static: bool):
     try:
-        import mediapipe as mp
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import mediapipe as mp
     except ImportError:
         raise UserError("capture needs mediapipe: pip install 'emoface[capture]'") from None
     return mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=1,
@@ -66,8 +97,8 @@ def track(frames, total: int | None = None, progress: bool = True) -> tuple[np.n
     from tqdm import tqdm
 
     out, found = [], []
-    with FaceTracker() as tracker:
-        for rgb in tqdm(frames, total=total, desc="tracking face", unit="frame",
+    with quiet_native_stderr() as err, FaceTracker() as tracker:
+        for rgb in tqdm(frames, total=total, desc="tracking face", unit="frame", file=err,
                         disable=None if progress else True):
             pts = tracker(rgb)
             found.append(pts is not None)

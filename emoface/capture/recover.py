@@ -36,22 +36,33 @@ def _smooth_noise(n: int, fps: float, timescale_s: float, rng) -> np.ndarray:
     return (x - x.mean()) / (x.std() + 1e-9)
 
 
+def _bursts(frames: int, fps: float, rate_hz: float, rng, low: float = 0.3,
+            high: float = 0.9) -> np.ndarray:
+    """Smooth raised-cosine bursts (0.25-1 s long, heights in [low, high]) at random times."""
+    x = np.zeros(frames)
+    t = np.arange(frames) / fps
+    for _ in range(rng.poisson(rate_hz * frames / fps)):
+        centre, half = rng.uniform(0, frames / fps), rng.uniform(0.12, 0.5)
+        u = np.clip((t - centre) / half, -1, 1)
+        x = np.maximum(x, rng.uniform(low, high) * 0.5 * (1 + np.cos(np.pi * u)))
+    return x
+
+
 def random_take(frames: int, fps: float = 25.0, seed: int = 0, head: bool = True) -> Animation:
-    """Known random smooth animation: each shape active part of the time (up to about 0.8),
-    opposite jaw/mouth shifts from one signed curve, mouthClose never above jawOpen."""
+    """Known random smooth animation, sparse like real faces: each shape comes in bursts
+    (about one every 3 s, up to 0.9), the jaw about twice a second as in speech, opposite
+    jaw/mouth shifts never together, mouthClose never above jawOpen; the head turns
+    smoothly within 15/10/8 degrees of yaw/pitch/roll."""
     rng = np.random.default_rng(seed)
     w = np.zeros((frames, len(ARKIT_NAMES)))
     for k, name in enumerate(ARKIT_NAMES):
-        if name in _SKIP:
-            continue
-        x = _smooth_noise(frames, fps, rng.uniform(0.3, 0.8), rng)
-        w[:, k] = np.clip(0.35 * (x - 0.3), 0, 0.8)
+        if name not in _SKIP:
+            w[:, k] = _bursts(frames, fps, 0.3, rng)
+    w[:, INDEX["jawOpen"]] = _bursts(frames, fps, 2.0, rng, 0.1, 0.8)
     for left, right in _PAIRS:
-        x = 0.25 * _smooth_noise(frames, fps, 0.6, rng)
-        w[:, INDEX[left]], w[:, INDEX[right]] = np.clip(x, 0, 1), np.clip(-x, 0, 1)
-    jaw = INDEX["jawOpen"]
-    w[:, jaw] = np.clip(0.35 * (_smooth_noise(frames, fps, 0.4, rng) + 0.6), 0, 0.9)
-    w[:, INDEX["mouthClose"]] = np.minimum(w[:, INDEX["mouthClose"]], w[:, jaw])
+        a, b = w[:, INDEX[left]], w[:, INDEX[right]]
+        a[a < b], b[b <= a] = 0, 0
+    w[:, INDEX["mouthClose"]] = np.minimum(w[:, INDEX["mouthClose"]], w[:, INDEX["jawOpen"]])
     rot = None
     if head:
         rot = np.stack([lim * np.clip(_smooth_noise(frames, fps, 1.0, rng) / 2, -1, 1)

@@ -60,24 +60,41 @@ def align(points: np.ndarray, reference: np.ndarray, rigid=RIGID, iterations: in
 
 
 def solve_bounded(y: np.ndarray, basis: np.ndarray, l2: float = 1e-3, l1: float = 0.0,
-                  iterations: int = 400, upper: float = 1.0) -> np.ndarray:
+                  iterations: int = 400, upper: float = 1.0, free: int = 0) -> np.ndarray:
     """Weights (T, K) in [0, upper] minimising 0.5||w B - y||^2 + 0.5 l2 ||w||^2 + l1 sum w
-    for every frame at once (FISTA with projection onto the box). y (T, M), basis (K, M)."""
+    for every frame at once (FISTA with projection onto the box). y (T, M), basis (K, M).
+    The first ``free`` rows of ``basis`` are unbounded and unpenalised (pose corrections)."""
     b = np.asarray(basis, np.float64)
     y = np.asarray(y, np.float64)
     gram = b @ b.T
-    scale = float(np.trace(gram) / len(gram)) or 1.0
-    gram = gram + l2 * scale * np.eye(len(gram))
+    scale = float(np.trace(gram[free:, free:]) / max(len(gram) - free, 1)) or 1.0
+    penalty = np.full(len(gram), l2 * scale)
+    penalty[:free] = 0.0
+    gram = gram + np.diag(penalty)
     rhs = y @ b.T - l1 * scale
+    rhs[:, :free] += l1 * scale
     step = 1.0 / np.linalg.eigvalsh(gram)[-1]
+    low = np.zeros(len(b))
+    high = np.full(len(b), upper)
+    low[:free], high[:free] = -np.inf, np.inf
     w = np.zeros((len(y), len(b)))
     z, t = w.copy(), 1.0
     for _ in range(iterations):
-        w_next = np.clip(z - step * (z @ gram - rhs), 0.0, upper)
+        w_next = np.clip(z - step * (z @ gram - rhs), low, high)
         t_next = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
         z = w_next + ((t - 1) / t_next) * (w_next - w)
         w, t = w_next, t_next
     return w
+
+
+def pose_generators(points: np.ndarray) -> np.ndarray:
+    """(7, N, 3) first-order changes of ``points`` under small rotations about x, y, z,
+    translations along x, y, z and a scale: solved with the weights, they absorb what the
+    rigid alignment left."""
+    p = points - points[list(RIGID)].mean(0)
+    rot = [np.cross(axis, p) for axis in np.eye(3)]
+    move = [np.broadcast_to(axis, p.shape) for axis in np.eye(3)]
+    return np.stack(rot + move + [p])
 
 
 def fill_missing(values: np.ndarray, found: np.ndarray) -> np.ndarray:
