@@ -24,13 +24,14 @@ import numpy as np
 from ..arkit import ARKIT_NAMES, INDEX
 from ..errors import UserError
 from .landmarks import EYE_OUTER, IRIS_CENTRES, NUM_LANDMARKS
-from .solve import RIGID, align
+from .landmarks import track
+from .solve import RIGID, align, fill_missing
 
-BASIS_VERSION = 1
+BASIS_VERSION = 2
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "capture_basis_default.npz"
 UNSOLVED = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook")) + ("tongueOut",)
-AMOUNTS = (0.5, 1.0)
-CONTEXT = {"mouthClose": {"jawOpen": 0.5}}
+TRAIN_FRAMES, TRAIN_SEED = 800, 1000  # the recover check uses seeds far from this one
+RIDGE = 1e-3
 GAZE_TEST = 0.25  # radians of eye rotation rendered to calibrate the irises
 
 
@@ -50,63 +51,62 @@ def rig_hash(rig) -> str:
     return h.hexdigest()[:16]
 
 
-def build_basis(rig, size: int = 512) -> dict:
+def build_basis(rig, frames: int = TRAIN_FRAMES, seed: int = TRAIN_SEED,
+                size: int = 360) -> dict:
     """Render ``rig`` and measure its landmark basis (see module docstring)."""
     from ..render.scene import FaceRenderer
     from .landmarks import FaceTracker, quiet_native_stderr
+    from .recover import random_take
 
     renderer = FaceRenderer(rig, size, "front", samples=4)
     quiet = quiet_native_stderr()
     quiet.__enter__()
-    tracker = FaceTracker(static=True)
+    still = FaceTracker(static=True)
     try:
         def look(weights=None, eyes=None) -> np.ndarray:
             w = np.zeros(len(ARKIT_NAMES), np.float32) if weights is None else weights
-            pts = tracker(renderer.render(w, eyes=eyes))
+            pts = still(renderer.render(w, eyes=eyes))
             if pts is None:
                 raise UserError(f"FaceMesh finds no face on rig {rig.name!r} rendered from "
                                 "the front; capture cannot solve for this rig")
             return pts
 
-        neutral_raw = look()
-        reference = normalise(neutral_raw)
+        reference = normalise(look())
 
         def pose_free(pts: np.ndarray) -> np.ndarray:
-            return align(pts[None], reference)[0][0]
+            return align(pts, reference)[0]
 
-        neutral = pose_free(neutral_raw)
-        basis = np.zeros((len(ARKIT_NAMES), NUM_LANDMARKS, 3))
-        for k, name in enumerate(ARKIT_NAMES):
-            if name in UNSOLVED:
-                continue
-            base_w = np.zeros(len(ARKIT_NAMES), np.float32)
-            for other, value in CONTEXT.get(name, {}).items():
-                base_w[INDEX[other]] = value
-            base = neutral if not CONTEXT.get(name) else pose_free(look(base_w))
-            num = 0.0
-            for amount in AMOUNTS:
-                w = base_w.copy()
-                w[k] += amount
-                num = num + amount * (pose_free(look(w)) - base)
-            basis[k] = num / sum(a * a for a in AMOUNTS)
+        # A known random take, tracked as a video is: weights -> pose-free points.
+        take = random_take(frames, 25.0, seed)
+        points, found = track(renderer.frames(take), progress=False, quiet=False)
+        y = pose_free(fill_missing(points, found))[found].reshape(int(found.sum()), -1)
+        solved = np.array([n not in UNSOLVED for n in ARKIT_NAMES])
+        w = take.weights[found][:, solved].astype(np.float64)
+        design = np.concatenate([w, np.ones((len(w), 1))], 1)
+        ridge = RIDGE * len(w) * np.diag(np.r_[np.ones(w.shape[1]), 0.0])
+        coef = np.linalg.solve(design.T @ design + ridge, design.T @ y)
+        basis = np.zeros((len(ARKIT_NAMES), NUM_LANDMARKS * 3))
+        basis[solved] = coef[:-1]
+        neutral = coef[-1].reshape(NUM_LANDMARKS, 3)
+
         gaze = np.zeros((2, 2))  # [eye (left, right)][yaw, pitch] iris shift per radian
         if renderer.mesh.eyes:
             iris = _iris_order(reference)
-            for j, (channel, axis) in enumerate(((0, 0), (1, 1))):
+            for j, channel in enumerate((0, 1)):
                 eyes = np.zeros(6)
                 eyes[[channel, 3 + channel]] = GAZE_TEST
-                plus = pose_free(look(eyes=eyes))
+                plus = pose_free(look(eyes=eyes)[None])[0]
                 eyes[[channel, 3 + channel]] = -GAZE_TEST
-                minus = pose_free(look(eyes=eyes))
+                minus = pose_free(look(eyes=eyes)[None])[0]
                 for e, i in enumerate(iris):
-                    gaze[e, j] = (plus[i, axis] - minus[i, axis]) / (2 * GAZE_TEST)
+                    gaze[e, j] = (plus[i, j] - minus[i, j]) / (2 * GAZE_TEST)
     finally:
-        tracker.close()
+        still.close()
         renderer.release()
         quiet.__exit__(None, None, None)
     return {"reference": reference.astype(np.float32), "neutral": neutral.astype(np.float32),
-            "basis": basis.astype(np.float32), "gaze_gain": gaze.astype(np.float32),
-            "solved": np.array([n not in UNSOLVED for n in ARKIT_NAMES]),
+            "basis": basis.reshape(len(ARKIT_NAMES), NUM_LANDMARKS, 3).astype(np.float32),
+            "gaze_gain": gaze.astype(np.float32), "solved": solved,
             "rig_hash": np.array(rig_hash(rig)), "rig_name": np.array(rig.name)}
 
 

@@ -92,12 +92,14 @@ class FaceTracker:
         self.close()
 
 
-def track(frames, total: int | None = None, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def track(frames, total: int | None = None, progress: bool = True,
+          quiet: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Landmarks of every frame: ((T, 478, 3) float32, (T,) bool found). Missing faces are NaN."""
     from tqdm import tqdm
 
     out, found = [], []
-    with quiet_native_stderr() as err, FaceTracker() as tracker:
+    silence = quiet_native_stderr() if quiet else contextlib.nullcontext(sys.stderr)
+    with silence as err, FaceTracker() as tracker:
         for rgb in tqdm(frames, total=total, desc="tracking face", unit="frame", file=err,
                         disable=None if progress else True):
             pts = tracker(rgb)
