@@ -18,14 +18,15 @@ from ..errors import UserError
 
 
 def capture(path: str | os.PathLike, rig="default", cache_dir: str | os.PathLike | None = None,
-            neutral: str = "video", smoothing_s: float = 0.04, progress: bool = True
-            ) -> Animation:
+            neutral: str = "video", smoothing_s: float = 0.04, progress: bool = True,
+            contact_rule: bool = True) -> Animation:
     """The ARKit take of the face in the video at ``path``, at the video's frame rate.
 
     ``rig``: whose landmark basis the solve uses (default: the bundled head).
     ``cache_dir``: where landmarks per video (and bases of other rigs) are cached.
     ``neutral``: "video" estimates the person's rest face from the video; "rig" assumes
     the face at rest is the rig's (for renders of the rig itself).
+    ``contact_rule``: close the take's lips on frames where the inner lips touch on video.
     UserError for a missing file, a file without video, or a video with no face."""
     from .basis import rig_basis
     from .fit import fit_take
@@ -38,6 +39,7 @@ def capture(path: str | os.PathLike, rig="default", cache_dir: str | os.PathLike
         raise UserError(f"no face found in {str(path)!r}")
     basis = rig_basis(rig, cache_dir)
     return fit_take(points, found, info.fps, basis, neutral=neutral, smoothing_s=smoothing_s,
+                    contact_rule=contact_rule,
                     meta={"source_video": os.path.basename(str(path)),
                           "basis_rig": str(basis["rig_name"])})
 

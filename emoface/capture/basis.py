@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arkit import ARKIT_NAMES, INDEX
+from ..arkit import ARKIT_NAMES
 from ..errors import UserError
-from .landmarks import EYE_OUTER, IRIS_CENTRES, NUM_LANDMARKS
-from .landmarks import track
+from .landmarks import EYE_OUTER, IRIS_CENTRES, NUM_LANDMARKS, track
 from .solve import RIGID, align, fill_missing
 
 BASIS_VERSION = 2

@@ -25,6 +25,11 @@ L2, L1 = 2e-3, 2e-3
 # (docs/calibration.md); the same figures the rules engine uses to drive eyeLook.
 YAW_PER_LOOK, PITCH_UP_PER_LOOK, PITCH_DOWN_PER_LOOK = 0.624, 0.418, 0.641
 CONFIDENCE_SCALE = 0.02                 # residual RMS (eye-corner distances) of confidence 1/e
+# Inner-lip gap (over the eye-corner distance) under which the lips touch: the valley of
+# the per-word minimum gap in b/p/m words of GRID's first 200 clips (tools/capture_grid.py).
+CONTACT_GAP = 0.009
+PARTING = [INDEX[n] for n in ("mouthFunnel", "mouthLowerDownLeft", "mouthLowerDownRight",
+                              "mouthUpperUpLeft", "mouthUpperUpRight")]
 MOUTH = [INDEX[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthLowerDownLeft",
                             "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight")]
 
@@ -79,8 +84,8 @@ def eye_look_weights(eyes: np.ndarray) -> np.ndarray:
 
 
 def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
-             neutral: str = "video", smoothing_s: float = 0.04, meta: dict | None = None
-             ) -> Animation:
+             neutral: str = "video", smoothing_s: float = 0.04, meta: dict | None = None,
+             contact_rule: bool = True) -> Animation:
     """Landmarks (T, 478, 3) with ``found`` (T,) -> an Animation at ``fps``."""
     if neutral not in ("video", "rig"):
         raise ValueError(f"neutral must be 'video' or 'rig', not {neutral!r}")
@@ -105,6 +110,13 @@ def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
     blink = weights[:, [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]].max(1)
     eyes = gaze_from_irises(aligned, rest, basis, blink)
 
+    # Lip contact: where the inner lips touch in the image the take's lips close, whatever
+    # mix of jaw and lip shapes the solve found (it tends to leave a little jawOpen).
+    contact = (inner_lip_opening(filled) < CONTACT_GAP) & found
+    if contact_rule and contact.any():
+        jaw = weights[contact, INDEX["jawOpen"]]
+        weights[contact, INDEX["mouthClose"]] = np.maximum(weights[contact, INDEX["mouthClose"]], jaw)
+        weights[np.ix_(contact, PARTING)] = 0.0
     closed = lip_aperture(weights) < 0.05
     weights = smooth(weights, fps, smoothing_s, keep=closed)
     head = smooth(head, fps, smoothing_s)
