@@ -24,6 +24,9 @@ L2, L1 = 2e-3, 2e-3
 # Radians of eye rotation per unit of eyeLook, measured on real Live Link captures
 # (docs/calibration.md); the same figures the rules engine uses to drive eyeLook.
 YAW_PER_LOOK, PITCH_UP_PER_LOOK, PITCH_DOWN_PER_LOOK = 0.624, 0.418, 0.641
+IRIS_SHIFT_PER_RAD = 12.0 / 90.0        # eyeball radius over outer-eye-corner distance
+GAZE_SMOOTHING_S = 0.08                 # iris centres jitter; fixations last much longer
+GAZE_LIMIT = np.array([0.6, 0.45])      # yaw, pitch radians
 CONFIDENCE_SCALE = 0.02                 # residual RMS (eye-corner distances) of confidence 1/e
 # Inner-lip gap (over the eye-corner distance) under which the lips touch: the valley of
 # the per-word minimum gap in b/p/m words of GRID's first 200 clips (tools/capture_grid.py).
@@ -51,21 +54,28 @@ def rest_shape(aligned: np.ndarray, found: np.ndarray, raw_points: np.ndarray) -
     return np.median(aligned[pick], 0)
 
 
-def gaze_from_irises(aligned, rest, basis, blink) -> np.ndarray:
-    """(T, 6) eye rotations (left yaw pitch roll, right yaw pitch roll) from the irises."""
-    gain = basis["gaze_gain"]
+def gaze_from_irises(aligned, rest, basis, blink, anatomical: bool, fps: float) -> np.ndarray:
+    """(T, 6) eye rotations (left yaw pitch roll, right yaw pitch roll) from the irises.
+
+    One gaze for both eyes, from the mean shift of the two iris centres: each alone is too
+    noisy. Shift per radian: on a real face the eyeball's radius (about 12 mm) over the
+    outer-eye-corner distance (about 90 mm); on a render of the rig, what its basis measured."""
+    gain = np.full(2, -IRIS_SHIFT_PER_RAD) if anatomical else basis["gaze_gain"].mean(0)
     eyes = np.zeros((len(aligned), 6))
     if not np.all(np.abs(gain) > 1e-4):
         return eyes
-    for e, i in enumerate(iris_indices(basis)):  # subject's left eye first, as EYE_CHANNELS
-        shift = aligned[:, i, :2] - rest[i, :2]
-        eyes[:, 3 * e] = shift[:, 0] / gain[e, 0]
-        eyes[:, 3 * e + 1] = shift[:, 1] / gain[e, 1]
+    iris = list(iris_indices(basis))
+    shift = (aligned[:, iris, :2] - rest[iris, :2]).mean(1)
+    gaze = shift / gain
     # A closing lid drags the iris points; hold the gaze of open-eyed frames instead.
     open_eyes = blink < 0.5
     if open_eyes.any() and not open_eyes.all():
-        eyes = fill_missing(eyes, open_eyes)
-    return np.clip(eyes, -0.6, 0.6)
+        gaze = fill_missing(gaze, open_eyes)
+    gaze = smooth(gaze, fps, GAZE_SMOOTHING_S)
+    gaze = np.clip(gaze, -GAZE_LIMIT, GAZE_LIMIT)
+    eyes[:, [0, 3]] = gaze[:, :1]
+    eyes[:, [1, 4]] = gaze[:, 1:]
+    return eyes
 
 
 def eye_look_weights(eyes: np.ndarray) -> np.ndarray:
@@ -108,7 +118,7 @@ def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
     weights = np.zeros((len(points), len(ARKIT_NAMES)))
     weights[:, solved] = w_solved
     blink = weights[:, [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]].max(1)
-    eyes = gaze_from_irises(aligned, rest, basis, blink)
+    eyes = gaze_from_irises(aligned, rest, basis, blink, neutral == "video", fps)
 
     # Lip contact: where the inner lips touch in the image the take's lips close, whatever
     # mix of jaw and lip shapes the solve found (it tends to leave a little jawOpen).
@@ -120,7 +130,6 @@ def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
     closed = lip_aperture(weights) < 0.05
     weights = smooth(weights, fps, smoothing_s, keep=closed)
     head = smooth(head, fps, smoothing_s)
-    eyes = smooth(eyes, fps, smoothing_s)
     look = eye_look_weights(eyes)
     looked = [INDEX[n] for n in ARKIT_NAMES if n.startswith("eyeLook")]
     weights[:, looked] = look[:, looked]
