@@ -1,17 +1,20 @@
 """The rig's landmark-space basis: how FaceMesh's 478 points move for each ARKit shape.
 
-We render the rig from the front (our renderer), at neutral and with each shape at 0.5
-and 1.0, run FaceMesh on the renders and keep, per shape, the least-squares slope of the
-pose-free landmark displacement. Points are normalised: centred on the rigid points and
-scaled so the outer eye corners are 1 apart. ``mouthClose`` only means something with the
-jaw open, so it is measured on top of ``jawOpen`` 0.5. The eyeLook shapes and tongueOut are
-not solved from landmarks (gaze comes from the irises; the tongue is unseen).
+We render the rig from the front (our renderer) through a known random take (every solved
+shape in sparse bursts, the head turning; :func:`emoface.capture.recover.random_take`),
+track the renders with FaceMesh as a video is tracked, remove the head pose, and fit by
+ridge regression the displacement of every point per unit of each shape, plus the rest
+shape (the intercept). Fitting on combinations matches how FaceMesh reads a moving face
+better than rendering one shape at a time. Points are normalised: centred on the rigid
+points and scaled so the outer eye corners are 1 apart. The eyeLook shapes and tongueOut
+are not solved from landmarks (gaze comes from the irises; the tongue is unseen).
 
-Irises: the renders also rotate the eyes by known angles, which calibrates iris
-displacement per radian of gaze.
+Irises: still renders with the eyes rotated by known angles calibrate iris displacement
+per radian of gaze.
 
-Building takes a few seconds (needs moderngl and mediapipe); the result is cached as an
-npz keyed by a hash of the rig's geometry (the bundled head's ships in emoface/assets).
+Building takes about half a minute for the bundled head, a minute for ICT FaceKit (needs
+moderngl and mediapipe); the result is cached as an npz keyed by a hash of the rig's
+geometry (the bundled head's ships in emoface/assets).
 """
 from __future__ import annotations
 
