@@ -18,6 +18,7 @@ from ..errors import UserError
 # "module:function" adding one sub-command each; order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
     "emoface.cli.core:add_animate",
+    "emoface.cli.capture:add_capture",
     "emoface.cli.core:add_say",
     "emoface.cli.model:add_emotion",
     "emoface.cli.core:add_info",
