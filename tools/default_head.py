@@ -793,6 +793,8 @@ def generate() -> dict[str, np.ndarray]:
     used = np.unique(head.tris)
     if len(used) != len(head.points):
         raise RuntimeError("generated head has unused vertices")
+    # "generator" keeps the module name this code had in the package, so the asset stays
+    # byte for byte what it was.
     meta = {
         "generator": "emoface.rig.default_head", "format": FORMAT_VERSION,
         "units": "cm", "up": "+Y", "forward": "+Z", "left": "+X",
