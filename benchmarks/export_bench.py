@@ -1,4 +1,4 @@
-"""Export speed and file size of 60 s of animation: the export half of ``emoface.eval.graphics``.
+"""Export speed and file size of 60 s of animation: the export half of ``emoface dev graphics``.
 
     .venv/bin/python benchmarks/export_bench.py [--seconds 60] [--fps 30] [--repeat 3]
                                                 [--rigs default,ict]
@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emoface.eval.graphics import main
+from emoface.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(["export", *sys.argv[1:]]))
+    raise SystemExit(main(["dev", "graphics", "export", *sys.argv[1:]]))

@@ -1,4 +1,4 @@
-"""Render speed on the default and ICT rigs: the render half of ``emoface.eval.graphics``.
+"""Render speed on the default and ICT rigs: the render half of ``emoface dev graphics``.
 
     .venv/bin/python benchmarks/render_bench.py [--size 512] [--frames 150] [--repeat 3]
                                                 [--rigs default,ict] [--no-video]
@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emoface.eval.graphics import main
+from emoface.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(["render", *sys.argv[1:]]))
+    raise SystemExit(main(["dev", "graphics", "render", *sys.argv[1:]]))

@@ -5,11 +5,16 @@ Sides: ARKit "Left" is the character's left, the +X side (the face looks at +Z).
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from emoface.arkit import ARKIT_NAMES, INDEX
 from emoface.rig.default import ASSET, MATERIAL_NAMES, load_default_rig
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools"   # the generator lives outside the package
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +213,8 @@ def test_blink_covers_the_eye_without_passing_through(rig, side):
 
 def test_generation_is_deterministic(rig, tmp_path):
     """Regenerating the asset gives the same arrays (slow-ish: builds the head, ~6 s)."""
-    from emoface.rig.default_head import generate
+    sys.path.insert(0, str(TOOLS))
+    from default_head import generate
 
     fresh = generate()
     np.testing.assert_array_equal(fresh["triangles"], rig.triangles)

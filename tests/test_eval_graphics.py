@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from emoface.cli import main
 from emoface.eval import graphics
 
 
@@ -33,9 +34,8 @@ def test_render_row_and_the_command_line(capsys):
     row = graphics.render_speed("default", size=64, frames=4, repeat=1, video=True)
     assert row["vertices"] > 1000 and row["triangles"] > 1000
     assert row["render_fps"] > 0 and row["draw_fps"] > 0 and row["video_fps"] > 0
-    assert graphics.main(["all", "--json", "--rigs", "default,nope", "--size", "64",
-                          "--frames", "3", "--repeat", "1", "--seconds", "0.2",
-                          "--no-video"]) == 0
+    assert main(["dev", "graphics", "all", "--json", "--rigs", "default,nope", "--size", "64",
+                 "--frames", "3", "--repeat", "1", "--seconds", "0.2", "--no-video"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [r["rig"] for r in out["render"]] == ["default", "nope"]
     assert "error" in out["render"][1] and "no such rig" in out["render"][1]["error"]

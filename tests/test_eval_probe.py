@@ -1,4 +1,4 @@
-"""The held-out lip-sync probe (python -m emoface.eval.probe)."""
+"""The held-out lip-sync probe (emoface dev probe)."""
 from __future__ import annotations
 
 import io
@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from emoface.cli import main
 from emoface.engines.neural.checkpoint import BUNDLED_MODEL
 from emoface.eval import probe
 from emoface.eval.lipsync import BILABIALS
@@ -13,7 +14,7 @@ from emoface.eval.runner import prepare
 
 
 def test_missing_weights_are_one_line_and_exit_2(tmp_path, capsys):
-    assert probe.main([str(tmp_path / "nothing.safetensors")]) == 2
+    assert main(["dev", "probe", str(tmp_path / "nothing.safetensors")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "not found" in err[0]
 

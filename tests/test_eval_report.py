@@ -139,7 +139,7 @@ def test_rendering_and_export_tables(results, tmp_path):
                                                    "25.0"]
     assert "not measured: ICT FaceKit not found" in md
     assert _row(md, "default | .glb") == ["default", ".glb", "0.50", "2.0", "0.10", "0.60", "yes"]
-    assert "python -m emoface.eval.graphics" in md
+    assert "emoface dev graphics" in md
 
 
 def test_voice_emotion_folds_are_reported_or_their_absence_explained(results, tmp_path):
@@ -147,7 +147,7 @@ def test_voice_emotion_folds_are_reported_or_their_absence_explained(results, tm
         "uar": 1 / 6, "accuracy": 0.2, "n": 10, "per_speaker_uar": {"03": 1 / 6}}}
     results["voice_emotion_items"] = 10
     _, md = _render(results, tmp_path)
-    assert "python -m emoface.train.emotion_folds" in md and "is missing" in md
+    assert "emoface dev emotion-folds" in md and "is missing" in md
     results["folds"] = {
         "config": "configs/emotion.toml", "steps": 2000, "path": str(tmp_path / "r.json"),
         "written": "2026-11-21 16:00",

@@ -10,6 +10,7 @@ import pytest
 
 from emoface.animation import Animation
 from emoface.arkit import INDEX, NUM_BLENDSHAPES
+from emoface.cli import main
 from emoface.data import livelink_stats as ls
 from emoface.export import livelink_csv
 
@@ -275,14 +276,14 @@ def test_cli_writes_json_and_markdown(tmp_path, capsys):
     (tmp_path / "caps").mkdir()
     folder = synthetic_folder(tmp_path / "caps")
     out_json, out_md = tmp_path / "s.json", tmp_path / "s.md"
-    assert ls.main([str(folder), "--json", str(out_json), "--markdown", str(out_md)]) == 0
+    assert main(["dev", "livelink-report", str(folder), "--json", str(out_json), "--markdown", str(out_md)]) == 0
     data = json.loads(out_json.read_text())
     assert data["all"]["blinks"] == 6
     assert out_md.read_text().startswith("### Per capture")
 
 
 def test_cli_missing_folder_is_a_user_error(tmp_path, capsys):
-    assert ls.main([str(tmp_path / "nope")]) == 2
+    assert main(["dev", "livelink-report", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("emoface: error:") and "Traceback" not in err
 

@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "emoface.cli.render:add_render",
     "emoface.cli.render:add_plot",
     "emoface.cli.data:add_data",
+    "emoface.cli.dev:add_dev",
 )
 
 

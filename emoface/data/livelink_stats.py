@@ -6,14 +6,13 @@ The rules engine is calibrated from these numbers (``emoface/rules/calibration.p
 so a 60 fps Live Link take is measured at 60 fps (smoothness alone is measured at 30 fps,
 the rate engines emit)::
 
-    python -m emoface.data.livelink_stats [FOLDER] [--json OUT] [--markdown OUT] [--plots DIR]
+    emoface dev livelink-report [FOLDER] [--json OUT] [--markdown OUT] [--plots DIR]
 
 FOLDER holds Live Link Face CSVs, one sub-folder per label (``sad/take1.csv``); it defaults
 to the shared captures in ``../shared/data/livelink``.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -885,41 +884,30 @@ def _rounded(obj, digits: int = 5):
     return obj
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m emoface.data.livelink_stats",
-        description="Blink, gaze, expression-level and smoothness statistics of Live Link "
-                    "Face captures (one sub-folder per label).")
-    parser.add_argument("folder", nargs="?", help="captures (default: ../shared/data/livelink)")
-    parser.add_argument("--json", metavar="OUT", help="write every statistic as JSON")
-    parser.add_argument("--markdown", metavar="OUT",
-                        help="write the tables as Markdown ('-' or absent: stdout)")
-    parser.add_argument("--plots", metavar="DIR",
-                        help="write calibration_blinks.png and calibration_gaze.png there")
-    parser.add_argument("--baseline", default="idle", help="label the others are compared with")
-    args = parser.parse_args(argv)
-    try:
-        folder = Path(args.folder) if args.folder else default_folder()
-        takes = load_takes(folder)
-        summary = summarise(folder, baseline=args.baseline, takes=takes)
-        text = to_markdown(summary)
-        if args.json:
-            Path(args.json).write_text(json.dumps(_rounded(summary), indent=1) + "\n")
-        if args.markdown and args.markdown != "-":
-            Path(args.markdown).write_text(text)
-        else:
-            sys.stdout.write(text)
-        if args.plots:
-            out = Path(args.plots)
-            out.mkdir(parents=True, exist_ok=True)
-            plot_blinks(_plot_choice(takes, args.baseline), out / "calibration_blinks.png",
-                        seconds=30)
-            if summary["eye_angles"]:
-                plot_gaze(takes, out / "calibration_gaze.png", summary["eye_angles"])
-    except UserError as exc:
-        print(f"emoface: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+def report(folder: str | Path | None = None, *, json_out: str | None = None,
+           markdown: str | None = None, plots: str | None = None,
+           baseline: str = "idle") -> dict:
+    """What ``emoface dev livelink-report`` does: the tables as Markdown (to ``markdown``, or
+    stdout when it is absent or '-'), every statistic as JSON (``json_out``), the blink and
+    gaze figures (``plots``, a folder). Returns the summary; a bad folder is a UserError."""
+    folder = Path(folder) if folder else default_folder()
+    takes = load_takes(folder)
+    summary = summarise(folder, baseline=baseline, takes=takes)
+    text = to_markdown(summary)
+    if json_out:
+        Path(json_out).write_text(json.dumps(_rounded(summary), indent=1) + "\n")
+    if markdown and markdown != "-":
+        Path(markdown).write_text(text)
+    else:
+        sys.stdout.write(text)
+    if plots:
+        out = Path(plots)
+        out.mkdir(parents=True, exist_ok=True)
+        plot_blinks(_plot_choice(takes, baseline), out / "calibration_blinks.png",
+                    seconds=30)
+        if summary["eye_angles"]:
+            plot_gaze(takes, out / "calibration_gaze.png", summary["eye_angles"])
+    return summary
 
 
 def _plot_choice(takes: Sequence[Take], baseline: str) -> list[Take]:
@@ -934,7 +922,3 @@ def _plot_choice(takes: Sequence[Take], baseline: str) -> list[Take]:
         if all(t is not u for u in unique):
             unique.append(t)
     return unique
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,8 +5,8 @@
     emotion    UAR, confusion matrix, the voice-emotion baseline, the expression classifier
     motion     jitter, blink rate, diversity
     control    emotion control: content kept, label over voice, intensity monotonic
-    speed      real-time factor, latency, peak memory (``python -m emoface.eval.speed``)
-    graphics   render fps and export time/size (``python -m emoface.eval.graphics``)
+    speed      real-time factor, latency, peak memory (``emoface dev speed``)
+    graphics   render fps and export time/size (``emoface dev graphics``)
     heldout    which inputs a trained model heard, from its recipe and the corpus
     suites     the quick and full suites, and a user's own data
     runner     runs a suite over every engine, caching per item

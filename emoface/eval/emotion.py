@@ -9,7 +9,7 @@
   voice classifier, and gives that model an honest number to beat.
 * the expression classifier: which of the 8 emotions an animation shows, from per-clip
   statistics of its expression features (:func:`expression_features`). Its weights are
-  trained offline by ``python -m emoface.eval.train_expression`` on rules-engine teacher
+  trained offline by ``emoface dev train-expression`` on rules-engine teacher
   animations and the Live Link captures, and bundled in ``emoface/assets``.
 """
 from __future__ import annotations
@@ -309,7 +309,7 @@ class ExpressionClassifier:
         path = Path(path) if path else EXPRESSION_ASSET
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing; retrain it with "
-                                    "python -m emoface.eval.train_expression")
+                                    "emoface dev train-expression")
         return cls(SoftmaxClassifier.from_dict(json.loads(path.read_text())))
 
     def probabilities(self, anim) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Render and export speed: what a preview video and an engine file cost here.
 
-    python -m emoface.eval.graphics render [--size 512] [--frames 150] [--rigs default,ict]
-    python -m emoface.eval.graphics export [--seconds 60] [--fps 30] [--rigs default,ict]
-    python -m emoface.eval.graphics all --json        (what ``emoface bench --suite full`` runs)
+    emoface dev graphics render [--size 512] [--frames 150] [--rigs default,ict]
+    emoface dev graphics export [--seconds 60] [--fps 30] [--rigs default,ict]
+    emoface dev graphics all --json        (what ``emoface bench --suite full`` runs)
 
 Render, per rig: set-up (mesh preparation, GL objects), then timed passes over the same
 smooth random animation at ``--size`` x ``--size``:
@@ -21,10 +21,8 @@ animation's content does not change sizes (weights are stored densely), only its
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -190,35 +188,21 @@ def _print_export(rows: list[dict]) -> None:
               f"{r['first_write_s']:8.2f} {r['write_s']:8.2f} {r['mb']:8.2f} {r['read_s']:7.2f}")
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m emoface.eval.graphics",
-                                 description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("render", "export", "all"), nargs="?", default="all")
-    ap.add_argument("--rigs", default="default,ict", help="comma-separated rigs")
-    ap.add_argument("--size", type=int, default=512, help="render width and height")
-    ap.add_argument("--frames", type=int, default=150, help="frames per timed render pass")
-    ap.add_argument("--repeat", type=int, default=3, help="timed passes (median counts)")
-    ap.add_argument("--seconds", type=float, default=60.0, help="length of the exported take")
-    ap.add_argument("--fps", type=float, default=30.0, help="frame rate of the exported take")
-    ap.add_argument("--no-video", action="store_true", help="skip the .mp4 pass")
-    ap.add_argument("--json", action="store_true", help="print one JSON line instead")
-    args = ap.parse_args(argv)
-    rigs = [r for r in args.rigs.split(",") if r]
-    result = measure(rigs, args.size, args.frames, args.repeat, args.seconds, args.fps,
-                     video=not args.no_video, render=args.what in ("render", "all"),
-                     export=args.what in ("export", "all"))
-    if args.json:
+def run(what: str, rigs: list[str], size: int, frames: int, repeat: int, seconds: float,
+        fps: float, *, video: bool = True, as_json: bool = False) -> int:
+    """What ``emoface dev graphics`` prints: the render and/or export tables (``what``:
+    render, export or all), or one JSON line with ``as_json``."""
+    result = measure(rigs, size, frames, repeat, seconds, fps,
+                     video=video, render=what in ("render", "all"),
+                     export=what in ("export", "all"))
+    if as_json:
         print(json.dumps(result))
         return 0
     if result["render"]:
-        print(f"render: {args.frames} frames at {args.size}x{args.size}, median of {args.repeat}")
+        print(f"render: {frames} frames at {size}x{size}, median of {repeat}")
         _print_render(result["render"])
     if result["export"]:
-        print(f"export: {round(args.seconds * args.fps)} frames ({args.seconds:g} s at "
-              f"{args.fps:g} fps), median of {args.repeat} writes after the first")
+        print(f"export: {round(seconds * fps)} frames ({seconds:g} s at "
+              f"{fps:g} fps), median of {repeat} writes after the first")
         _print_export(result["export"])
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

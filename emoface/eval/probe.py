@@ -1,8 +1,8 @@
 """Held-out lip sync of weights files in under a minute: the columns of the recipe
 table in docs/model.md, so its rows can be re-run and new recipes compared the same way.
 
-    python -m emoface.eval.probe                        # the bundled weights
-    python -m emoface.eval.probe runs/a.safetensors runs/b.safetensors --misses
+    emoface dev probe                        # the bundled weights
+    emoface dev probe runs/a.safetensors runs/b.safetensors --misses
 
 For each file: LibriVox (English, never trained on by the bundled recipe) bilabial closure
 and mean mouth-opening r against the teacher, the phone head's frame accuracy there (when
@@ -14,7 +14,6 @@ training are named on stderr, never silently mixed in.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 
@@ -112,25 +111,18 @@ def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -
                           f"{acc[1]} frames", file=out)
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(weights: list[str], show_misses: bool = False) -> int:
+    """What ``emoface dev probe`` does: probe ``weights`` (default: the bundled model); a
+    wrong path is one line on stderr and exit code 2, before a minute of work."""
     from ..engines.neural.checkpoint import default_weights, read_config
     from ..errors import UserError
 
-    ap = argparse.ArgumentParser(prog="python -m emoface.eval.probe", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("weights", nargs="*", help="weights files (default: the bundled model)")
-    ap.add_argument("--misses", action="store_true", help="list each missed /p b m/")
-    args = ap.parse_args(argv)
-    files = args.weights or [str(default_weights())]
+    files = weights or [str(default_weights())]
     try:
         for f in files:
             read_config(f)        # a wrong path fails before a minute of work, not after
-        probe(files, args.misses)
+        probe(files, show_misses)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

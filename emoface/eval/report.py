@@ -631,7 +631,7 @@ def graphics_section(results: dict) -> str:
                    "curves, head and eyes) written with the rig's mesh and all its shapes: the "
                    f"median of {st.get('repeat', '?')} writes after the first (which pays for "
                    "importing pxr and loading USD's plugins)."), ""]
-    parts.append("Reproduce: `python -m emoface.eval.graphics` (`render` or `export` for one "
+    parts.append("Reproduce: `emoface dev graphics` (`render` or `export` for one "
                  "half; `benchmarks/render_bench.py` and `benchmarks/export_bench.py` run the "
                  "same code).")
     return "\n".join(parts)
@@ -879,16 +879,16 @@ DEFINITIONS = """\
 - **Emotion accuracy**: the bundled expression classifier (softmax regression on clip
   statistics of the expression channels, trained on rules-engine teacher animations of
   synthetic sentences and on the Live Link captures; retrain with
-  `python -m emoface.eval.train_expression`) names the emotion each animation shows.
+  `emoface dev train-expression`) names the emotion each animation shows.
 - **Voice emotion UAR**: mean per-class recall, leave-one-speaker-out on EmoDB.
 - **Real-time factor**: compute seconds / audio seconds on this machine, one fresh process
   per system, split into phone timing (forced alignment, or the phone loop without a
   transcript), prosody, and the engine. **Model real-time factor**: the seconds spent
   inside the network's calls alone (decoder, and the emotion branch for auto), per backend;
   **engine real-time factor** adds its features and the nonverbal layer
-  (`python -m emoface.eval.speed --model`). **`emoface animate` end to end**: wall clock
+  (`emoface dev speed --model`). **`emoface animate` end to end**: wall clock
   of the command on a file in a fresh process, start-up and imports included, after one
-  untimed run (`python -m emoface.eval.speed --cli`).
+  untimed run (`emoface dev speed --cli`).
 - **Content kept under emotion**: Pearson r (no lag) of the lip aperture of the same
   speech animated neutral and in each other emotion at intensity 1, mean over clips and
   emotions. **Upper face changes under emotion**: EVE between those two animations.

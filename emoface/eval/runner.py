@@ -646,12 +646,12 @@ def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, pro
 
 
 FOLDS_RESULTS = Path("runs") / "folds" / "results.json"
-FOLDS_COMMAND = "python -m emoface.train.emotion_folds"
+FOLDS_COMMAND = "emoface dev emotion-folds"
 
 
 def folds_results() -> dict | None:
     """The leave-one-speaker-out retraining of the emotion branch, when it has been run
-    (``python -m emoface.train.emotion_folds`` writes runs/folds/results.json): pooled and
+    (``emoface dev emotion-folds`` writes runs/folds/results.json): pooled and
     per-speaker UAR. Looked for in the working folder, then the project."""
     from ..paths import PROJECT_DIR
 
@@ -692,10 +692,10 @@ def run_livelink(cache: Cache) -> dict | None:
 
 # ----------------------------------------------------------------------- speed
 def _speed_process(args: list[str]) -> dict:
-    """One ``python -m emoface.eval.speed`` run in a fresh process: its JSON, or the error."""
+    """One ``emoface dev speed`` run in a fresh process: its JSON, or the error."""
     import subprocess
 
-    proc = subprocess.run([sys.executable, "-m", "emoface.eval.speed", *args],
+    proc = subprocess.run([sys.executable, "-m", "emoface", "dev", "speed", *args],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -722,11 +722,11 @@ def run_model_speed(systems: list[System], seconds: float) -> dict:
 
 
 def run_graphics(settings) -> dict:
-    """The render and export benchmark (``emoface.eval.graphics``) in a fresh process: a GL
+    """The render and export benchmark (``emoface dev graphics``) in a fresh process: a GL
     context and USD's plugins never share a process with the rest of the suite."""
     import subprocess
 
-    cmd = [sys.executable, "-m", "emoface.eval.graphics", "all", "--json",
+    cmd = [sys.executable, "-m", "emoface", "dev", "graphics", "all", "--json",
            "--rigs", ",".join(settings.rigs), "--size", str(settings.size),
            "--frames", str(settings.frames), "--repeat", str(settings.repeat),
            "--seconds", str(settings.export_seconds)] + ([] if settings.video else ["--no-video"])

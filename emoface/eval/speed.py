@@ -1,9 +1,9 @@
 """Speed: real-time factor, latency and peak memory of one system (DESIGN.md, Evaluation
 protocol).
 
-    python -m emoface.eval.speed --engine rules [--transcript] [--emotion auto] [--seconds 60]
-    python -m emoface.eval.speed --model [--seconds 60]     the network, per backend
-    python -m emoface.eval.speed --cli [--seconds 60]       `emoface animate`, end to end
+    emoface dev speed --engine rules [--transcript] [--emotion auto] [--seconds 60]
+    emoface dev speed --model [--seconds 60]     the network, per backend
+    emoface dev speed --cli [--seconds 60]       `emoface animate`, end to end
 
 each print one JSON line. Run them in a fresh process, as the benchmark does, so that the
 peak memory reported is this system's alone. The clip is real recorded speech with its
@@ -34,8 +34,6 @@ Linux may have carried over from the parent.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import sys
 import time
@@ -266,27 +264,12 @@ def measure_cli(seconds: float) -> dict:
             "backend": meta.get("backend")}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emoface.eval.speed")
-    parser.add_argument("--engine", default="rules")
-    parser.add_argument("--transcript", action="store_true")
-    parser.add_argument("--emotion", default="neutral", help="neutral (default) or auto")
-    parser.add_argument("--seconds", type=float, default=60.0)
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument("--model", action="store_true",
-                      help="the neural network alone, per backend (torch, onnx)")
-    what.add_argument("--cli", action="store_true",
-                      help="`emoface animate` on a file, end to end, in a child process")
-    args = parser.parse_args(argv)
-    if args.model:
-        result = measure_model(args.seconds)
-    elif args.cli:
-        result = measure_cli(args.seconds)
-    else:
-        result = measure(args.engine, args.transcript, args.seconds, args.emotion)
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def run(engine: str, transcript: bool, seconds: float, emotion: str, *,
+        model: bool = False, cli: bool = False) -> dict:
+    """The measurement ``emoface dev speed`` prints as one JSON line: the network alone per
+    backend (``model``), ``emoface animate`` end to end (``cli``), else one engine."""
+    if model:
+        return measure_model(seconds)
+    if cli:
+        return measure_cli(seconds)
+    return measure(engine, transcript, seconds, emotion)

@@ -1,6 +1,6 @@
 """Retrain the bundled expression classifier (``emoface/assets/expression_classifier.json``).
 
-    python -m emoface.eval.train_expression [--out PATH] [--captures DIR]
+    emoface dev train-expression [--out PATH] [--captures DIR]
 
 Training data, all at hand without a network:
   * teacher animations: the rules engine on espeak-ng sentences spoken in each emotion's
@@ -14,9 +14,7 @@ and stores them with the weights, so the asset says how good it is.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,7 +134,7 @@ def train(captures: Path | None = None, log=print) -> SoftmaxClassifier:
     model = fit(np.arange(len(X)))
     model.feature_names = expression_feature_names()
     model.meta = {
-        "trained_by": "python -m emoface.eval.train_expression",
+        "trained_by": "emoface dev train-expression",
         "teacher_animations": len(teach), "capture_windows": len(caps),
         "held_out_accuracy": {"teacher_leave_one_sentence_out": round(held["t"], 4),
                               "captures_leave_one_take_out": round(held["c"], 4)},
@@ -147,17 +145,9 @@ def train(captures: Path | None = None, log=print) -> SoftmaxClassifier:
     return model
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emoface.eval.train_expression",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(EXPRESSION_ASSET))
-    parser.add_argument("--captures", default=None, help="Live Link folder (default: shared)")
-    args = parser.parse_args(argv)
-    model = train(Path(args.captures) if args.captures else None)
-    Path(args.out).write_text(json.dumps(model.to_dict(), indent=1) + "\n")
-    print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def run(out: str | Path = EXPRESSION_ASSET, captures: str | Path | None = None) -> Path:
+    """What ``emoface dev train-expression`` does: train and write the classifier to ``out``."""
+    model = train(Path(captures) if captures else None)
+    Path(out).write_text(json.dumps(model.to_dict(), indent=1) + "\n")
+    print(f"wrote {out}")
+    return Path(out)

@@ -1,4 +1,5 @@
-"""Rendering: rigs to pixels, preview videos, contact sheets and curve plots.
+"""Rendering: rigs to pixels, preview videos and curve plots (the docs' contact sheets:
+``tools/render_sheets.py``).
 
 Importing this package is light (no OpenGL): the renderer loads on first use.
 :mod:`emoface.outputs` registers :func:`write_mp4` for ``.mp4``.

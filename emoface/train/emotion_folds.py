@@ -11,11 +11,10 @@ to those 6 (the 6-way task), and with all 8 outputs allowed (what a user of
 ``emoface emotion`` sees, where a surprised or contempt answer counts as wrong); per
 speaker and pooled; the pooled confusion matrix as a PNG.
 
-    python -m emoface.train.emotion_folds [--config configs/emotion.toml] [--out runs/folds] [--jobs 2]
+    emoface dev emotion-folds [--config configs/emotion.toml] [--out runs/folds] [--jobs 2]
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -146,23 +145,14 @@ def plot_confusion(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="configs/emotion.toml")
-    parser.add_argument("--out", default="runs/folds")
-    parser.add_argument("--png", default="docs/voice_emotion_confusion.png")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="folds trained at once (default 2: one per core here)")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    results = run_folds(args.config, out, jobs=args.jobs)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    plot_confusion(results, Path(args.png))
+def run(config: str, out: str, png: str, jobs: int = 2) -> dict:
+    """What ``emoface dev emotion-folds`` does: the 8 folds, ``OUT/results.json`` and the
+    confusion PNG; returns the results."""
+    out_dir = Path(out)
+    results = run_folds(config, out_dir, jobs=jobs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+    plot_confusion(results, Path(png))
     print(f"pooled UAR {results['pooled']['uar_6way']:.3f} (6-way), "
-          f"{results['pooled']['uar_8way']:.3f} (8-way); wrote {out / 'results.json'}, {args.png}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+          f"{results['pooled']['uar_8way']:.3f} (8-way); wrote {out_dir / 'results.json'}, {png}")
+    return results

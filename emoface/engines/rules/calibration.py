@@ -1,6 +1,6 @@
 """Measured constants for the rule-based animator.
 
-Measured by ``python -m emoface.data.livelink_stats`` on the 10 shared Live Link Face
+Measured by ``emoface dev livelink-report`` on the 10 shared Live Link Face
 captures (../shared/data/livelink: one performer, acted, silent, 60 fps, 5.5 min in all);
 docs/calibration.md has the tables, the method and the caveats. Emotion keys follow
 :mod:`emoface.emotion`: the folder ``angry_or_disgusted`` supplies both angry and disgusted

@@ -1,7 +1,7 @@
 """Still images for the docs: the contact sheet of all 52 shapes, a few posed frames, and
 one spoken sentence under every emotion.
 
-``python -m emoface.render.sheets [OUT_DIR]`` writes ``shapes.png``, ``frame_neutral.png``,
+``python tools/render_sheets.py [OUT_DIR]`` writes ``shapes.png``, ``frame_neutral.png``,
 ``frame_open_vowel.png``, ``frame_blink.png`` and ``emotions.png`` (default: ``docs/``).
 """
 from __future__ import annotations
@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arkit import ARKIT_NAMES, INDEX
-from ..rig.model import Rig
-from .labels import label_strip
-from .scene import FaceRenderer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from emoface.arkit import ARKIT_NAMES, INDEX  # noqa: E402
+from emoface.render.labels import label_strip  # noqa: E402
+from emoface.render.scene import FaceRenderer  # noqa: E402
+from emoface.rig.model import Rig  # noqa: E402
 
 # Shapes that only mean something on top of another one are shown with it.
 _SHOWN_WITH = {"mouthClose": {"jawOpen": 1.0}}
@@ -63,10 +65,10 @@ EMOTION_SENTENCE = "Oh, I really did not expect to see you here."
 def emotion_strip(rig: Rig, cell: int = 256) -> np.ndarray:
     """The same speech animated by the rule engine under each of the 8 emotions (0.8),
     shown at one frame: mid-vowel, with no blink in any take."""
-    from ..audio.espeak import synthesize
-    from ..audio.speech import Speech
-    from ..emotion import EMOTIONS, parse_emotion
-    from ..engines.rules.engine import animate
+    from emoface.audio.espeak import synthesize
+    from emoface.audio.speech import Speech
+    from emoface.emotion import EMOTIONS, parse_emotion
+    from emoface.engines.rules.engine import animate
 
     samples, sr, phones = synthesize(EMOTION_SENTENCE)
     speech = Speech(samples, sr, text=EMOTION_SENTENCE, phones=phones, phone_source="espeak")
@@ -88,7 +90,7 @@ def emotion_strip(rig: Rig, cell: int = 256) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
-    from ..rig.default import load_default_rig
+    from emoface.rig.default import load_default_rig
 
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0]) if argv else Path("docs")

@@ -1,6 +1,6 @@
 """Speed, memory and timing-accuracy figures for the audio stage.
 
-    python -m emoface.audio.benchmark [--minutes 20] [--json out.json]
+    .venv/bin/python benchmarks/audio_bench.py [--minutes 20] [--json out.json]
 
 Each measurement runs in a fresh process so its peak memory (max RSS) is its own.
 Inputs are built from the LibriVox clips in the shared data (concatenated, with pauses)
@@ -20,13 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..paths import shared_data_dir
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from emoface.paths import shared_data_dir  # noqa: E402
 
 LIBRIVOX = "speech/librivox"
 
 
 def _librivox() -> tuple[list[np.ndarray], list[str]]:
-    from .io import load_audio
+    from emoface.audio.io import load_audio
     folder = shared_data_dir() / LIBRIVOX
     clips, texts = [], []
     for line in (folder / "transcription").read_text().splitlines():
@@ -84,7 +86,7 @@ def _isolated(name: str, *args) -> dict:
 # ------------------------------------------------------------------ measurements
 
 def bench_load(path: str) -> dict:
-    from .io import audio_duration, load_audio
+    from emoface.audio.io import audio_duration, load_audio
     start = time.perf_counter()
     seconds = audio_duration(path)
     header = time.perf_counter() - start
@@ -97,8 +99,8 @@ def bench_load(path: str) -> dict:
 
 
 def bench_prosody(path: str) -> dict:
-    from .io import load_audio
-    from .prosody import analyse
+    from emoface.audio.io import load_audio
+    from emoface.audio.prosody import analyse
     samples = load_audio(path)
     start = time.perf_counter()
     analyse(samples)
@@ -108,7 +110,7 @@ def bench_prosody(path: str) -> dict:
 
 
 def bench_align(seconds: float) -> dict:
-    from .align import align_detailed
+    from emoface.audio.align import align_detailed
     samples, text = _long_speech(seconds)
     start = time.perf_counter()
     result = align_detailed(samples, text)
@@ -120,7 +122,7 @@ def bench_align(seconds: float) -> dict:
 
 
 def bench_phone_loop(seconds: float) -> dict:
-    from .align import phone_loop_detailed
+    from emoface.audio.align import phone_loop_detailed
     samples, _ = _long_speech(seconds)
     start = time.perf_counter()
     phone_loop_detailed(samples)
@@ -131,7 +133,7 @@ def bench_phone_loop(seconds: float) -> dict:
 
 
 def bench_phone_loop_silence(seconds: float) -> dict:
-    from .align import phone_loop_detailed
+    from emoface.audio.align import phone_loop_detailed
     samples = np.zeros(int(seconds * 16000), np.float32)
     start = time.perf_counter()
     result = phone_loop_detailed(samples)
@@ -144,9 +146,9 @@ def bench_boundaries() -> dict:
     """espeak-ng speech, whose phone times are exact, aligned back from its text:
     how far the aligner's word starts are from the truth, and how often a 10 ms frame
     gets the same phone from the aligner / the phone loop as from espeak."""
-    from .align import align_detailed, phone_loop_detailed
-    from .espeak import synthesize
-    from .io import resample
+    from emoface.audio.align import align_detailed, phone_loop_detailed
+    from emoface.audio.espeak import synthesize
+    from emoface.audio.io import resample
     sentences = ["The quick brown fox jumps over the lazy dog.",
                  ("She sells sea shells by the sea shore, and the shells she sells are surely "
                   "seashells."), "Would you like a cup of tea before we start the meeting?",
@@ -174,7 +176,7 @@ def bench_boundaries() -> dict:
 
 
 def _word_starts(phones, normalize: bool = False) -> list[tuple[str, float]]:
-    from .transcript import normalize_transcript
+    from emoface.audio.transcript import normalize_transcript
     out, previous = [], None
     for p in phones:
         if p.word and (previous is None or previous.word != p.word or previous.is_silence):
@@ -193,7 +195,7 @@ def _labels_at(phones, times: np.ndarray) -> np.ndarray:
 def _write_long_file(path: Path, minutes: float) -> None:
     import soundfile as sf
 
-    from .io import resample
+    from emoface.audio.io import resample
     samples, _ = _long_speech(minutes * 60)
     wide = resample(samples, 16000, 44100)
     stereo = np.stack([wide, 0.8 * wide], axis=1)

@@ -13,14 +13,22 @@ the face readable and are pinned by tests:
   mouthRoll*, tongueOut) moves both edges alike. ``mouthClose`` is authored against
   ``jawOpen`` so that ``jawOpen = mouthClose = w`` closes the lips exactly for any w.
 
+Used by ``tools/default_head.py``, which builds ``emoface/assets/default_head.npz``.
+
 Sides: ARKit's "Left" is the character's left, which is +X here (the face looks at +Z).
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from ..arkit import ARKIT_NAMES
-from . import default_head as dh
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import default_head as dh  # noqa: E402
+
+from emoface.arkit import ARKIT_NAMES  # noqa: E402
 
 SIDES = (("Left", 1.0), ("Right", -1.0))
 
@@ -484,7 +492,7 @@ def _carry_brows(head, deltas):
 
 
 def _normals(head):
-    from ..render.mesh import vertex_normals
+    from emoface.render.mesh import vertex_normals
 
     return vertex_normals(head.points, head.tris)
 

@@ -1,6 +1,6 @@
 """Generator of emoface's default head: a stylised, readable face built by our own code.
 
-Run ``python -m emoface.rig.default_head`` to rebuild ``emoface/assets/default_head.npz``
+Run ``python tools/default_head.py`` to rebuild ``emoface/assets/default_head.npz``
 (deterministic: same code, same file). :func:`emoface.rig.default.load_default_rig` reads it.
 
 How the skin is made. The shape is a signed distance field (SDF): ellipsoids, capsules
@@ -16,7 +16,8 @@ the SDF's outermost surface and relaxed along it. Eyeballs, lid margins, the mou
 teeth and tongue are separate explicit meshes.
 
 Conventions: centimetres, +Y up, +Z forward (the face looks at +Z), and the character's
-left is +X. Blendshapes are authored in :mod:`emoface.rig.default_shapes`.
+left is +X. Blendshapes are authored in ``tools/default_shapes.py``. Not part of the
+runtime package: the runtime only reads the asset.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial import Delaunay
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 # --------------------------------------------------------------------------- anatomy (cm)
 EYE_RADIUS = 1.3
@@ -769,7 +773,7 @@ def build_head() -> Head:
 
 
 # --------------------------------------------------------------------------- the asset
-ASSET_PATH = Path(__file__).resolve().parents[1] / "assets" / "default_head.npz"
+ASSET_PATH = ROOT / "emoface" / "assets" / "default_head.npz"
 FORMAT_VERSION = 1
 
 
@@ -777,8 +781,9 @@ def generate() -> dict[str, np.ndarray]:
     """Build the head, author its shapes and return the arrays stored in the asset."""
     import json
 
-    from ..arkit import ARKIT_NAMES
-    from .default_shapes import author, skin_materials
+    from default_shapes import author, skin_materials
+
+    from emoface.arkit import ARKIT_NAMES
 
     head = build_head()
     deltas, regions = author(head)
@@ -788,6 +793,8 @@ def generate() -> dict[str, np.ndarray]:
     used = np.unique(head.tris)
     if len(used) != len(head.points):
         raise RuntimeError("generated head has unused vertices")
+    # "generator" keeps the module name this code had in the package, so the asset stays
+    # byte for byte what it was.
     meta = {
         "generator": "emoface.rig.default_head", "format": FORMAT_VERSION,
         "units": "cm", "up": "+Y", "forward": "+Z", "left": "+X",
@@ -817,7 +824,7 @@ def write_asset(path: str | Path = ASSET_PATH) -> Path:
     import os
     import zipfile
 
-    from ..files import atomic_path
+    from emoface.files import atomic_path
 
     arrays = generate()
     with atomic_path(path) as tmp:
