@@ -317,15 +317,6 @@ class EmoFaceNet(nn.Module):
         mel = (feats[..., :n] - self.mel_mean) / self.mel_std
         return torch.cat([mel, feats[..., n:]], -1) if feats.shape[-1] > n else mel
 
-    def content_features(self, feats: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
-        """``feats`` (B, T, n_features) with each input's ``channel`` level (B, 80) swapped
-        for the training mean when ``cfg.channel_norm`` (the engine does the same in numpy)."""
-        if not self.cfg.channel_norm:
-            return feats
-        n = self.cfg.n_mels
-        mel = feats[..., :n] + (self.mel_mean - channel)[:, None]
-        return torch.cat([mel, feats[..., n:]], -1) if feats.shape[-1] > n else mel
-
     @staticmethod
     def amounts_from(logits: torch.Tensor, intensity: torch.Tensor) -> torch.Tensor:
         """``auto``: the heard emotion as amounts (non-neutral share scaled by intensity)."""
