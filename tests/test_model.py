@@ -388,13 +388,13 @@ def test_phone_scores_enter_at_zero_and_the_network_learns_to_read_them(weights)
     rng = np.random.default_rng(0)
     mel = torch.from_numpy(rng.normal(size=(1, 300, 80)).astype(np.float32))
     scores = torch.from_numpy(rng.uniform(-1, 1, size=(1, 300, 42)).astype(np.float32))
-    amounts, style, z = torch.eye(8)[:1], torch.zeros(1, dtype=torch.long), torch.zeros(1, 4)
+    amounts, z = torch.eye(8)[:1], torch.zeros(1, 4)
     with torch.no_grad():
-        w0, _ = before.decode(mel, amounts, style, z)
-        w1, _ = net.decode(torch.cat([mel, scores], -1), amounts, style, z)
+        w0, _ = before.decode(mel, amounts, z)
+        w1, _ = net.decode(torch.cat([mel, scores], -1), amounts, z)
         assert torch.equal(w0, w1)
         torch.nn.init.normal_(net.content.phonetic_in.weight, std=0.1)
-        w2, _ = net.decode(torch.cat([mel, scores], -1), amounts, style, z)
+        w2, _ = net.decode(torch.cat([mel, scores], -1), amounts, z)
     assert (w2 - w0).abs().max() > 1e-3
     assert net.cfg.n_features == 122 and net.cfg.lookahead_seconds <= 0.2
 

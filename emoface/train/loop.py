@@ -218,9 +218,8 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
             z = mu + noise * (0.5 * logvar).exp()
         else:
             z = torch.zeros_like(mu)
-        style = torch.zeros(len(mu), dtype=torch.long, device=mu.device)
         content = module.content(module.normalise(batch["mel"]))
-        weights, head = module.decode_content(content, batch["amounts"], style, z,
+        weights, head = module.decode_content(content, batch["amounts"], z,
                                               batch["amounts"].shape[1])
         if cfg.w_phone:
             if module.content.phone_head is None:

@@ -36,7 +36,6 @@ class ModelConfig:
     d_emotion: int = 128          # emotion branch width
     emotion_layers: int = 3
     n_emotions: int = 8
-    n_styles: int = 16            # style/speaker table; index 0 is the neutral default
     d_latent: int = 16            # per-utterance latent for stochastic variation
     n_outputs: int = len(PREDICTED_CHANNELS)
     # Phone classes of the content encoder's auxiliary head (a training signal that makes
@@ -98,4 +97,6 @@ class ModelConfig:
 
 
 # Options of earlier versions, with the value that disabled them (old weights store it).
+# n_styles, the size of a style table of which only the neutral row 0 was ever used, is
+# ignored whatever it says (that row is the decoder's neutral token now).
 REMOVED_OPTIONS = {"channel_norm": False}

@@ -113,17 +113,16 @@ class Predictor:
 
     def decode(self, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray):
         """Weights (T30, 42) and head (T30, 3) for ``amounts`` per output frame."""
-        style = np.zeros(1, np.int64)
         if self.sessions is not None:
             w, h = self.sessions["decode"].run(None, {
                 "mel": mel[None], "amounts": amounts[None].astype(np.float32),
-                "style": style, "z": z[None].astype(np.float32)})
+                "z": z[None].astype(np.float32)})
             return w[0], h[0]
         import torch
 
         with torch.inference_mode():
             w, h = self.net.decode(torch.from_numpy(mel[None]), torch.from_numpy(amounts[None]),
-                                   torch.from_numpy(style), torch.from_numpy(z[None]))
+                                   torch.from_numpy(z[None]))
         return w[0].numpy(), h[0].numpy()
 
 
