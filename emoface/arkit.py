@@ -98,7 +98,7 @@ _FUNNEL = INDEX["mouthFunnel"]
 
 
 def lip_aperture(weights):
-    """Rig-independent lip opening from ARKit weights (DESIGN.md):
+    """Rig-independent lip opening from ARKit weights (docs/design.md):
     ``max(0, jawOpen - mouthClose) + 0.5 * mean(lowerDown L/R, upperUp L/R) + 0.5 * funnel``.
     Works on (..., 52) arrays; lips "meet" where it is below :data:`LIPS_MEET`."""
     import numpy as np

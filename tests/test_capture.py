@@ -80,7 +80,7 @@ def rendered(gl, tmp_path_factory):
 
 
 def test_capture_of_a_rendered_clip_recovers_the_known_take(gl):
-    from emoface.capture.fit import lip_aperture
+    from emoface.arkit import lip_aperture
     from emoface.capture.recover import render_and_recover
 
     report, truth, got = render_and_recover("default", frames=150, seed=3, neutral="rig")
@@ -146,8 +146,8 @@ def test_the_cli_writes_every_format(rendered, tmp_path):
 
 
 def test_grid_clip_lip_opening_follows_the_capture(gl, shared_data, tmp_path):
+    from emoface.arkit import lip_aperture
     from emoface.capture import capture, lip_opening
-    from emoface.capture.fit import lip_aperture
 
     clip = need(shared_data / "video" / "grid-s1" / "bbaf2n.mp4")
     raw, fps = lip_opening(clip, tmp_path)

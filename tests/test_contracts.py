@@ -1,4 +1,4 @@
-"""DESIGN.md contracts: names and order, emotion grammar, the Animation type."""
+"""docs/design.md contracts: names and order, emotion grammar, the Animation type."""
 import numpy as np
 import pytest
 

@@ -65,24 +65,3 @@ def test_exchange_set_and_seed():
     assert teacher.clip_seed("tts-000001") != teacher.clip_seed("tts-000002")
     assert teacher.variant_key("happy", 0.35) == "happy:0.35"
     assert teacher.variant_key("neutral", 0.9) == "neutral"
-
-
-def test_the_channel_level_follows_a_fixed_filter_and_ignores_pauses():
-    """A fixed filter (a constant per band in the log domain) moves the channel level by
-    exactly that constant; pauses, however long, do not move it; silence alone gives the
-    floor, not NaN."""
-    t = np.arange(16000 * 2) / 16000
-    syllables = np.sin(2 * np.pi * 3 * t) > 0
-    rng = np.random.default_rng(0)
-    voice = (0.3 * np.sin(2 * np.pi * 140 * t) + 0.05 * rng.normal(size=len(t))) * syllables
-    mel = log_mel(voice.astype(np.float32))
-    level = features.channel_level(mel)
-    assert level.shape == (N_MELS,) and level.dtype == np.float32
-    filt = np.linspace(-3.0, 2.0, N_MELS).astype(np.float32)
-    assert np.allclose(features.channel_level(mel + filt), level + filt, atol=1e-4)
-    pauses = log_mel(np.zeros(16000 * 6, np.float32))
-    assert np.allclose(features.channel_level(np.concatenate([pauses, mel, pauses])), level,
-                       atol=1e-4)
-    # the level is that of the syllables, far above their pauses
-    assert level.mean() > np.median(mel.mean(1)) and level.mean() > np.log(1e-6) + 5
-    assert np.allclose(features.channel_level(pauses), np.log(1e-6))

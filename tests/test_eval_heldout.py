@@ -43,11 +43,11 @@ def corpus(tmp_path):
 
 def _recipe(**over) -> str:
     fields = {"corpus": "corpus", "source_weights": {"tts": 0.5, "asterisk": 0.2, "emodb": 0.3},
-              "exclude_speakers": [], "fold_speaker": "", "train_parts": "animation",
+              "fold_speaker": "", "train_parts": "animation",
               "init_from": ""}
     fields.update(over)
     lines = ["[data]"]
-    for key in ("corpus", "source_weights", "exclude_speakers", "fold_speaker"):
+    for key in ("corpus", "source_weights", "fold_speaker"):
         v = fields[key]
         if isinstance(v, dict):
             v = "{ " + ", ".join(f"{k} = {json.dumps(x)}" for k, x in v.items()) + " }"
@@ -117,12 +117,7 @@ def test_a_two_stage_recipe_holds_out_only_what_neither_stage_heard(corpus, monk
     assert stage1.exists()
 
 
-def test_excluded_speakers_and_folds_follow_the_recipe(corpus):
-    excl = _checkpoint(corpus / "excl.safetensors", _recipe(exclude_speakers=["emodb-03"]))
-    st = _statuses(training_data(excl, bases=(corpus,)), corpus)
-    assert st["emodb 03 clip"] is None and st["emodb 03 other clip"] is None
-    assert st["emodb 14"] is None
-
+def test_folds_follow_the_recipe(corpus):
     # A leave-one-speaker-out fold trains on the fold source's other speakers, test split too.
     fold = _checkpoint(corpus / "fold.safetensors", _recipe(fold_speaker="emodb-13"))
     st = _statuses(training_data(fold, bases=(corpus,)), corpus)
@@ -146,8 +141,8 @@ def test_unknowable_training_is_never_called_held_out(corpus):
 
 
 def test_recipe_of_reads_the_stored_toml():
-    recipe = recipe_of({"train_config": _recipe(exclude_speakers=["emodb-03"])})
-    assert recipe["exclude_speakers"] == ["emodb-03"] and recipe["train_parts"] == "animation"
+    recipe = recipe_of({"train_config": _recipe(fold_speaker="emodb-03")})
+    assert recipe["fold_speaker"] == "emodb-03" and recipe["train_parts"] == "animation"
     assert recipe_of({}) is None
     assert recipe_of({"train_config": "not = [toml"}) is None
 
@@ -161,8 +156,7 @@ def test_training_rows_match_the_training_loops_own_selection(corpus, monkeypatc
     monkeypatch.setattr(train_data, "load_clip", lambda corpus, row, keep_audio, phonetic=False: row)
     rows = read_manifest(corpus / "corpus")
     every = {"tts": 1, "asterisk": 1, "emodb": 1, "librivox": 1}
-    for over in ({}, {"exclude_speakers": ["emodb-08"]}, {"fold_speaker": "emodb-14"},
-                 {"fold_speaker": "emodb-03", "exclude_speakers": ["emodb-13"]},
+    for over in ({}, {"fold_speaker": "emodb-14"}, {"fold_speaker": "emodb-03"},
                  {"source_weights": {"tts": 1, "asterisk": 0.5, "emodb": 0}},
                  {"source_weights": {"emodb": 1}, "fold_speaker": "emodb-14"}):
         over = {"source_weights": every, **over}
@@ -198,7 +192,7 @@ def test_a_frozen_record_answers_like_the_recipe_without_the_corpus(corpus, monk
     assert _statuses(frozen, corpus) == _statuses(live, corpus)
     assert frozen.summary() == live.summary()            # the tts clip still counts
 
-    _checkpoint(stage2, _recipe(exclude_speakers=["emodb-03"]))   # retrained weights
+    _checkpoint(stage2, _recipe(fold_speaker="emodb-03"))   # retrained weights
     assert read_record(stage2) is None
     record_path(stage2).write_text("{not json")
     assert read_record(stage2) is None

@@ -50,7 +50,7 @@ def held_out(shared_data):
 
 
 # The acceptance bar of the neural model (issue 6), not met yet by the bundled weights:
-# on these clips they close 23 of 29 bilabials and reach r = 0.82 (docs/model.md). Strict,
+# on these clips they close 24 of 29 bilabials and reach r = 0.82 (docs/model.md). Strict,
 # so the day the model clears the bar this turns into a failure asking to drop the mark.
 @pytest.mark.xfail(strict=True, reason="bundled model below the lip-sync bar on held-out "
                                        "LibriVox (closure 83%, r 0.82)")

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from emoface.animation import frames_inside
+from emoface.arkit import lip_aperture
 from emoface.capture import capture, lip_opening
-from emoface.capture.fit import lip_aperture
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "video" / "grid-s1"
 SILENCE = {"sil", "sp"}

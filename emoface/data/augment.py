@@ -2,12 +2,10 @@
 
 Each transform is a pure function of the samples and its parameters (noise and room
 responses draw from a seed given as a parameter), so a recipe -- a list of
-``(name, params)`` steps -- replays exactly. :func:`random_augment` draws a recipe from a
-numpy Generator and applies it; training seeds that generator per (epoch, clip).
-
-Transforms that change the duration (``speed``, ``tempo``) report it: the recipe's
-``time_scale`` (new length / old length) is what the target curves must be stretched by
-(:func:`stretch_frames`), so lips stay in sync.
+``(name, params)`` steps -- replays exactly. :func:`draw_recipe` draws a recipe from a
+numpy Generator and :func:`apply` replays it. Training keeps only the steps that keep the
+duration (its targets are fixed to the crop's frames), so ``speed``, ``tempo`` and
+``pitch_formant`` are drawn but dropped there.
 
 - ``pitch_formant``: Praat's "Change gender" (PSOLA): pitch moved by semitones, formants
   scaled (a shorter or longer vocal tract), duration kept;
@@ -238,27 +236,3 @@ def draw_recipe(rng: np.random.Generator) -> list[tuple[str, dict]]:
     if rng.random() < 0.5:
         recipe.append(("gain", {"db": round(float(rng.uniform(-18.0, 6.0)), 1)}))
     return recipe
-
-
-def random_augment(samples: np.ndarray, sr: int, rng: np.random.Generator
-                   ) -> tuple[np.ndarray, dict]:
-    """Augmented samples and ``{"recipe": steps, "time_scale": new/old length}``.
-    The same generator state gives the same output."""
-    recipe = draw_recipe(rng)
-    x = np.asarray(samples, np.float32)
-    y = apply(x, sr, recipe)
-    return y, {"recipe": recipe, "time_scale": len(y) / max(1, len(x))}
-
-
-def stretch_frames(frames: np.ndarray, time_scale: float) -> np.ndarray:
-    """Resample per-frame targets (T, ...) in time by ``time_scale`` (linear), to follow
-    audio that ``speed`` or ``tempo`` made shorter or longer."""
-    a = np.asarray(frames)
-    n = max(1, round(len(a) * time_scale))
-    if n == len(a) or len(a) < 2:
-        return a.copy() if n == len(a) else np.repeat(a[:1], n, axis=0)
-    src = np.arange(len(a))
-    dst = np.linspace(0, len(a) - 1, n)
-    flat = a.reshape(len(a), -1).astype(np.float64)
-    out = np.stack([np.interp(dst, src, flat[:, j]) for j in range(flat.shape[1])], axis=1)
-    return out.reshape((n,) + a.shape[1:]).astype(a.dtype)

@@ -130,24 +130,6 @@ def log_mel(samples16k: np.ndarray) -> np.ndarray:
     return out
 
 
-LOUD_RANGE_DB = 25.0   # frames this far below the loudest still count as speech
-
-
-def channel_level(mel: np.ndarray) -> np.ndarray:
-    """(80,) each band's mean log-mel over the frames within LOUD_RANGE_DB of the
-    loudest (their 95th percentile): what the microphone, room and codec add to every
-    frame (in the log domain a fixed filter is a constant per band), plus the speaker's
-    average spectrum. Pauses are left out, so how much of the input is silence does not
-    move it."""
-    mel = np.asarray(mel, np.float32)
-    if len(mel) == 0:
-        return np.zeros(mel.shape[1] if mel.ndim == 2 else N_MELS, np.float32)
-    level = mel.mean(1)
-    top = np.percentile(level, 95)
-    loud = level >= top - LOUD_RANGE_DB * np.log(10) / 10   # dB of power in natural-log units
-    return mel[loud].mean(0).astype(np.float32)
-
-
 def content_key(samples16k: np.ndarray) -> str:
     """Hash of the samples and the feature definition: the cache key."""
     h = hashlib.sha256(FEATURE_VERSION.encode())

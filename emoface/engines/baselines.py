@@ -1,4 +1,4 @@
-"""Baseline engines: what any real engine must beat (DESIGN.md, Evaluation protocol).
+"""Baseline engines: what any real engine must beat (docs/design.md, Evaluation protocol).
 
 ``neutral``       the face at rest: every weight 0, no head or eye motion.
 ``loudness-jaw``  the jaw follows the voice's loudness and nothing else moves: the oldest

@@ -1,4 +1,4 @@
-"""The evaluation protocol of DESIGN.md, implemented once; everything reports through it.
+"""The evaluation protocol of docs/design.md, implemented once; everything reports through it.
 
     vertex     LVE, EVE, MVE, FDD in mm on a rig (ICT FaceKit by default)
     lipsync    bilabial closure rate, mouth-opening correlation with lag, viseme accuracy

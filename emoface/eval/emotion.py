@@ -1,4 +1,4 @@
-"""Emotion metrics and the two classifiers they need (DESIGN.md, Evaluation protocol).
+"""Emotion metrics and the two classifiers they need (docs/design.md, Evaluation protocol).
 
 * :func:`uar` and :func:`confusion_matrix`: unweighted average recall (the mean of the
   per-class recalls, so a classifier that always answers one class scores 1/classes

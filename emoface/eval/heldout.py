@@ -1,10 +1,10 @@
 """Which benchmark inputs a trained model has seen, read from the data rather than assumed.
 
 A checkpoint carries its training recipe (``train_config`` in its metadata: the corpus,
-the speakers left out, the fold speaker, the weights it started from). Following
+the fold speaker, the weights it started from). Following
 ``init_from`` back gives every stage of the recipe. A stage trains on the rows of its
 corpus's manifest that ``emoface.train.loop.load_clips`` picks for the ``train`` split
-(less the excluded speakers; a leave-one-speaker-out fold also takes the fold source's
+(a leave-one-speaker-out fold leaves its speaker out and also takes the fold source's
 other splits), from the sources it samples (``source_weights`` above zero).
 
 A benchmark input is *trained on* when its audio file is one of those clips, or when it
@@ -58,10 +58,8 @@ def _stage_sources(recipe: dict) -> set[str]:
 def training_rows(recipe: dict, rows: list[dict]) -> list[dict]:
     """The manifest rows one stage of ``recipe`` trains on (its ``train`` split, as
     ``emoface.train.loop.load_clips`` selects it, from the sources it samples)."""
-    excluded = {str(s) for s in recipe.get("exclude_speakers") or []}
     fold = str(recipe.get("fold_speaker") or "")
-    if fold:
-        excluded.add(fold)
+    excluded = {fold} if fold else set()
     picked = [r for r in rows if r["split"] == "train" and r["speaker"] not in excluded]
     if fold:
         fold_sources = {r["source"] for r in rows if r["speaker"] == fold}
@@ -75,10 +73,8 @@ def validation_rows(recipe: dict, rows: list[dict]) -> list[dict]:
     """Rows a stage validates on (used to pick ``best.safetensors``, never trained on)."""
     if recipe.get("fold_speaker"):
         return []
-    excluded = {str(s) for s in recipe.get("exclude_speakers") or []}
     sources = _stage_sources(recipe)
-    return [r for r in rows if r["split"] == "val" and r["speaker"] not in excluded
-            and r["source"] in sources]
+    return [r for r in rows if r["split"] == "val" and r["source"] in sources]
 
 
 def _norm(path: str | os.PathLike) -> str:

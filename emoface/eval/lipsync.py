@@ -1,4 +1,4 @@
-"""Lip-sync metrics that need no vertex ground truth (DESIGN.md, Evaluation protocol).
+"""Lip-sync metrics that need no vertex ground truth (docs/design.md, Evaluation protocol).
 
 * bilabial closure rate: the share of /p b m/ phones during which the lips meet at least
   once, i.e. some frame inside the phone (:func:`~emoface.animation.frames_inside`) has

@@ -1,4 +1,4 @@
-"""Motion metrics: jitter, blink rate, diversity (DESIGN.md, Evaluation protocol).
+"""Motion metrics: jitter, blink rate, diversity (docs/design.md, Evaluation protocol).
 
 Blinks are found by the same detector that calibrated the rules engine on the Live Link
 captures (:mod:`emoface.data.livelink_stats`), so a generated blink rate and a captured

@@ -1,5 +1,5 @@
 """Held-out lip sync of weights files in under a minute: the columns of the recipe
-table in docs/model.md, so its rows can be re-run and new recipes compared the same way.
+table in docs/experiments.md, so its rows can be re-run and new recipes compared the same way.
 
     emoface dev probe                        # the bundled weights
     emoface dev probe runs/a.safetensors runs/b.safetensors --misses

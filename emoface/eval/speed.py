@@ -1,4 +1,4 @@
-"""Speed: real-time factor, latency and peak memory of one system (DESIGN.md, Evaluation
+"""Speed: real-time factor, latency and peak memory of one system (docs/design.md, Evaluation
 protocol).
 
     emoface dev speed --engine rules [--transcript] [--emotion auto] [--seconds 60]

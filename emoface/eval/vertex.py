@@ -1,4 +1,4 @@
-"""Vertex metrics on a rig, in millimetres: LVE, EVE, MVE, FDD (DESIGN.md, Evaluation protocol).
+"""Vertex metrics on a rig, in millimetres: LVE, EVE, MVE, FDD (docs/design.md, Evaluation protocol).
 
 Two layers. The functions on vertex arrays (``(T, V, 3)`` positions, already in mm) are the
 definitions, small enough to check by hand. :func:`vertex_metrics` drives a rig with two

@@ -1,7 +1,7 @@
 """A one-page plot of an animation's key curves, over the waveform and phone labels.
 
 Rows: the waveform (when the audio is given) with the phones shaded and labelled; the
-mouth (jawOpen, mouthClose, lip aperture as DESIGN.md defines it); expression (smile,
+mouth (jawOpen, mouthClose, lip aperture as docs/design.md defines it); expression (smile,
 browInnerUp, browDown); blinks; and head rotation in degrees when the animation has it.
 Phones come from ``anim.meta["phones"]`` (``[[start, end, label], ...]``, as the rules
 engine writes them) or from a file given with ``--phones``.

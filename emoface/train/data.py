@@ -23,7 +23,7 @@ import numpy as np
 from ..arkit import INDEX
 from ..audio.phones import PHONE_CLASSES
 from ..data.corpus import Corpus
-from ..data.features import N_MELS, channel_level
+from ..data.features import N_MELS
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
 from ..engines.neural.config import ENCODER_RATE, PREDICTED_CHANNELS
 from ..engines.neural.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
@@ -131,8 +131,7 @@ class Sampler:
     def __init__(self, clips: list[Clip], source_weights: dict[str, float], crop_s: float,
                  mix_prob: float = 0.3, augment_prob: float = 0.5,
                  transition_prob: float = 0.2, balance_emotions: bool = False,
-                 eq_prob: float = 0.0, stretch_prob: float = 0.0, mask_prob: float = 0.0,
-                 mel_drop_prob: float = 0.0):
+                 eq_prob: float = 0.0, mel_drop_prob: float = 0.0):
         self.clips = clips
         self.by_source: dict[str, list[int]] = {}
         for i, c in enumerate(clips):
@@ -144,7 +143,6 @@ class Sampler:
         self.mix_prob, self.augment_prob = mix_prob, augment_prob
         self.transition_prob = transition_prob
         self.eq_prob = eq_prob
-        self.stretch_prob, self.mask_prob = stretch_prob, mask_prob
         self.mel_drop_prob = mel_drop_prob
         # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
         # emotion the same share (what unweighted average recall rewards).
@@ -171,8 +169,6 @@ class Sampler:
             "head": np.zeros((size, t_out, 3), np.float32),
             "out_mask": np.zeros((size, t_out), bool),
             "amounts": np.zeros((size, t_out, NUM_EMOTIONS), np.float32),
-            # Each crop's channel level (features.channel_level), measured before padding.
-            "channel": np.stack([it["channel"] for it in items]),
             "label": np.array([it["label"] for it in items], np.int64),
             "intensity": np.array([it["intensity"] for it in items], np.float32),
             # Phone class per content-encoder frame (2 feature frames), -1 where unknown.
@@ -231,30 +227,11 @@ class Sampler:
         amounts = (1 - wc) * clip.amounts[v] + wc * clip.amounts[u]
         phones = (clip.phones[a // 2:(b + 1) // 2] if clip.phones is not None
                   else np.full((b - a + 1) // 2, -1, np.int8))
-        if self.mask_prob and rng.random() < self.mask_prob:
-            mel = np.concatenate([mask_bands(mel[:, :N_MELS], rng), mel[:, N_MELS:]], 1)
         if self.mel_drop_prob and mel.shape[1] > N_MELS and rng.random() < self.mel_drop_prob:
             mel = drop_mel(mel)
-        # Only crops of whole steps are stretched: the model maps ALIGN feature frames to
-        # TARGET_STEP output frames, so both sides must stay a whole number of steps long.
-        n_steps = len(mel) // ALIGN
-        if (self.stretch_prob and rng.random() < self.stretch_prob
-                and len(mel) == n_steps * ALIGN and m == n_steps * TARGET_STEP):
-            factor = float(np.exp(rng.uniform(*np.log(STRETCH_RANGE))))
-            steps_after = max(1, round(n_steps * factor))
-            keep = min(steps_after, crop_steps)   # a slower copy keeps at most one crop
-            # Features and prosody at ALIGN frames a step, phone labels at half that rate,
-            # the face at TARGET_STEP: each grid stretched by the same factor.
-            mel = resample_frames(mel, steps_after * ALIGN, keep * ALIGN)
-            prosody = resample_frames(prosody, steps_after * ALIGN, keep * ALIGN, nearest=True)
-            phones = resample_frames(phones, steps_after * ALIGN // 2, keep * ALIGN // 2,
-                                     nearest=True)
-            target, head, amounts = (
-                resample_frames(x, steps_after * TARGET_STEP, keep * TARGET_STEP)
-                for x in (target, head, amounts))
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
-                "channel": channel_level(mel[:, :N_MELS]), "phones": phones,
-                "head": head.astype(np.float32), "amounts": amounts.astype(np.float32),
+                "phones": phones, "head": head.astype(np.float32),
+                "amounts": amounts.astype(np.float32),
                 "label": clip.label, "intensity": clip.intensity}
 
     @staticmethod
@@ -297,35 +274,6 @@ class Sampler:
             mel = np.concatenate([mel, phonetic.scores_from_bands(bands, filtered)], 1)
         # Audio shorter than the crop's features is continued with silence.
         return pad_features(mel, b - a, N_MELS)[:b - a], shift
-
-
-STRETCH_RANGE = (0.8, 1.25)   # duration factors of a stretched crop: 25 % faster to 25 % slower
-MASK_BANDS = 8                # widest of the two masked runs of mel bands
-
-
-def resample_frames(x: np.ndarray, frames: int, keep: int, nearest: bool = False) -> np.ndarray:
-    """The first ``keep`` frames of ``x`` (time first) resampled to ``frames`` frames
-    over the same span: another speaking rate, formants and pitch untouched. Labels and
-    the pitch track (0 where unvoiced) take the nearest frame instead of a blend."""
-    pos = np.clip((np.arange(keep) + 0.5) * len(x) / frames - 0.5, 0, len(x) - 1)
-    if nearest:
-        return x[np.rint(pos).astype(int)]
-    lo = np.floor(pos).astype(int)
-    hi = np.minimum(lo + 1, len(x) - 1)
-    w = (pos - lo).astype(np.float32).reshape(-1, *([1] * (x.ndim - 1)))
-    return (x[lo] * (1 - w) + x[hi] * w).astype(x.dtype)
-
-
-def mask_bands(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Two random runs of up to MASK_BANDS mel bands flattened to their mean level over
-    the crop: the level stays, what moves in them is gone (SpecAugment's frequency masks),
-    so no single band can carry a phone on its own."""
-    mel = mel.copy()
-    for _ in range(2):
-        width = int(rng.integers(0, MASK_BANDS + 1))
-        start = int(rng.integers(0, mel.shape[1] - width + 1))
-        mel[:, start:start + width] = mel[:, start:start + width].mean(axis=0)
-    return mel
 
 
 def drop_mel(feats: np.ndarray) -> np.ndarray:

@@ -20,8 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.neural.config import ModelConfig
+from ..engines.neural.config import REMOVED_OPTIONS, ModelConfig
 from ..errors import UserError
+
+# Settings of earlier versions, with the value that disabled them.
+REMOVED_SETTINGS = {"stretch_prob": 0.0, "mask_prob": 0.0, "exclude_speakers": []}
 
 
 @dataclass
@@ -32,10 +35,7 @@ class TrainConfig:
     mix_prob: float = 0.3
     augment_prob: float = 0.5
     eq_prob: float = 0.0             # of an augmented crop: a random smooth equaliser
-    stretch_prob: float = 0.0        # of any crop: another speaking rate (audio and targets)
-    mask_prob: float = 0.0           # of any crop: two runs of mel bands flattened
     mel_drop_prob: float = 0.0       # of crops with phone scores: the log-mel flattened whole
-    exclude_speakers: list = field(default_factory=list)  # held-out folds
     steps: int = 6000
     batch_size: int = 16
     lr: float = 1e-3
@@ -76,6 +76,13 @@ class TrainConfig:
         except tomllib.TOMLDecodeError as exc:
             raise UserError(f"{str(path)!r} is not valid TOML ({exc})") from None
         flat = {**data.get("data", {}), **data.get("train", {}), "model": data.get("model", {})}
+        # Settings of tried and removed options (docs/experiments.md): a run folder's
+        # config.toml from before keeps them at their disabled values.
+        for table, removed in ((flat, REMOVED_SETTINGS), (flat["model"], REMOVED_OPTIONS)):
+            for key, off in removed.items():
+                if key in table and table.pop(key) != off:
+                    raise UserError(f"{str(path)!r}: {key} was an experiment and is no longer "
+                                    "an option (see docs/experiments.md)")
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(flat) - known)
         if unknown:
@@ -92,8 +99,8 @@ class TrainConfig:
             if k == "model":
                 continue
             (data if k in ("corpus", "crop_seconds", "source_weights", "mix_prob",
-                           "augment_prob", "eq_prob", "stretch_prob", "mask_prob",
-                           "mel_drop_prob", "exclude_speakers", "balance_emotions", "fold_speaker")
+                           "augment_prob", "eq_prob", "mel_drop_prob", "balance_emotions",
+                           "fold_speaker")
              else train)[k] = v
         return "\n".join(["[data]", *(_toml_line(k, v) for k, v in data.items()), "",
                           "[train]", *(_toml_line(k, v) for k, v in train.items()), "",
@@ -148,7 +155,7 @@ def load_clips(cfg: TrainConfig, split: str, keep_audio: bool, quiet: bool):
     from .data import load_clip
 
     corpus = Corpus(cfg.corpus)
-    excluded = set(cfg.exclude_speakers) | ({cfg.fold_speaker} if cfg.fold_speaker else set())
+    excluded = {cfg.fold_speaker} if cfg.fold_speaker else set()
     rows = [r for r in corpus.rows(split=split) if r["speaker"] not in excluded]
     if cfg.fold_speaker:
         sources = {r["source"] for r in corpus.manifest if r["speaker"] == cfg.fold_speaker}
@@ -211,10 +218,8 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
             z = mu + noise * (0.5 * logvar).exp()
         else:
             z = torch.zeros_like(mu)
-        style = torch.zeros(len(mu), dtype=torch.long, device=mu.device)
-        content = module.content(module.normalise(module.content_features(batch["mel"],
-                                                                          batch.get("channel"))))
-        weights, head = module.decode_content(content, batch["amounts"], style, z,
+        content = module.content(module.normalise(batch["mel"]))
+        weights, head = module.decode_content(content, batch["amounts"], z,
                                               batch["amounts"].shape[1])
         if cfg.w_phone:
             if module.content.phone_head is None:
@@ -301,7 +306,6 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         raise UserError(f"no training clips in corpus {cfg.corpus!r}")
     sampler = Sampler(clips, cfg.source_weights, cfg.crop_seconds, cfg.mix_prob, cfg.augment_prob,
                       balance_emotions=cfg.balance_emotions, eq_prob=cfg.eq_prob,
-                      stretch_prob=cfg.stretch_prob, mask_prob=cfg.mask_prob,
                       mel_drop_prob=cfg.mel_drop_prob)
     val_sampler = Sampler(val_clips or clips, {s: 1.0 for s in {c.source for c in val_clips or clips}},
                           cfg.crop_seconds, mix_prob=0.0, augment_prob=0.0)

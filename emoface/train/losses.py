@@ -5,7 +5,7 @@
 - velocity: L1 on frame-to-frame differences (no jitter, crisp closures);
 - head: L1 on head rotation (learns posture and accent nods; drift is random and stays
   procedural);
-- lips: L1 on the lip aperture (DESIGN.md's rig-independent opening), five times heavier
+- lips: L1 on the lip aperture (docs/design.md's rig-independent opening), five times heavier
   where the teacher's lips are (nearly) closed. Per-channel L1 lets a closure blur into a
   half-open mouth, the error viewers notice first; this is our counterpart of EMOTE's
   lip-reading loss, on the quantity the closure metric judges;

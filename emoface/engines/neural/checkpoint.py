@@ -68,6 +68,8 @@ def read_config(path: str | os.PathLike) -> ModelConfig:
                         + (" (run `make model` to train them)" if path == BUNDLED_MODEL else ""))
     try:
         return ModelConfig.from_json(read_metadata(path)["config"])
+    except UserError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure means "not our weights"
         raise UserError(f"{str(path)!r} is not an emoface model ({exc.__class__.__name__})") from None
 
@@ -87,8 +89,16 @@ def load_network(path: str | os.PathLike | None = None):
         meta = read_metadata(path)
         cfg = ModelConfig.from_json(meta["config"])
         state = load_file(str(path))
+    except UserError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure means "not our weights"
         raise UserError(f"{str(path)!r} is not an emoface model ({exc.__class__.__name__})") from None
     net = EmoFaceNet(cfg)
+    if LEGACY_STYLE_TABLE in state:   # earlier files: a style table whose row 0 was the one used
+        state[NEUTRAL_TOKEN] = state.pop(LEGACY_STYLE_TABLE)[0]
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return net.eval()
+
+
+LEGACY_STYLE_TABLE = "decoder.style_token.weight"
+NEUTRAL_TOKEN = "decoder.neutral_token"

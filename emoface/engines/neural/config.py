@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 from ...arkit import ARKIT_NAMES
+from ...errors import UserError
 
 FEATURE_RATE = 100.0   # log-mel and prosody frames per second
 ENCODER_RATE = FEATURE_RATE / 2  # content encoder frames per second (the front-end halves it)
@@ -35,7 +36,6 @@ class ModelConfig:
     d_emotion: int = 128          # emotion branch width
     emotion_layers: int = 3
     n_emotions: int = 8
-    n_styles: int = 16            # style/speaker table; index 0 is the neutral default
     d_latent: int = 16            # per-utterance latent for stochastic variation
     n_outputs: int = len(PREDICTED_CHANNELS)
     # Phone classes of the content encoder's auxiliary head (a training signal that makes
@@ -45,12 +45,6 @@ class ModelConfig:
     # the content encoder beside the log-mel: 42 (each frame's own), 84 (and the phone loop's
     # causal posteriors, emoface.audio.phonetic.forward_posteriors), or 0 for log-mel alone.
     n_phonetic: int = 0
-    # The content encoder hears the log-mel with the input's own channel level
-    # (emoface.data.features.channel_level: microphone, room, codec, the speaker's average
-    # spectrum) replaced by the training corpus's mean; the emotion branch hears it as is.
-    # Measured once over the whole input (per crop in training), like the phone scores'
-    # cepstral mean.
-    channel_norm: bool = False
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
@@ -90,6 +84,19 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, text: str) -> ModelConfig:
+        """The config stored with a weights file. Options that were tried and removed
+        (docs/experiments.md) are ignored while they hold their disabled value; weights
+        trained with one enabled are refused."""
         data = json.loads(text)
+        for key, off in REMOVED_OPTIONS.items():
+            if key in data and data[key] != off:
+                raise UserError(f"these weights were trained with {key} = {data[key]!r}, an "
+                                "option this version no longer has (see docs/experiments.md)")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# Options of earlier versions, with the value that disabled them (old weights store it).
+# n_styles, the size of a style table of which only the neutral row 0 was ever used, is
+# ignored whatever it says (that row is the decoder's neutral token now).
+REMOVED_OPTIONS = {"channel_norm": False}

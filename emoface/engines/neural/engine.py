@@ -16,7 +16,6 @@ import numpy as np
 from ...animation import Animation, frame_count
 from ...arkit import INDEX, NUM_BLENDSHAPES
 from ...audio.phones import SILENCE, Phone
-from ...data.features import channel_level
 from ...emotion import NUM_EMOTIONS, EmotionTrack
 from ...errors import UserError
 from ..base import Capabilities, Engine
@@ -77,7 +76,6 @@ class Predictor:
         self.path = Path(weights) if weights else default_weights()
         self.cfg = read_config(self.path)
         self._net = None
-        self._mel_mean = None
         self.backend = "torch"
         self.sessions = None
         if backend in ("auto", "onnx"):
@@ -87,25 +85,6 @@ class Predictor:
             self.sessions = onnx_sessions(self.path, lambda: self.net, required=backend == "onnx")
             if self.sessions is not None:
                 self.backend = "onnx"
-
-    @property
-    def mel_mean(self) -> np.ndarray:
-        """The training corpus's mean log-mel (80,), saved with the weights."""
-        if self._mel_mean is None:
-            from safetensors import safe_open
-
-            with safe_open(str(self.path), "np") as f:
-                self._mel_mean = f.get_tensor("mel_mean").astype(np.float32)
-        return self._mel_mean
-
-    def content_features(self, feats: np.ndarray, channel: np.ndarray | None) -> np.ndarray:
-        """The decoder's input: ``feats`` with the input's ``channel`` level swapped for the
-        training mean when the weights were trained so (ModelConfig.channel_norm)."""
-        if not self.cfg.channel_norm:
-            return feats
-        out = feats.copy()
-        out[:, :self.cfg.n_mels] += self.mel_mean - channel
-        return out
 
     @property
     def net(self):
@@ -134,17 +113,16 @@ class Predictor:
 
     def decode(self, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray):
         """Weights (T30, 42) and head (T30, 3) for ``amounts`` per output frame."""
-        style = np.zeros(1, np.int64)
         if self.sessions is not None:
             w, h = self.sessions["decode"].run(None, {
                 "mel": mel[None], "amounts": amounts[None].astype(np.float32),
-                "style": style, "z": z[None].astype(np.float32)})
+                "z": z[None].astype(np.float32)})
             return w[0], h[0]
         import torch
 
         with torch.inference_mode():
             w, h = self.net.decode(torch.from_numpy(mel[None]), torch.from_numpy(amounts[None]),
-                                   torch.from_numpy(style), torch.from_numpy(z[None]))
+                                   torch.from_numpy(z[None]))
         return w[0].numpy(), h[0].numpy()
 
 
@@ -257,8 +235,6 @@ def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float
     means ``auto``."""
     rng = np.random.default_rng(seed)
     mel, prosody = model_inputs(speech.samples, speech.prosody(), pred.cfg.n_phonetic)
-    # measured on the input itself, before any padding
-    channel = channel_level(mel[:, :pred.cfg.n_mels]) if pred.cfg.channel_norm else None
     n = frame_count(speech.duration, OUTPUT_FPS)
     t = np.arange(n) / OUTPUT_FPS
     amounts = auto_amounts(pred, mel, prosody, t) if track is None else track.at(t)
@@ -266,7 +242,7 @@ def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float
     need = max(len(mel), _aligned(math.ceil(n / (OUTPUT_FPS / FEATURE_RATE))))
     if need > len(mel):  # the last output frame may sit just past the last feature frame
         mel = pad_features(mel, need, pred.cfg.n_mels)
-    predicted, head = run(pred, pred.content_features(mel, channel), amounts, z)
+    predicted, head = run(pred, mel, amounts, z)
     w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
     w[:, _PREDICTED] = predicted[:n]
     head, eyes = eyes_and_head(w, t, OUTPUT_FPS, pseudo_phones(speech.samples, speech.duration),

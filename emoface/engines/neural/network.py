@@ -4,7 +4,6 @@
                                                                                ├► decoder ─► 42 weights
     log-mel + prosody ─► emotion encoder ─► logits (8), intensity                 │   + head (3)
                   amounts per frame (explicit/keyframed, or auto = p × intensity) ┤
-                                     style id (0 = neutral default) ─────────────┤
                                      latent z (posterior in training, seed at run) ┘
 
 The decoder never sees the voice's emotion except through the 8-value *amounts* vector,
@@ -23,6 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ENCODER_RATE, FEATURE_RATE, OUTPUT_FPS, ModelConfig
+
+LEGACY_STYLE_ROWS = 16   # rows of the style table earlier versions had (ModelConfig.n_styles)
 
 
 def alibi_slopes(heads: int) -> torch.Tensor:
@@ -261,14 +262,17 @@ def resample_frames(x: torch.Tensor, n_out: int, rate_in: float, rate_out: float
 
 class Decoder(nn.Module):
     """Emotion-guided fusion at 30 fps. The emotion arrives per frame (so keyframed
-    emotions change the face over time) as FiLM and an added embedding; style and the
-    latent are utterance tokens that every frame attends to."""
+    emotions change the face over time) as FiLM and an added embedding; a learnt neutral
+    token and the latent are utterance tokens that every frame attends to."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         d = cfg.d_model
         self.emotion_embed = nn.Sequential(nn.Linear(cfg.n_emotions, d), nn.GELU(), nn.Linear(d, d))
-        self.style_token = nn.Embedding(cfg.n_styles, d)
+        # One learnt utterance token (row 0 of the style table of earlier versions, the only
+        # row ever used; load_network maps old files onto it). Drawn as that 16-row table
+        # was, so a fresh network initialises exactly as before.
+        self.neutral_token = nn.Parameter(nn.init.normal_(torch.empty(LEGACY_STYLE_ROWS, d))[0].clone())
         self.latent_token = nn.Linear(cfg.d_latent, d)
         self.film = nn.Linear(d, 2 * d)
         self.smooth = nn.Conv1d(d, d, 3, padding=2)  # causal (look-back) smoothing
@@ -280,11 +284,11 @@ class Decoder(nn.Module):
         self.register_buffer("slopes", alibi_slopes(cfg.n_heads), persistent=False)
         self.window, self.lookahead = cfg.decoder_window, cfg.decoder_lookahead
 
-    def forward(self, content: torch.Tensor, amounts: torch.Tensor, style: torch.Tensor,
-                z: torch.Tensor):
-        """content (B, T, d), amounts (B, T, 8), style (B,), z (B, d_latent)."""
+    def forward(self, content: torch.Tensor, amounts: torch.Tensor, z: torch.Tensor):
+        """content (B, T, d), amounts (B, T, 8), z (B, d_latent)."""
         e = self.emotion_embed(amounts)                                   # (B, T, d)
-        tokens = torch.stack([self.style_token(style), self.latent_token(z)], 1)
+        neutral = self.neutral_token.expand(len(z), -1)
+        tokens = torch.stack([neutral, self.latent_token(z)], 1)
         gamma, beta = self.film(e + tokens.sum(1, keepdim=True)).chunk(2, -1)
         x = content * (1 + gamma) + beta + e
         t = x.shape[1]
@@ -317,15 +321,6 @@ class EmoFaceNet(nn.Module):
         mel = (feats[..., :n] - self.mel_mean) / self.mel_std
         return torch.cat([mel, feats[..., n:]], -1) if feats.shape[-1] > n else mel
 
-    def content_features(self, feats: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
-        """``feats`` (B, T, n_features) with each input's ``channel`` level (B, 80) swapped
-        for the training mean when ``cfg.channel_norm`` (the engine does the same in numpy)."""
-        if not self.cfg.channel_norm:
-            return feats
-        n = self.cfg.n_mels
-        mel = feats[..., :n] + (self.mel_mean - channel)[:, None]
-        return torch.cat([mel, feats[..., n:]], -1) if feats.shape[-1] > n else mel
-
     @staticmethod
     def amounts_from(logits: torch.Tensor, intensity: torch.Tensor) -> torch.Tensor:
         """``auto``: the heard emotion as amounts (non-neutral share scaled by intensity)."""
@@ -337,30 +332,27 @@ class EmoFaceNet(nn.Module):
         """The emotion branch reads the log-mel columns only."""
         return self.emotion(self.normalise(mel[..., :self.cfg.n_mels]), prosody, mask)
 
-    def decode(self, mel: torch.Tensor, amounts: torch.Tensor, style: torch.Tensor,
-               z: torch.Tensor, n_out: int | None = None):
+    def decode(self, mel: torch.Tensor, amounts: torch.Tensor, z: torch.Tensor,
+               n_out: int | None = None):
         """``mel``: (B, T, cfg.n_features) log-mel and phone scores; ``amounts`` per output
         frame (B, T_out, 8), or one vector per clip (B, 8)."""
         n_out = amounts.shape[1] if amounts.dim() == 3 else (n_out or self.output_frames(mel.shape[1]))
-        return self.decode_content(self.content(self.normalise(mel)), amounts, style, z, n_out)
+        return self.decode_content(self.content(self.normalise(mel)), amounts, z, n_out)
 
-    def decode_content(self, content: torch.Tensor, amounts: torch.Tensor, style: torch.Tensor,
-                       z: torch.Tensor, n_out: int):
+    def decode_content(self, content: torch.Tensor, amounts: torch.Tensor, z: torch.Tensor,
+                       n_out: int):
         """The decoder on content features already computed (B, T50, d)."""
         content = resample_frames(content, n_out, ENCODER_RATE, OUTPUT_FPS)
         if amounts.dim() == 2:
             amounts = amounts[:, None].expand(-1, n_out, -1)
-        return self.decoder(content, amounts, style, z)
+        return self.decoder(content, amounts, z)
 
-    def forward(self, mel, prosody, amounts=None, style=None, z=None):
+    def forward(self, mel, prosody, amounts=None, z=None):
         """Inference in one call: explicit ``amounts`` (B, 8) or None for ``auto``."""
         _, _, logits, intensity = self.encode_emotion(mel, prosody)
         if amounts is None:
             amounts = self.amounts_from(logits, intensity)
-        b = mel.shape[0]
-        if style is None:
-            style = torch.zeros(b, dtype=torch.long, device=mel.device)
         if z is None:
-            z = torch.zeros(b, self.cfg.d_latent, device=mel.device)
-        weights, head = self.decode(mel, amounts, style, z)
+            z = torch.zeros(mel.shape[0], self.cfg.d_latent, device=mel.device)
+        weights, head = self.decode(mel, amounts, z)
         return weights, head, logits, intensity

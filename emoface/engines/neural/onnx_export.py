@@ -1,7 +1,7 @@
 """ONNX export of the network and the onnxruntime path.
 
 Two graphs: ``emotion`` (log-mel, prosody -> logits, intensity) and ``decode`` (log-mel
-with the phone scores beside it when the weights read them, per-frame amounts, style,
+with the phone scores beside it when the weights read them, per-frame amounts,
 latent -> weights, head), both with dynamic length. They are
 written to a cache keyed by the weights' hash (``$EMOFACE_CACHE`` or ``~/.cache/emoface``),
 timed against torch once, and used automatically unless torch is clearly faster; a later
@@ -49,8 +49,8 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
             super().__init__()
             self.n = n
 
-        def forward(self, mel, amounts, style, z):
-            return self.n.decode(mel, amounts, style, z)
+        def forward(self, mel, amounts, z):
+            return self.n.decode(mel, amounts, z)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,6 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
     feats = torch.randn(1, t, net.cfg.n_features)
     prosody = torch.randn(1, t, net.cfg.n_prosody)
     amounts = torch.full((1, t_out, net.cfg.n_emotions), 1.0 / net.cfg.n_emotions)
-    style = torch.zeros(1, dtype=torch.long)
     z = torch.zeros(1, net.cfg.d_latent)
     paths = {"emotion": out_dir / "emotion.onnx", "decode": out_dir / "decode.onnx"}
     # Wrappers must be in eval mode: the exporter restores each module's mode afterwards,
@@ -80,8 +79,8 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
                               dynamic_axes={"mel": {1: "frames"}, "prosody": {1: "frames"}},
                               opset_version=OPSET)
         with atomic_path(paths["decode"]) as tmp:
-            torch.onnx.export(Decode(net).eval(), (feats, amounts, style, z), str(tmp), dynamo=False,
-                              input_names=["mel", "amounts", "style", "z"],
+            torch.onnx.export(Decode(net).eval(), (feats, amounts, z), str(tmp), dynamo=False,
+                              input_names=["mel", "amounts", "z"],
                               output_names=["weights", "head"],
                               dynamic_axes={"mel": {1: "frames"}, "amounts": {1: "out_frames"},
                                             "weights": {1: "out_frames"}, "head": {1: "out_frames"}},
@@ -126,7 +125,7 @@ def onnx_sessions(weights_path: str | os.PathLike, get_net=None, required: bool 
         if required:
             raise UserError("onnxruntime is not installed; pip install 'emoface[model]'") from None
         return None
-    folder = cache_dir() / "onnx" / weights_key(weights_path)
+    folder = cache_dir() / "onnx" / f"{weights_key(weights_path)}-{GRAPH_VERSION}"
     paths = {"emotion": folder / "emotion.onnx", "decode": folder / "decode.onnx"}
     verdict = folder / "verdict.json"
     if not all(p.exists() for p in paths.values()) or not _has_decision(verdict):
@@ -164,6 +163,9 @@ TORCH_MUST_WIN_BY = 0.15
 # onnxruntime's, and once picked torch at 33 vs 48 ms where the two tie at about 43 ms;
 # rule 1, the mean of three, did the same on a loaded machine).
 DECISION_RULE = 3
+# Version of the exported graphs' inputs, part of the cache folder's name so that exports
+# of an older version are never fed the current inputs. 2: the style input is gone.
+GRAPH_VERSION = 2
 
 
 def _benchmark(net, sessions) -> dict:
@@ -173,15 +175,14 @@ def _benchmark(net, sessions) -> dict:
     rng = np.random.default_rng(0)
     mel = rng.normal(size=(1, 2000, net.cfg.n_features)).astype(np.float32)
     amounts = np.full((1, 600, net.cfg.n_emotions), 1 / net.cfg.n_emotions, np.float32)
-    style, z = np.zeros(1, np.int64), np.zeros((1, net.cfg.d_latent), np.float32)
+    z = np.zeros((1, net.cfg.d_latent), np.float32)
 
     def with_torch():
         with torch.inference_mode():
-            net.decode(torch.from_numpy(mel), torch.from_numpy(amounts), torch.from_numpy(style),
-                       torch.from_numpy(z))
+            net.decode(torch.from_numpy(mel), torch.from_numpy(amounts), torch.from_numpy(z))
 
     def with_onnx():
-        sessions["decode"].run(None, {"mel": mel, "amounts": amounts, "style": style, "z": z})
+        sessions["decode"].run(None, {"mel": mel, "amounts": amounts, "z": z})
 
     t_torch, t_onnx = _time_each([with_torch, with_onnx])
     return {"torch_s": round(t_torch, 4), "onnx_s": round(t_onnx, 4),

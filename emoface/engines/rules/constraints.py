@@ -5,7 +5,7 @@ quite close, and an expression layered on top (a surprised jaw drop, a disgusted
 lip) can hold the lips apart. Viewers notice a /p b m/ without closure at once, so after
 composing all layers the lips are sealed in every frame that overlaps a bilabial, and
 the lower lip is tucked for /f v/. Closure is judged with the rig-independent aperture of
-DESIGN.md, the same definition the evaluation uses.
+docs/design.md, the same definition the evaluation uses.
 """
 from __future__ import annotations
 
