@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from emoface.audio.features import N_MELS, log_mel, mel_filterbank
 from emoface.data import features, teacher
-from emoface.data.features import N_MELS, log_mel, mel_filterbank
 from emoface.emotion import EMOTIONS
 
 

@@ -340,7 +340,7 @@ def test_the_phone_head_learns_from_the_content_features():
 
 
 def test_the_equaliser_scales_band_power_and_keeps_silence():
-    from emoface.data.features import LOG_FLOOR, log_mel
+    from emoface.audio.features import LOG_FLOOR, log_mel
     from emoface.train.data import equalise, random_eq_db
 
     rng = np.random.default_rng(0)

@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("pocketsphinx")
 
 from emoface.audio import phonetic  # noqa: E402
+from emoface.audio.features import log_mel  # noqa: E402
 from emoface.audio.speech import Speech  # noqa: E402
-from emoface.data.features import log_mel  # noqa: E402
 
 SENTENCE = "Bob made my map, but Pam bought a mop."
 

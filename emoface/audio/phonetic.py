@@ -20,7 +20,7 @@ What is computed, from facts about the model (its ``feat.params`` and file heade
 - per frame, the log-posterior of each phone (its states summed, likelihoods scaled by
   :data:`ACOUSTIC_SCALE`), floored at :data:`FLOOR` and mapped to [-1, 1].
 
-Frame ``k`` is centred at ``k * 10 ms`` like :func:`emoface.data.features.log_mel` and
+Frame ``k`` is centred at ``k * 10 ms`` like :func:`emoface.audio.features.log_mel` and
 there are as many frames. Look-ahead: 43 ms (half a window and three frames of deltas);
 the mean removal sees the whole input, so long files are scored once, before windowing.
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.features import (
+from .features import (
     SAMPLE_RATE,
     _hz_to_mel,
     _mel_to_hz,

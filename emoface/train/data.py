@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arkit import INDEX
+from ..audio.features import N_MELS
 from ..audio.phones import PHONE_CLASSES
 from ..data.corpus import Corpus
-from ..data.features import N_MELS
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
 from ..engines.neural.config import ENCODER_RATE, PREDICTED_CHANNELS
 from ..engines.neural.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
@@ -247,8 +247,8 @@ class Sampler:
         one factor: formants and harmonics alike) stands in for it. With ``eq_prob`` a
         random smooth equaliser follows (another microphone, room or mastering chain)."""
         from ..audio import phonetic
+        from ..audio.features import HOP, band_centres_hz, log_mel
         from ..data import augment
-        from ..data.features import HOP, band_centres_hz, log_mel
 
         audio = clip.audio[a * HOP:b * HOP].astype(np.float32) / 32767
         # Only time-preserving changes: the crop's targets are fixed to its frames.
@@ -290,7 +290,7 @@ def drop_mel(feats: np.ndarray) -> np.ndarray:
 def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:
     """Log-mel of the same sound with every frequency multiplied by ``factor``: band k
     takes the level the original had at (its centre frequency / factor)."""
-    from ..data.features import band_centres_hz, warp_band_axis
+    from ..audio.features import band_centres_hz, warp_band_axis
 
     return warp_band_axis(mel, band_centres_hz(), factor)
 
@@ -306,7 +306,7 @@ def random_eq_db(rng: np.random.Generator) -> np.ndarray:
     rooms and mastering chains. A tilt, a low shelf (rumble and hum boost the lowest
     bands by up to 20 dB on home recordings), a high shelf (codecs cut the top) and two
     slow ripples; each shelf's corner is random and its edge spans about an octave."""
-    from ..data.features import band_centres_hz
+    from ..audio.features import band_centres_hz
 
     octaves = np.log2(np.maximum(band_centres_hz(), 20.0))
     x = np.linspace(0.0, 1.0, len(octaves))
@@ -326,8 +326,8 @@ def random_eq_db(rng: np.random.Generator) -> np.ndarray:
 
 def equalise(mel: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
     """Log-mel of the same sound with band k's power scaled by ``gains_db[k]`` (the
-    log floor of :func:`~emoface.data.features.log_mel` stays where it is)."""
-    from ..data.features import LOG_FLOOR
+    log floor of :func:`~emoface.audio.features.log_mel` stays where it is)."""
+    from ..audio.features import LOG_FLOOR
 
     power = np.maximum(np.exp(mel.astype(np.float64)) - LOG_FLOOR, 0.0)
     return np.log(power * 10.0 ** (gains_db / 10.0) + LOG_FLOOR).astype(np.float32)

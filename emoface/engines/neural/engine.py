@@ -35,7 +35,7 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     """(features (T, 80 + n_phonetic): log-mel, then the phone scores when the weights read
     them; prosody (T, 3)) exactly as training saw them. The phone scores remove the
     input's mean cepstrum, so they are computed once over the whole input, not per window."""
-    from ...data.features import log_mel, semitones_re_100hz
+    from ...audio.features import log_mel, semitones_re_100hz
 
     mel = log_mel(samples16k)
     n = len(mel)
