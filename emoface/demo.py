@@ -4,6 +4,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from .audio.io import save_wav
+from .outputs import plan, writable_extensions, write_all
+from .pipeline import speak
+
 DEMO_LINES: tuple[tuple[str, str], ...] = (
     ("neutral", "The quick brown fox jumps over the lazy dog."),
     ("happy:0.8", "What a wonderful surprise, I am so happy to see you!"),
@@ -16,7 +20,6 @@ DEMO_LINES: tuple[tuple[str, str], ...] = (
 
 def demo_formats() -> tuple[str, ...]:
     """Every format this installation can write (the core three always)."""
-    from .outputs import writable_extensions
 
     wanted = (".csv", ".json", ".npz", ".glb", ".usda", ".mp4")
     available = set(writable_extensions())
@@ -26,9 +29,6 @@ def demo_formats() -> tuple[str, ...]:
 def run_demo(out: Path, fps: float = 30.0) -> list[Path]:
     from tqdm import tqdm
 
-    from .audio.io import save_wav
-    from .outputs import plan, write_all
-    from .pipeline import speak
 
     out.mkdir(parents=True, exist_ok=True)
     formats = demo_formats()

@@ -6,6 +6,15 @@ import platform
 import sys
 import time
 
+from .audio.espeak import library_version
+from .audio.speech import Speech
+from .engines import default_engine_name, engine_class, list_engines, load_engine
+from .engines.neural.checkpoint import default_weights, read_metadata
+from .outputs import writable_extensions
+from .paths import shared_data_dir
+from .pipeline import speak
+from .version import __version__
+
 _PACKAGES = (
     ("numpy", "numpy"), ("scipy", "scipy"), ("soundfile", "soundfile"),
     ("praat-parselmouth", "parselmouth"), ("pocketsphinx", "pocketsphinx"),
@@ -30,9 +39,6 @@ def _version(distribution: str, module_name: str) -> str:
 
 
 def info_lines() -> list[str]:
-    from .engines import default_engine_name, list_engines
-    from .paths import shared_data_dir
-    from .version import __version__
 
     lines = [f"emoface {__version__}",
              f"python {platform.python_version()} on {platform.platform()}"]
@@ -44,7 +50,6 @@ def info_lines() -> list[str]:
         lines.append(f"  {'libsndfile':18s} {sf.__libsndfile_version__}")
     lines.append(f"engines: {', '.join(list_engines())} (default: {default_engine_name()})")
     lines.append(f"model: {_model_line()}")
-    from .outputs import writable_extensions
 
     lines.append(f"output formats: {' '.join(writable_extensions())}")
     data = shared_data_dir()
@@ -53,7 +58,6 @@ def info_lines() -> list[str]:
 
 
 def _model_line() -> str:
-    from .engines.neural.checkpoint import default_weights, read_metadata
 
     path = default_weights()
     if not path.exists():
@@ -65,7 +69,6 @@ def _model_line() -> str:
 
 def _espeak_version() -> str:
     try:
-        from .audio.espeak import library_version
 
         return library_version()
     except Exception as exc:  # noqa: BLE001
@@ -76,7 +79,6 @@ def self_check() -> tuple[bool, str]:
     """Speak a sentence, animate it, and check the contract; (ok, message)."""
     import numpy as np
 
-    from .pipeline import speak
 
     start = time.perf_counter()
     try:
@@ -91,10 +93,8 @@ def self_check() -> tuple[bool, str]:
     if abs(anim.num_frames - expected) > 1:
         problems.append(f"{anim.num_frames} frames for {expected} expected")
     engines = "rules"
-    from .engines import engine_class, load_engine
 
     if engine_class("neural").unavailable_reason() is None:
-        from .audio.speech import Speech
 
         try:
             neural = load_engine("neural").animate(Speech(samples, sr, source="self-check"),

@@ -66,7 +66,8 @@ def _ffmpeg() -> str:
 @pytest.fixture(scope="module")
 def rendered(gl, tmp_path_factory):
     """A 2 s rendered clip of the default head with a known take and a sound track."""
-    from emoface.capture.recover import random_take, render_clip
+    from emoface.capture.recover import render_clip
+    from emoface.capture.takes import random_take
 
     folder = tmp_path_factory.mktemp("capture")
     truth = random_take(50, 25.0, seed=7)

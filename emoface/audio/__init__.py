@@ -11,6 +11,9 @@ from .activity import has_speech, speech_activity, speech_segments
 
 # the function align() stays in its module: exporting it here would hide the module
 from .align import Alignment, align_detailed, phone_loop, phone_loop_detailed
+from .espeak import list_voices as _list_voices
+from .espeak import phonemize as _phonemize
+from .espeak import synthesize as _synthesize
 from .io import SAMPLE_RATE, audio_duration, load_audio, resample, save_wav
 from .lablaut import lablaut_path_for, read_lablaut
 from .phones import PHONE_SET, SILENCE, Phone
@@ -21,21 +24,18 @@ from .transcript import normalize_transcript
 
 def synthesize(text: str, voice: str = "en-us", **params):
     """espeak-ng text to speech with exact phone timings; see :mod:`emoface.audio.espeak`."""
-    from .espeak import synthesize as _synthesize
 
     return _synthesize(text, voice=voice, **params)
 
 
 def phonemize(text: str, voice: str = "en-us") -> list[str]:
     """ARPABET phones for ``text`` from espeak-ng's letter-to-sound rules."""
-    from .espeak import phonemize as _phonemize
 
     return _phonemize(text, voice=voice)
 
 
 def list_voices(language_prefix: str = "en"):
     """Installed espeak-ng voices for a language prefix."""
-    from .espeak import list_voices as _list_voices
 
     return _list_voices(language_prefix)
 

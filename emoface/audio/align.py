@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import UserError
+from . import espeak
 from .activity import FRAME_SECONDS, frame_levels_dbfs, mask_runs, speech_activity
 from .io import SAMPLE_RATE
 from .phones import PHONE_SET, SILENCE, Phone
@@ -138,8 +140,6 @@ def _ensure_pronunciations(decoder, words: list[str]) -> dict[str, int]:
 
 
 def _guess_pronunciation(word: str) -> str:
-    from ..errors import UserError
-    from . import espeak
     try:
         phones = [p for p in espeak.phonemize(word.replace("'", "")) if p in PHONE_SET
                   and p != SILENCE]

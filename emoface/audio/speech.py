@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import UserError
 from .activity import has_speech, speech_activity
 from .align import align_detailed, phone_loop_detailed
+from .espeak import synthesize
 from .io import SAMPLE_RATE, load_audio, resample
 from .phones import Phone
 from .prosody import Prosody, analyse
@@ -54,7 +55,6 @@ class Speech:
     def synthesize(cls, text: str, voice: str = "en-us", **params) -> Speech:
         """Speech spoken by espeak-ng, with its exact phone timings as the given phones;
         ``params`` are :func:`emoface.audio.espeak.synthesize`'s (rate, pitch, ...)."""
-        from .espeak import synthesize
         samples, sr, phones = synthesize(text, voice=voice, **params)
         return cls(samples, sr, text=text, source=f"espeak-ng:{voice}", phones=phones,
                    phone_source="espeak")

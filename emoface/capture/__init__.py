@@ -15,6 +15,9 @@ import os
 
 from ..animation import Animation
 from ..errors import UserError
+from .basis import rig_basis
+from .fit import fit_take
+from .landmarks import inner_lip_opening, video_landmarks
 
 
 def capture(path: str | os.PathLike, rig="default", cache_dir: str | os.PathLike | None = None,
@@ -28,9 +31,6 @@ def capture(path: str | os.PathLike, rig="default", cache_dir: str | os.PathLike
     the face at rest is the rig's (for renders of the rig itself).
     ``contact_rule``: close the take's lips on frames where the inner lips touch on video.
     UserError for a missing file, a file without video, or a video with no face."""
-    from .basis import rig_basis
-    from .fit import fit_take
-    from .landmarks import video_landmarks
 
     info, points, found = video_landmarks(path, cache_dir, progress=progress)
     if len(points) == 0:
@@ -50,7 +50,6 @@ def lip_opening(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
     a video, (T,) float (NaN where no face was found), and the video's fps."""
     import numpy as np
 
-    from .landmarks import inner_lip_opening, video_landmarks
 
     info, points, found = video_landmarks(path, cache_dir, progress=progress)
     opening = inner_lip_opening(points) if len(points) else np.zeros(0)

@@ -1,7 +1,7 @@
 """The rig's landmark-space basis: how FaceMesh's 478 points move for each ARKit shape.
 
 We render the rig from the front (our renderer) through a known random take (every solved
-shape in sparse bursts, the head turning; :func:`emoface.capture.recover.random_take`),
+shape in sparse bursts, the head turning; :func:`emoface.capture.takes.random_take`),
 track the renders with FaceMesh as a video is tracked, remove the head pose, and fit by
 ridge regression the displacement of every point per unit of each shape, plus the rest
 shape (the intercept). Fitting on combinations matches how FaceMesh reads a moving face
@@ -26,8 +26,18 @@ import numpy as np
 
 from ..arkit import ARKIT_NAMES
 from ..errors import UserError
-from .landmarks import EYE_OUTER, IRIS_CENTRES, NUM_LANDMARKS, track
+from ..render.scene import FaceRenderer
+from ..rig import load_rig
+from .landmarks import (
+    EYE_OUTER,
+    IRIS_CENTRES,
+    NUM_LANDMARKS,
+    FaceTracker,
+    quiet_native_stderr,
+    track,
+)
 from .solve import RIGID, align, fill_missing
+from .takes import random_take
 
 BASIS_VERSION = 2
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "capture_basis_default.npz"
@@ -56,9 +66,6 @@ def rig_hash(rig) -> str:
 def build_basis(rig, frames: int = TRAIN_FRAMES, seed: int = TRAIN_SEED,
                 size: int = 360) -> dict:
     """Render ``rig`` and measure its landmark basis (see module docstring)."""
-    from ..render.scene import FaceRenderer
-    from .landmarks import FaceTracker, quiet_native_stderr
-    from .recover import random_take
 
     renderer = FaceRenderer(rig, size, "front", samples=4)
     quiet = quiet_native_stderr()
@@ -140,7 +147,6 @@ def _save(data: dict, path: Path) -> None:
 def rig_basis(rig="default", cache_dir: str | os.PathLike | None = None) -> dict:
     """The landmark basis of ``rig`` (a Rig or a load_rig spec): the bundled one for the
     default head, else from ``cache_dir``, else built now (and cached there)."""
-    from ..rig import load_rig
 
     rig = load_rig(rig)
     key = rig_hash(rig)
@@ -159,7 +165,6 @@ def rig_basis(rig="default", cache_dir: str | os.PathLike | None = None) -> dict
 
 def write_bundled(path: str | os.PathLike = ASSET) -> Path:
     """Build the default head's basis into emoface/assets (run by tools/capture_basis.py)."""
-    from ..rig import load_rig
 
     data = build_basis(load_rig("default"))
     _save(data, Path(path))

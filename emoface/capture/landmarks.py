@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from . import video
 
 NUM_LANDMARKS = 478
 CACHE_VERSION = 1
@@ -121,7 +122,6 @@ def file_hash(path: str | os.PathLike) -> str:
 def video_landmarks(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
                     progress: bool = True):
     """(VideoInfo, landmarks (T, 478, 3), found (T,)) of a video, from ``cache_dir`` if there."""
-    from . import video
 
     info = video.probe(path)
     cached = None

@@ -7,6 +7,8 @@ import os
 import numpy as np
 
 from ..animation import Animation
+from ..render.scene import FaceRenderer
+from ..render.video import encode, resolve_rig
 from .video import VideoInfo, frames
 
 
@@ -20,8 +22,6 @@ def write_side_by_side(anim: Animation, info: VideoInfo, path: str | os.PathLike
     """Source frames (left) and ``anim`` rendered on ``rig`` (right), same height."""
     from PIL import Image
 
-    from ..render.scene import FaceRenderer
-    from ..render.video import encode, resolve_rig
 
     height = _even(min(max(info.height, 256), 720))
     width = _even(round(info.width * height / info.height))

@@ -14,6 +14,7 @@ import importlib
 import sys
 
 from ..errors import UserError
+from ..version import __version__
 
 # "module:function" adding one sub-command each; order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
@@ -59,7 +60,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..version import __version__
 
     parser = _Parser(prog="emoface", description="Speech in, emotional 3D facial animation out.")
     parser.add_argument("--version", action="version", version=f"emoface {__version__}")

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..engines import engine_class
+from ..errors import UserError
+from ..eval import report
+from ..eval.runner import run_suite, systems_for, usable_systems
+from ..eval.suites import SUITES, user_suite
+
 
 def add_bench(sub) -> None:
     p = sub.add_parser(
@@ -38,8 +44,6 @@ def add_bench(sub) -> None:
 
 
 def _run_bench(args) -> int:
-    from ..engines import engine_class
-    from ..errors import UserError
 
     engines = args.engine
     for name in engines or []:
@@ -48,12 +52,10 @@ def _run_bench(args) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {str(out)!r} is a file; give a folder")
     if args.data:
-        from ..eval.suites import user_suite
 
         suite = user_suite(args.data)
         name = "data"
     else:
-        from ..eval.suites import SUITES
 
         suite = SUITES[args.suite]()
         name = args.suite
@@ -79,9 +81,6 @@ def run_and_report(suite, engines, out: Path, markdown: Path, figures: Path, *,
     results, the summary, and the table as markdown."""
     import json
 
-    from ..errors import UserError
-    from ..eval import report
-    from ..eval.runner import run_suite, systems_for, usable_systems
 
     systems, broken = usable_systems(systems_for(engines))
     if engines and broken:

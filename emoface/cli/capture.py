@@ -6,6 +6,10 @@ import contextlib
 import tempfile
 from pathlib import Path
 
+from .. import outputs
+from ..capture import capture, video
+from ..capture.preview import write_side_by_side
+
 
 def add_capture(sub) -> None:
     p = sub.add_parser("capture", help="capture an ARKit take from a talking-face video",
@@ -26,9 +30,6 @@ def add_capture(sub) -> None:
 
 
 def _run_capture(args) -> int:
-    from .. import outputs
-    from ..capture import capture, video
-    from ..capture.preview import write_side_by_side
 
     source = Path(args.video)
     paths = outputs.plan(args.output, source.stem)  # bad -o fails before any work

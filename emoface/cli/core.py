@@ -10,8 +10,14 @@ import re
 import sys
 from pathlib import Path
 
+from .. import outputs, pipeline
+from ..audio.io import save_wav
+from ..demo import run_demo
+from ..diagnostics import info_lines, self_check
+from ..emotion import parse_emotion
 from ..engines import MAX_SEED, default_engine_name, engine_class, list_engines, load_engine
 from ..errors import UserError
+from ..files import check_writable
 from . import bounded
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
@@ -72,8 +78,6 @@ def _read_text_file(path: str) -> str:
 
 
 def _run_animate(args) -> int:
-    from .. import outputs
-    from ..emotion import parse_emotion
 
     spec = parse_emotion(args.emotion, args.intensity)  # bad emotion: fail before any work
     engine_class(args.engine)                              # unknown engine: likewise
@@ -97,7 +101,6 @@ def _run_animate(args) -> int:
 def _animate_folder(folder: Path, args, spec) -> int:
     from tqdm import tqdm
 
-    from .. import outputs
 
     if args.text or args.text_file:
         raise UserError("--text is for one file; in a folder, put NAME.txt beside NAME.wav")
@@ -151,9 +154,6 @@ def _slug(text: str) -> str:
 
 
 def _run_say(args) -> int:
-    from .. import outputs, pipeline
-    from ..audio.io import save_wav
-    from ..files import check_writable
 
     paths = outputs.plan(args.output, _slug(args.text))
     wav = Path(args.wav) if args.wav else paths[0].with_suffix(".wav")
@@ -183,7 +183,6 @@ def add_info(sub) -> None:
 
 
 def _run_info(args) -> int:
-    from ..diagnostics import info_lines, self_check
 
     for line in info_lines():
         print(line)
@@ -203,7 +202,6 @@ def add_demo(sub) -> None:
 
 
 def _run_demo(args) -> int:
-    from ..demo import run_demo
 
     run_demo(Path(args.out), fps=args.fps)
     return 0

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data.build import BuildOptions, build
+from ..data.sources import DEFAULT_SOURCES, SOURCES
+from ..data.stats import corpus_stats, format_text, plot
 from ..errors import UserError
 from . import bounded
 
@@ -55,7 +58,6 @@ def add_data(sub) -> None:
 
 
 def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
-    from ..data.sources import DEFAULT_SOURCES, SOURCES
 
     out: list[tuple[str, Path | None]] = []
     for spec in specs:
@@ -87,7 +89,6 @@ def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
 
 
 def _run_build(args) -> int:
-    from ..data.build import BuildOptions, build
 
     sources = parse_sources(args.sources)
     out = Path(args.out)
@@ -110,7 +111,6 @@ def _run_build(args) -> int:
 def _run_stats(args) -> int:
     import json
 
-    from ..data.stats import corpus_stats, format_text, plot
 
     folder = Path(args.corpus)
     if not folder.is_dir():

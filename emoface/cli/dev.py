@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..data import livelink_stats
+from ..eval import graphics, probe, speed, train_expression
+from ..eval.emotion import EXPRESSION_ASSET
+from ..train import emotion_folds
+
 
 def add_dev(sub) -> None:
     p = sub.add_parser("dev", help="measurements and retraining behind BENCHMARKS.md and docs/",
@@ -42,7 +47,6 @@ def _add_speed(dev) -> None:
 def _run_speed(args) -> int:
     import json
 
-    from ..eval import speed
 
     result = speed.run(args.engine, args.transcript, args.seconds, args.emotion,
                        model=args.model, cli=args.cli)
@@ -68,7 +72,6 @@ def _add_graphics(dev) -> None:
 
 
 def _run_graphics(args) -> int:
-    from ..eval import graphics
 
     rigs = [r for r in args.rigs.split(",") if r]
     return graphics.run(args.what, rigs, args.size, args.frames, args.repeat, args.seconds,
@@ -77,7 +80,6 @@ def _run_graphics(args) -> int:
 
 # ----------------------------------------------------------------------------- probe
 def _add_probe(dev) -> None:
-    from ..eval import probe
 
     p = dev.add_parser("probe", help="held-out lip sync of weights files (LibriVox, EmoDB)",
                        description=probe.__doc__,
@@ -88,7 +90,6 @@ def _add_probe(dev) -> None:
 
 
 def _run_probe(args) -> int:
-    from ..eval import probe
 
     return probe.run(args.weights, args.misses)
 
@@ -108,7 +109,6 @@ def _add_emotion_folds(dev) -> None:
 
 
 def _run_emotion_folds(args) -> int:
-    from ..train import emotion_folds
 
     emotion_folds.run(args.config, args.out, args.png, jobs=args.jobs)
     return 0
@@ -116,7 +116,6 @@ def _run_emotion_folds(args) -> int:
 
 # ------------------------------------------------------------------ train-expression
 def _add_train_expression(dev) -> None:
-    from ..eval.emotion import EXPRESSION_ASSET
 
     p = dev.add_parser("train-expression", help="retrain the bundled expression classifier",
                        description="Retrain the bundled expression classifier "
@@ -127,7 +126,6 @@ def _add_train_expression(dev) -> None:
 
 
 def _run_train_expression(args) -> int:
-    from ..eval import train_expression
 
     train_expression.run(args.out, args.captures)
     return 0
@@ -150,7 +148,6 @@ def _add_livelink_report(dev) -> None:
 
 
 def _run_livelink_report(args) -> int:
-    from ..data import livelink_stats
 
     livelink_stats.report(args.folder, json_out=args.json, markdown=args.markdown,
                           plots=args.plots, baseline=args.baseline)

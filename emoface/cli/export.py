@@ -7,6 +7,10 @@
 """
 from __future__ import annotations
 
+from ..errors import UserError
+from ..files import check_writable
+from ..outputs import read, write, writer_for
+
 ENGINE_EXTENSIONS = (".glb", ".gltf", ".usda", ".usd")
 
 
@@ -35,9 +39,6 @@ def add_export(sub) -> None:
 def _run_export(args) -> int:
     from pathlib import Path
 
-    from ..errors import UserError
-    from ..files import check_writable
-    from ..outputs import read, write, writer_for
 
     out = Path(args.output)
     writer_for(out)  # unknown extension: fail before reading anything

@@ -5,7 +5,13 @@ import json
 import sys
 from pathlib import Path
 
+from ..audio.speech import Speech
+from ..engines.neural.checkpoint import BUNDLED_MODEL, load_network, read_metadata, save_checkpoint
+from ..engines.neural.onnx_export import export
+from ..engines.neural.voice_emotion import VoiceEmotion
 from ..errors import UserError
+from ..eval.heldout import record_path, training_data, write_record
+from ..train.loop import train
 from . import bounded
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
@@ -44,8 +50,6 @@ def _audio_files(inputs: list[str]) -> list[Path]:
 
 
 def _run_emotion(args) -> int:
-    from ..audio.speech import Speech
-    from ..engines.neural.voice_emotion import VoiceEmotion
 
     files = _audio_files(args.inputs)
     voice = VoiceEmotion(weights=args.model)   # loaded once for every file
@@ -88,8 +92,6 @@ def add_export_onnx(sub) -> None:
 
 
 def _run_export_onnx(args) -> int:
-    from ..engines.neural.checkpoint import load_network
-    from ..engines.neural.onnx_export import export
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -117,22 +119,14 @@ def add_train(sub) -> None:
 
 
 def _run_train(args) -> int:
-    from ..train.loop import train
 
     best = train(args.config, args.out, resume=args.resume, corpus=args.corpus, steps=args.steps)
     print(f"weights: {best}")
     if args.bundle:
-        from ..engines.neural.checkpoint import (
-            BUNDLED_MODEL,
-            load_network,
-            read_metadata,
-            save_checkpoint,
-        )
 
         meta = {k: v for k, v in read_metadata(best).items() if k not in ("config", "format")}
         save_checkpoint(load_network(best), BUNDLED_MODEL, meta, half=True)
         print(f"bundled: {BUNDLED_MODEL} ({BUNDLED_MODEL.stat().st_size / 2**20:.1f} MiB)")
-        from ..eval.heldout import record_path, training_data, write_record
 
         heard = training_data(best)
         if heard is None:

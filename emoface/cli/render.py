@@ -9,6 +9,11 @@
 """
 from __future__ import annotations
 
+from ..errors import UserError
+from ..files import check_writable
+from ..outputs import read
+from ..render.plot import plot_animation, read_phones
+from ..render.video import audio_duration, resolve_rig, write_comparison, write_still
 from . import bounded
 
 
@@ -41,9 +46,6 @@ def _run_render(args) -> int:
     import time
     from pathlib import Path
 
-    from ..errors import UserError
-    from ..files import check_writable
-    from ..outputs import read
 
     out = Path(args.output)
     ext = out.suffix.lower()
@@ -59,11 +61,9 @@ def _run_render(args) -> int:
         raise UserError("render needs the speech: give --audio AUDIO (or --silent for a video "
                         "without sound)")
     if ext == ".mp4" and args.audio is not None:
-        from ..render.video import audio_duration
 
         audio_duration(args.audio)  # a missing or broken audio file fails before rendering
     anims = [read(p) for p in paths]
-    from ..render.video import resolve_rig, write_comparison, write_still
 
     rig = resolve_rig(args.rig, args.mapping)
     start = time.perf_counter()
@@ -97,9 +97,6 @@ def add_plot(sub) -> None:
 
 
 def _run_plot(args) -> int:
-    from ..files import check_writable
-    from ..outputs import read
-    from ..render.plot import plot_animation, read_phones
 
     check_writable(args.output)
     phones = read_phones(args.phones) if args.phones else None

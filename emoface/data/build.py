@@ -40,12 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from ..arkit import ARKIT_NAMES
+from ..audio.io import load_audio, save_wav
+from ..audio.phones import Phone
+from ..audio.prosody import Prosody
 from ..errors import UserError
 from . import features as feats
 from . import teacher
 from .manifest import FLAGS, MANIFEST_NAME, dumps_row, validate_row, write_manifest
 from .sources import SOURCES, Clip, Item, SkipClip
-from .store import load_json, remove_stale_temporaries, save_json, save_npz
+from .store import load_json, load_npz, remove_stale_temporaries, save_json, save_npz
 
 BUILD_VERSION = "corpus-v1"
 REPORT_NAME = "build_report.json"
@@ -158,7 +161,6 @@ def _ordered_flags(flags: list[str]) -> list[str]:
 
 
 def _prosody_from_cache(cache: dict):
-    from ..audio.prosody import Prosody
 
     n = len(cache["f0_hz"])
     return Prosody(times=np.arange(n, dtype=np.float64) / feats.FRAME_RATE,
@@ -189,7 +191,6 @@ def _render_targets(item_id: str, phones, prosody, num_samples: int, emotion, in
 def finish_clip(item: Item, clip: Clip, out: Path) -> tuple[dict, int]:
     """Write a loaded clip's files (audio if generated, phones, features, targets); return
     its manifest row and its length in 16 kHz samples."""
-    from ..audio.io import load_audio, save_wav
 
     src = item.source
     if clip.audio is None:
@@ -240,8 +241,6 @@ def finish_clip(item: Item, clip: Clip, out: Path) -> tuple[dict, int]:
 def retarget_clip(item: Item, out: Path, marker: dict) -> dict:
     """Re-render a finished clip's targets with the current teacher, from its stored phone
     timings and cached prosody (no audio, no alignment); returns the updated marker."""
-    from ..audio.phones import Phone
-    from .store import load_npz
 
     row = marker["row"]
     phones = [Phone(float(a), float(b), p, label, word)

@@ -17,8 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from ..animation import Animation
+from ..audio.io import load_audio
 from ..audio.phones import Phone
+from .features import load
 from .manifest import read_manifest, resolve
+from .store import load_json, load_npz
 from .teacher import variant_key
 
 
@@ -67,18 +70,15 @@ class Corpus:
     def audio(self, row: dict) -> np.ndarray:
         """The clip's audio, mono float32 at 16 kHz (8 kHz sources are upsampled and keep
         their empty top band)."""
-        from ..audio.io import load_audio
 
         return load_audio(self.path(row, "audio"))
 
     def features(self, row: dict) -> dict[str, np.ndarray]:
         """Cached log-mel (float32) and prosody tracks, 100 frames per second."""
-        from .features import load
 
         return load(self.path(row, "features"))
 
     def phones(self, row: dict) -> list[Phone]:
-        from .store import load_json
 
         data = load_json(self.path(row, "phones"))
         return [Phone(float(a), float(b), p, label, word) for a, b, p, label, word in data["phones"]]
@@ -87,7 +87,6 @@ class Corpus:
         """The raw target file: ``weights`` (V, T, 52) float16 teacher variants, ``head``,
         ``eyes``, ``emotions``, ``intensities``, ``label`` (index of the clip's own variant
         or -1), ``fps``, and for captured clips ``captured_weights`` etc. (float32)."""
-        from .store import load_npz
 
         return load_npz(self.path(row, "targets"))
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.features import FRAME_RATE, SAMPLE_RATE, log_mel, semitones_re_100hz
+from ..audio.prosody import analyse
+from .store import load_npz, save_npz
 
 FEATURE_VERSION = "logmel80-htk-slaney-ln1e-6-v1+prosody-v1"
 
@@ -36,7 +38,6 @@ def compute(samples16k: np.ndarray, prosody=None) -> dict[str, np.ndarray]:
     """Every cached feature of one clip (``prosody``: an already computed
     :class:`~emoface.audio.prosody.Prosody` of the same samples, to save the work)."""
     if prosody is None:
-        from ..audio.prosody import analyse
         prosody = analyse(samples16k, SAMPLE_RATE)
     mel = log_mel(samples16k)
     n = len(mel)
@@ -62,7 +63,6 @@ def cached(samples16k: np.ndarray, corpus_dir: str | os.PathLike, prosody=None
            ) -> tuple[str, dict[str, np.ndarray]]:
     """Features of ``samples16k`` from the corpus cache, computed and stored on a miss.
     Returns (relative path inside the corpus, features)."""
-    from .store import load_npz, save_npz
 
     rel = relative_path(content_key(samples16k))
     path = Path(corpus_dir) / rel
@@ -78,7 +78,6 @@ def cached(samples16k: np.ndarray, corpus_dir: str | os.PathLike, prosody=None
 
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """A cached feature file with the log-mel widened back to float32."""
-    from .store import load_npz
 
     feats = load_npz(path)
     feats["logmel"] = feats["logmel"].astype(np.float32)

@@ -27,6 +27,8 @@ from scipy.signal import find_peaks, peak_widths, welch
 from ..animation import Animation
 from ..arkit import ARKIT_NAMES, INDEX
 from ..errors import UserError
+from ..export.livelink_csv import read
+from ..paths import shared_data_dir
 
 # Eye rotation per unit of eyeLook* weight, used only when a capture has no eye rotation
 # columns. Fitted on the shared Live Link captures (see fit_eye_angles, docs/calibration.md).
@@ -575,14 +577,12 @@ class Take:
 
 
 def default_folder() -> Path:
-    from ..paths import shared_data_dir
 
     return shared_data_dir() / "livelink"
 
 
 def load_takes(folder: str | Path) -> list[Take]:
     """Every ``*.csv`` under ``folder`` (sorted), labelled by its sub-folder."""
-    from ..export.livelink_csv import read
 
     folder = Path(folder)
     if not folder.is_dir():

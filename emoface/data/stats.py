@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..emotion import EMOTIONS
+from ..files import atomic_path
 from .manifest import SPLITS, read_manifest
 
 UNKNOWN = "unknown"
@@ -112,7 +113,6 @@ def plot(stats: dict, path: str | os.PathLike) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..files import atomic_path
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     ax = axes[0]

@@ -25,8 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import emotion as emotion_source
 from ..animation import Animation, frame_count
 from ..emotion import EMOTIONS, EmotionTrack
+from ..engines import nonverbal, rules
+from ..engines.rules.engine import animate_phones
 
 FPS = 30.0
 EXCHANGE_INTENSITIES = (0.35, 0.7, 1.0)
@@ -36,8 +39,6 @@ TEACHER_VERSION = "rules-v1"
 @lru_cache(maxsize=1)
 def code_hash() -> str:
     """Fingerprint of the code that renders targets (TEACHER_VERSION + its sources)."""
-    from .. import emotion as emotion_source
-    from ..engines import nonverbal, rules
 
     h = hashlib.sha256(TEACHER_VERSION.encode())
     files = sorted(Path(rules.__file__).parent.glob("*.py")) + [Path(nonverbal.__file__),
@@ -51,7 +52,6 @@ def code_hash() -> str:
 def prepare() -> str:
     """Load the rules engine now (workers forked later share this code) and return the
     fingerprint of what was loaded."""
-    from ..engines.rules import engine  # noqa: F401 - imported for its side effect: loaded once
 
     return code_hash()
 
@@ -110,7 +110,6 @@ def render(phones, prosody, duration: float, clip_id: str,
 
 def animate(phones, prosody, duration: float, emotion: str, intensity: float, fps: float,
             seed: int) -> Animation:
-    from ..engines.rules.engine import animate_phones
 
     track = EmotionTrack.constant(emotion, float(intensity))
     return animate_phones(phones, prosody, duration, track, fps, seed)

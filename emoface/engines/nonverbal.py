@@ -19,6 +19,7 @@ import numpy as np
 from ..arkit import INDEX, NUM_BLENDSHAPES
 from ..audio.phones import Phone
 from .rules import params as P
+from .rules.expressions import blink_gain, head_motion_gain
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,6 @@ def eyes_and_head(w: np.ndarray, times: np.ndarray, fps: float, phones: list[Pho
     ``phones`` only need to tell speech from silence (pauses draw blinks, speech moves the
     head more); ``posture`` (T, 3) is the head's expressive part (emotional posture and
     accent nods), to which the seeded drift is added. Both engines finish with this."""
-    from .rules.expressions import blink_gain, head_motion_gain
 
     duration = len(times) / fps
     speaking = speaking_mask(phones, times)

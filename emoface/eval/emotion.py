@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arkit import INDEX
+from ..audio.prosody import analyse
+from ..data.livelink_stats import EXPRESSION_FEATURES, feature_curves
 from ..emotion import EMOTIONS
 from ..paths import ASSETS_DIR
 
@@ -170,7 +173,6 @@ _ACTIVE = 0.25   # normalised loudness above which a frame counts as speech
 def voice_features(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Utterance statistics of pitch (semitones re 100 Hz), level (Praat dB), voicing
     rhythm and spectral balance; :data:`VOICE_FEATURES` in order."""
-    from ..audio.prosody import analyse
 
     x = np.asarray(samples, np.float64).ravel()
     pros = analyse(x, sample_rate)
@@ -277,7 +279,6 @@ EXPRESSION_MIN_SCALE = 0.01
 
 
 def expression_feature_names() -> list[str]:
-    from ..data.livelink_stats import EXPRESSION_FEATURES
 
     return ([f"{f}_{s}" for f in EXPRESSION_FEATURES for s, _ in _STATS]
             + [f"{f}_left_minus_right" for f in _ASYMMETRY])
@@ -288,8 +289,6 @@ def expression_features(anim) -> np.ndarray:
     and 90th percentile over frames; plus the median left-minus-right difference of the
     sided features. Order-free in time, so frame rate and length do not matter, and a
     blink or one wide vowel barely moves them."""
-    from ..arkit import INDEX
-    from ..data.livelink_stats import EXPRESSION_FEATURES, feature_curves
 
     curves = feature_curves(anim)
     w = anim.weights.astype(np.float64)

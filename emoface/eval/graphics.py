@@ -31,6 +31,10 @@ import numpy as np
 
 from ..animation import Animation
 from ..errors import UserError
+from ..outputs import read, write
+from ..render.scene import FaceRenderer
+from ..render.video import write_mp4
+from ..rig import load_rig
 
 EXPORT_FORMATS = (".glb", ".usd", ".usda")
 VIEW = "three-quarter"
@@ -59,7 +63,6 @@ def _median_seconds(fn, repeat: int) -> float:
 
 
 def _load(spec: str):
-    from ..rig import load_rig
 
     t0 = time.perf_counter()
     rig = load_rig(spec)
@@ -69,7 +72,6 @@ def _load(spec: str):
 def render_speed(spec: str, size: int = 512, frames: int = 150, repeat: int = 3,
                  video: bool = True) -> dict:
     """Frames per second of the offscreen renderer on rig ``spec`` (see the module)."""
-    from ..render.scene import FaceRenderer
 
     rig, load_s = _load(spec)
     anim = smooth_animation(frames)
@@ -100,7 +102,6 @@ def render_speed(spec: str, size: int = 512, frames: int = 150, repeat: int = 3,
 def _video_seconds(anim: Animation, rig, size: int) -> float:
     import soundfile
 
-    from ..render.video import write_mp4
 
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "silence.wav"
@@ -114,7 +115,6 @@ def export_speed(spec: str, seconds: float = 60.0, fps: float = 30.0, repeat: in
                  formats=EXPORT_FORMATS) -> list[dict]:
     """One row per format: write and read-back seconds and file size for ``seconds`` of
     animation carrying rig ``spec``'s mesh."""
-    from ..outputs import read, write
 
     rig, load_s = _load(spec)
     anim = smooth_animation(round(seconds * fps), fps)

@@ -25,7 +25,11 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..paths import PROJECT_DIR
+from ..data.manifest import MANIFEST_NAME, read_manifest, resolve
+from ..engines.neural.checkpoint import default_weights, file_sha256, read_metadata
+from ..errors import UserError
+from ..files import atomic_path
+from ..paths import PROJECT_DIR, shared_data_dir
 
 # A recipe that names no sources samples the training loop's defaults.
 DEFAULT_SOURCES = ("tts", "asterisk", "emodb")
@@ -126,7 +130,6 @@ class TrainingData:
 
     def add_rows(self, rows: list[dict], corpus_root: Path) -> None:
         """Index a corpus's rows (all of them, trained on or not) for speaker lookup."""
-        from ..data.manifest import resolve
 
         for r in rows:
             sp = r["speaker"].casefold()
@@ -135,7 +138,6 @@ class TrainingData:
             self._all_speakers.add(sp)
 
     def train_on(self, rows: list[dict], corpus_root: Path) -> None:
-        from ..data.manifest import resolve
 
         for r in rows:
             self.audio.add(_norm(resolve(corpus_root, r["audio"])))
@@ -173,8 +175,6 @@ class TrainingData:
 
 
 def _read_corpus(path: str, bases: tuple[Path, ...]) -> tuple[list[dict], Path] | None:
-    from ..data.manifest import MANIFEST_NAME, read_manifest
-    from ..errors import UserError
 
     root = _find(str(Path(path) / MANIFEST_NAME), bases)
     if root is None:
@@ -191,7 +191,6 @@ def training_data(weights: str | os.PathLike, bases: tuple[Path, ...] | None = N
     None when it carries no recipe or its corpus is not here: then nothing can be called
     held out. ``bases``: folders relative paths in recipes are looked up in (default: the
     working folder, then the project)."""
-    from ..engines.neural.checkpoint import read_metadata
 
     bases = bases or (Path.cwd(), PROJECT_DIR)
     data = TrainingData(str(weights))
@@ -279,9 +278,6 @@ def write_record(data: TrainingData, weights: str | os.PathLike) -> Path:
     """Freeze ``data`` (what ``weights`` trained on) into :func:`record_path`."""
     import json
 
-    from ..engines.neural.checkpoint import file_sha256
-    from ..files import atomic_path
-    from ..paths import shared_data_dir
 
     root = Path(_norm(shared_data_dir()))
     audio = sorted(r for r in (_relative_to(a, root) for a in data.audio) if r)
@@ -306,8 +302,6 @@ def read_record(weights: str | os.PathLike) -> TrainingData | None:
     describes other weights (its checksum differs)."""
     import json
 
-    from ..engines.neural.checkpoint import file_sha256
-    from ..paths import shared_data_dir
 
     path = record_path(weights)
     try:
@@ -334,7 +328,6 @@ def read_record(weights: str | os.PathLike) -> TrainingData | None:
 def model_training_data() -> TrainingData | None:
     """What the weights the neural engine uses here trained on: their frozen record when
     it matches them, else read from their recipes and the corpus."""
-    from ..engines.neural.checkpoint import default_weights
 
     path = default_weights()
     if not path.exists():

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..animation import Animation
 from ..data import livelink_stats
+from .vertex import vertex_metrics
 
 JITTER_FPS = livelink_stats.JITTER_FPS
 
@@ -56,7 +57,6 @@ def diversity(samples, rig=None) -> float:
         if rig is None:
             distances.append(float(np.linalg.norm(a.astype(np.float64) - b, axis=1).mean()))
         else:
-            from .vertex import vertex_metrics
 
             distances.append(vertex_metrics(a, b, rig).mve)
     return float(np.mean(distances))

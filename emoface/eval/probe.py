@@ -19,6 +19,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engines.neural.checkpoint import default_weights, read_config
+from ..engines.neural.engine import NeuralEngine, model_inputs
+from ..errors import UserError
+from ..paths import shared_data_dir
+from ..train.data import phone_frames
+from . import lipsync
+from .heldout import training_data
+from .runner import FPS, SEED, prepare, teacher
+from .suites import _emodb, _librivox, _require_data
+
 PROBE_EMODB_SPEAKERS = ("13", "14")
 
 
@@ -36,8 +46,6 @@ class SetScore:
 
 
 def probe_items(root=None) -> dict[str, list]:
-    from ..paths import shared_data_dir
-    from .suites import _emodb, _librivox, _require_data
 
     root = root or shared_data_dir()
     _require_data(root)
@@ -50,8 +58,6 @@ def phone_head_accuracy(engine, prepared) -> tuple[int, int] | None:
     reference phone; None when the weights have no phone head."""
     import torch
 
-    from ..engines.neural.engine import model_inputs
-    from ..train.data import phone_frames
 
     net = engine.predictor.net   # the network the animations just used
     if net.content.phone_head is None:
@@ -71,10 +77,6 @@ def phone_head_accuracy(engine, prepared) -> tuple[int, int] | None:
 
 
 def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -> None:
-    from ..engines.neural.engine import NeuralEngine
-    from . import lipsync
-    from .heldout import training_data
-    from .runner import FPS, SEED, prepare, teacher
 
     sets = probe_items()
     prepared = {name: [p for p in map(prepare, items) if p.ref_phones]
@@ -114,8 +116,6 @@ def probe(weights_files: list[str], show_misses: bool = False, out=sys.stdout) -
 def run(weights: list[str], show_misses: bool = False) -> int:
     """What ``emoface dev probe`` does: probe ``weights`` (default: the bundled model); a
     wrong path is one line on stderr and exit code 2, before a minute of work."""
-    from ..engines.neural.checkpoint import default_weights, read_config
-    from ..errors import UserError
 
     files = weights or [str(default_weights())]
     try:

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arkit import INDEX, LIPS_MEET, lip_aperture
 from ..emotion import EMOTIONS
+from . import control
+from .emotion import confusion_matrix, expression_classifier, uar
 from .runner import FOLDS_COMMAND, trained_engines
 
 SIX = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
@@ -176,7 +179,6 @@ def aggregate(results: dict) -> dict:
         auto = [(v["true"], v["pred"][label]) for v in results.get("auto_expression", {}).values()
                 if label in v["pred"]]
         if auto:
-            from .emotion import uar
 
             m["auto_uar"] = (uar([a for a, _ in auto], [b for _, b in auto], SIX), len(auto))
         sp = results.get("speed", {}).get(label)
@@ -194,7 +196,6 @@ def aggregate(results: dict) -> dict:
 def _control_summary(results: dict, label: str) -> dict:
     """Content kept, upper-face change, label following and intensity monotonicity of one
     column, pooled over the control inputs."""
-    from . import control
 
     ctl = results.get("control") or {}
     m: dict = {}
@@ -251,7 +252,6 @@ def _model_speed_summary(results: dict, out: dict) -> None:
 
 
 def _confusion(y_true, y_pred, labels) -> list[list[int]]:
-    from .emotion import confusion_matrix
 
     return confusion_matrix(y_true, y_pred, labels).tolist()
 
@@ -689,7 +689,6 @@ def plot_curves(item_id: str, data: dict, labels: list[str], path: Path, fps: fl
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..arkit import INDEX, LIPS_MEET, lip_aperture
 
     env = data["envelope"]
     phones = json.loads(str(data["phones"]))
@@ -960,7 +959,6 @@ def _folds_figure(results: dict) -> list[Path]:
 
 def _classifier_note() -> str:
     try:
-        from .emotion import expression_classifier
 
         held = expression_classifier().model.meta.get("held_out_accuracy", {})
     except (OSError, ValueError):

@@ -21,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..emotion import DEFAULT_INTENSITY, EMOTIONS
+from ..audio.espeak import synthesize
+from ..audio.io import audio_duration, load_audio
+from ..audio.lablaut import read_lablaut
+from ..audio.speech import Speech
+from ..audio.voice_styles import style_for
+from ..data.livelink_stats import default_folder, detect_blinks, load_takes
+from ..emotion import DEFAULT_INTENSITY, EMOTIONS, EmotionTrack
 from ..engines import (
     Capabilities,
     Engine,
@@ -31,9 +37,22 @@ from ..engines import (
     load_engine,
     voice_emotion_available,
 )
+from ..engines.neural.checkpoint import default_weights
 from ..errors import UserError
-from ..paths import ASSETS_DIR, PACKAGE_DIR
-from .suites import Item, Suite
+from ..paths import ASSETS_DIR, PACKAGE_DIR, PROJECT_DIR
+from . import control, lipsync, motion, vertex
+from .emotion import (
+    AlwaysClassifier,
+    SoftmaxClassifier,
+    SpeakerFoldResult,
+    expression_classifier,
+    leave_one_speaker_out,
+    voice_features,
+)
+from .heldout import model_training_data
+from .motion import diversity
+from .suites import ESPEAK_VOICE, Item, Suite, load_reference_curves
+from .vertex import reference_rig
 
 FPS = 30.0
 SEED = 0
@@ -112,7 +131,6 @@ def _probe_signal(seconds: float = 1.2, sr: int = 16000) -> np.ndarray:
 def usable_systems(systems: list[System]) -> tuple[list[System], dict[str, str]]:
     """The systems whose engine runs here, and why each other engine does not (a model
     whose weights are not installed, a missing optional library)."""
-    from ..audio.speech import Speech
 
     speech = Speech(_probe_signal(), 16000, source="probe")
     broken: dict[str, str] = {}
@@ -136,7 +154,6 @@ def code_fingerprint() -> str:
     """Hash of every source file and bundled asset that can change a number, and of the
     model weights in use when they live outside the package ($EMOFACE_MODEL), so a cache
     never outlives the code or weights that made it while restyling a table keeps it."""
-    from ..engines.neural.checkpoint import default_weights
 
     h = hashlib.sha1()
     files = sorted(p for p in PACKAGE_DIR.rglob("*.py")
@@ -233,13 +250,8 @@ class Prepared:
 
 
 def prepare(item: Item) -> Prepared:
-    from ..audio.speech import Speech
 
     if item.dataset == "espeak":
-        from ..audio.espeak import synthesize
-        from ..audio.voice_styles import style_for
-        from ..emotion import EmotionTrack
-        from .suites import ESPEAK_VOICE
 
         style = style_for(EmotionTrack.constant(item.emotion or "neutral").amounts[0])
         samples, sr, phones = synthesize(item.text, voice=ESPEAK_VOICE, rate=int(style.rate),
@@ -254,7 +266,6 @@ def prepare(item: Item) -> Prepared:
     if item.text:
         with_text = Speech(plain.samples, plain.sample_rate, text=item.text, source=item.id)
     if item.reference == "hand":
-        from ..audio.lablaut import read_lablaut
 
         phones = read_lablaut(item.lablaut, plain.duration) if item.lablaut else []
         return Prepared(item, plain, with_text, phones or None,
@@ -266,7 +277,6 @@ def prepare(item: Item) -> Prepared:
                             f"alignment failed ({with_text.phone_method}): no reference")
         return Prepared(item, plain, with_text, phones)
     if item.reference == "curves":
-        from .suites import load_reference_curves
 
         curves = load_reference_curves(item.curves, FPS).resample(FPS)
         phones = with_text.phones() if with_text is not None else None
@@ -279,7 +289,6 @@ def prepare(item: Item) -> Prepared:
 def teacher(prep: Prepared, engines: Engines | None = None):
     """The reference animation: captured curves, or the teacher engine on the reference
     phones (neutral emotion, the benchmark's seed)."""
-    from ..audio.speech import Speech
 
     engines = Engines() if engines is None else engines
     if prep.curves is not None:
@@ -299,8 +308,6 @@ def is_self_reference(item: Item, system: System) -> bool:
 
 # ----------------------------------------------------------------- lip sync item
 def score(anim, ref_anim, ref_phones, item: Item, system: System | None, rig) -> dict:
-    from ..data.livelink_stats import detect_blinks
-    from . import lipsync, motion, vertex
 
     w = anim.weights
     out: dict = {"frames": len(w), "duration": float(anim.duration),
@@ -395,7 +402,6 @@ def run_expression(item: Item, systems: list[System], cache: Cache,
     """{system label: [[requested, predicted], ...]} animating ``item`` in every emotion."""
     engines = Engines() if engines is None else engines
     animate = engines.animate
-    from .emotion import expression_classifier
 
     systems = [s for s in systems if s.emotion != "auto"]
     base = _item_key(item)
@@ -436,7 +442,6 @@ def run_auto_expression(item: Item, systems: list[System], cache: Cache, engines
     ``emotion='auto'`` (the columns of :func:`auto_row_systems`)."""
     engines = Engines() if engines is None else engines
     animate = engines.animate
-    from .emotion import expression_classifier
 
     base = _item_key(item)
     out = {}
@@ -467,7 +472,6 @@ def run_control_content(item: Item, systems: list[System], rig, cache: Cache, en
     every intensity (for the monotonicity check, pooled over items by the report)."""
     engines = Engines() if engines is None else engines
     animate = engines.animate
-    from . import control, vertex
 
     base = _item_key(item)
     out = {}
@@ -508,7 +512,6 @@ def run_control_label(item: Item, systems: list[System], cache: Cache,
     animated in each other emotion; "seen" is the expression classifier's answer."""
     engines = Engines() if engines is None else engines
     animate = engines.animate
-    from .emotion import expression_classifier
 
     base = _item_key(item)
     out = {}
@@ -548,7 +551,6 @@ def held_out(items: list[Item], training) -> list[Item]:
 def run_diversity(item: Item, systems: list[System], rig, cache: Cache, seeds: int, engines: Engines | None = None) -> dict:
     engines = Engines() if engines is None else engines
     animate = engines.animate
-    from .motion import diversity
 
     base = _item_key(item)
     out = {}
@@ -574,8 +576,6 @@ def run_diversity(item: Item, systems: list[System], rig, cache: Cache, seeds: i
 
 # -------------------------------------------------------------- voice emotion
 def voice_features_for(items: list[Item], cache: Cache, progress) -> np.ndarray:
-    from ..audio.io import load_audio
-    from .emotion import voice_features
 
     rows = []
     for item in progress(items, "voice features"):
@@ -595,7 +595,6 @@ def run_voice_emotion(items: list[Item], cache: Cache, progress, training=None) 
     """Leave-one-speaker-out UAR of each voice-emotion classifier on EmoDB's six shared
     emotions: the prosodic softmax baseline and the always-neutral chance row; and the
     installed model's emotion branch on the speakers it never trained on."""
-    from .emotion import AlwaysClassifier, SoftmaxClassifier, leave_one_speaker_out
 
     if not items:
         return {}
@@ -623,8 +622,6 @@ def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, pro
     it is not installed, or when what it trained on cannot be told."""
     if not auto_emotion_available() or training is None:
         return {}
-    from ..audio.speech import Speech
-    from .emotion import SpeakerFoldResult
 
     test = [i for i in items if training.status(i) is None]
     if not test:
@@ -653,7 +650,6 @@ def folds_results() -> dict | None:
     """The leave-one-speaker-out retraining of the emotion branch, when it has been run
     (``emoface dev emotion-folds`` writes runs/folds/results.json): pooled and
     per-speaker UAR. Looked for in the working folder, then the project."""
-    from ..paths import PROJECT_DIR
 
     for base in (Path.cwd(), PROJECT_DIR):
         path = base / FOLDS_RESULTS
@@ -670,8 +666,6 @@ def folds_results() -> dict | None:
 
 # ------------------------------------------------------------------- captures
 def run_livelink(cache: Cache) -> dict | None:
-    from ..data.livelink_stats import default_folder, load_takes
-    from . import motion
 
     folder = default_folder()
     if not folder.is_dir():
@@ -744,7 +738,6 @@ def _training(systems: list[System]):
     weights carry no readable recipe)."""
     if not any(capabilities(s.engine).trained for s in systems):
         return None
-    from .heldout import model_training_data
 
     return model_training_data()
 
@@ -752,7 +745,6 @@ def _training(systems: list[System]):
 def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
               use_cache: bool = True, show_progress: bool = True, speed: bool = True) -> dict:
     """Everything a report needs, as plain JSON-able data."""
-    from .vertex import reference_rig
 
     cache = Cache(Path(out_dir) / "cache" if (out_dir and use_cache) else None)
 
@@ -840,7 +832,6 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
 
 
 def _duration(item: Item) -> float:
-    from ..audio.io import audio_duration
 
     return audio_duration(item.audio) if item.audio else 0.0
 

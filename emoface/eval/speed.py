@@ -42,7 +42,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.io import SAMPLE_RATE, audio_duration, load_audio
+from ..audio.speech import Speech
+from ..emotion import EmotionTrack
+from ..engines import load_engine
+from ..engines.neural.engine import Predictor, animate_with
+from ..errors import UserError
+from ..outputs import read
 from ..paths import shared_data_dir
+from .suites import _asterisk, _librivox
 
 PAUSE_S = 0.3
 LATENCY_PROMPT = "agent-alreadyon"   # 5.5 s of speech, a typical spoken reply
@@ -52,8 +60,6 @@ WARMUP_PROMPT = "vm-goodbye"
 def speech_clip(seconds: float):
     """(samples at 16 kHz, transcript) of ``seconds`` (within a second) of real read
     speech: the LibriVox clips, then the longest Asterisk prompts that still fit."""
-    from ..audio.io import SAMPLE_RATE, audio_duration, load_audio
-    from .suites import _asterisk, _librivox
 
     root = shared_data_dir()
     chosen, total = [], 0.0
@@ -71,8 +77,6 @@ def speech_clip(seconds: float):
 
 
 def _prompt(name: str):
-    from ..audio.io import load_audio
-    from .suites import _asterisk
 
     item = next(i for i in _asterisk(shared_data_dir()) if i.id == f"asterisk/{name}")
     return load_audio(item.audio), item.text
@@ -81,7 +85,6 @@ def _prompt(name: str):
 def _run(engine, samples: np.ndarray, text: str | None, emotion: str = "neutral") -> dict:
     """Seconds spent in each stage for one utterance by a loaded ``engine``. Engines that
     never read phones (the baselines, the network) get none computed."""
-    from ..audio.speech import Speech
 
     speech = Speech(samples, 16000, text=text)
     t0 = time.perf_counter()
@@ -115,7 +118,6 @@ def _rss_mb() -> float:
 
 
 def measure(engine: str, transcript: bool, seconds: float, emotion: str = "neutral") -> dict:
-    from ..engines import load_engine
 
     loaded = load_engine(engine)
 
@@ -179,10 +181,6 @@ def _timed_network(pred) -> dict:
 def measure_model(seconds: float, backends=BACKENDS) -> dict:
     """Per backend: load seconds, and the network's and the whole engine's real-time
     factor on the clip with an explicit emotion and with ``auto``."""
-    from ..audio.speech import Speech
-    from ..emotion import EmotionTrack
-    from ..engines.neural.engine import Predictor, animate_with
-    from ..errors import UserError
 
     clip, _ = speech_clip(seconds)
     duration = len(clip) / 16000
@@ -244,7 +242,6 @@ def measure_cli(seconds: float) -> dict:
 
     import soundfile
 
-    from ..outputs import read
 
     clip, _ = speech_clip(seconds)
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..animation import Animation
+from ..arkit import NUM_BLENDSHAPES
+from ..audio.lablaut import lablaut_path_for
 from ..errors import UserError
+from ..outputs import read
 from ..paths import shared_data_dir
 from .emotion import EMODB_EMOTIONS
 
@@ -124,7 +128,6 @@ def _asterisk(root: Path) -> list[Item]:
 
 
 def _emodb(root: Path, six_only: bool = False) -> list[Item]:
-    from ..audio.lablaut import lablaut_path_for
 
     folder = root / "emodb" / "wav"
     items = []
@@ -259,9 +262,6 @@ def load_reference_curves(path: str | Path, fps: float = 30.0):
     """A user's reference curves as an Animation (``.npy`` is taken as 30 fps weights)."""
     import numpy as np
 
-    from ..animation import Animation
-    from ..arkit import NUM_BLENDSHAPES
-    from ..outputs import read
 
     p = Path(path)
     if p.suffix.lower() == ".npy":

@@ -19,7 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.espeak import synthesize
+from ..audio.prosody import analyse
+from ..audio.voice_styles import style_for
+from ..data.livelink_stats import default_folder, load_takes
 from ..emotion import EMOTIONS, EmotionTrack
+from ..engines.rules.engine import animate_phones
 from .emotion import (
     EXPRESSION_ASSET,
     EXPRESSION_MIN_SCALE,
@@ -49,10 +54,6 @@ L2 = 1.0
 
 def teacher_samples(sentences=TRAIN_SENTENCES, intensities=INTENSITIES):
     """(features, emotion, sentence index) of rules-engine animations."""
-    from ..audio.espeak import synthesize
-    from ..audio.prosody import analyse
-    from ..audio.voice_styles import style_for
-    from ..engines.rules.engine import animate_phones
 
     rows = []
     seed = 0
@@ -74,7 +75,6 @@ def teacher_samples(sentences=TRAIN_SENTENCES, intensities=INTENSITIES):
 
 def capture_samples(folder: Path | None = None):
     """(features, {emotion: share}, take index) of 4 s windows of the Live Link captures."""
-    from ..data.livelink_stats import default_folder, load_takes
 
     rows = []
     for t_idx, take in enumerate(load_takes(folder or default_folder())):

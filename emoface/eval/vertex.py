@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..animation import Animation
+from ..rig.ict import load_ict_npz
 
 # Enough frames per chunk to keep the matrix products efficient; small enough that a
 # chunk of face vertices stays around 30 MB.
@@ -141,7 +142,6 @@ def reference_rig():
     """ICT FaceKit (loaded once per process): the protocol's reference rig."""
     global _RIG
     if _RIG is None:
-        from ..rig.ict import load_ict_npz
 
         _RIG = load_ict_npz()
     return _RIG

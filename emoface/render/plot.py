@@ -16,6 +16,7 @@ import numpy as np
 
 from ..animation import Animation
 from ..arkit import INDEX, LIPS_MEET, lip_aperture
+from ..audio.io import load_audio
 from ..errors import UserError
 from ..files import atomic_path, check_writable
 
@@ -75,7 +76,6 @@ def plot_animation(anim: Animation, path: str | os.PathLike,
         phones = read_phones(phones)
     wave = None
     if audio is not None:
-        from ..audio.io import load_audio
 
         wave = load_audio(audio, 8000)
 

@@ -20,7 +20,10 @@ import numpy as np
 from ..animation import Animation
 from ..errors import UserError
 from ..files import atomic_path, check_writable
+from ..rig import load_rig
 from ..rig.model import Rig
+from .labels import label_strip
+from .scene import BACKGROUND, FaceRenderer
 
 DEFAULT_SIZE = 512
 MAX_COLUMNS = 4
@@ -89,7 +92,6 @@ def resolve_rig(rig: Rig | str | os.PathLike | None, mapping=None) -> Rig:
     """A Rig from a Rig, ``"default"``, ``"ict"`` or a path (via :func:`emoface.rig.load_rig`)."""
     if isinstance(rig, Rig) and mapping is None:
         return rig
-    from ..rig import load_rig
 
     return load_rig("default" if rig is None else rig, mapping)
 
@@ -182,8 +184,6 @@ def write_comparison(anims: list[Animation], path: str | os.PathLike,
     """Several animations side by side (up to 4 per row), each ``size`` pixels square with
     its label underneath, in one video with ``audio``. All must have the same frame count
     (after bringing them to the first one's frame rate)."""
-    from .labels import label_strip
-    from .scene import FaceRenderer
 
     if not anims:
         raise UserError("nothing to render")
@@ -220,7 +220,6 @@ def write_comparison(anims: list[Animation], path: str | os.PathLike,
 
 
 def _grid_frames(renderer, anims, plan, strips, cols, rows, size, panel_h):
-    from .scene import BACKGROUND
 
     bg = np.array([int(255 * c) for c in BACKGROUND], np.uint8)
     sources = [renderer.frames(a, plan) for a in anims]
@@ -245,7 +244,6 @@ def write_still(anim: Animation, path: str | os.PathLike, frame: int | None = No
     """One frame (default: the middle one) as a PNG."""
     from PIL import Image
 
-    from .scene import FaceRenderer
 
     index = anim.num_frames // 2 if frame is None else int(frame)
     if not 0 <= index < anim.num_frames:

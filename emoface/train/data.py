@@ -21,12 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arkit import INDEX
-from ..audio.features import N_MELS
+from ..audio import phonetic
+from ..audio.features import HOP, LOG_FLOOR, N_MELS, band_centres_hz, log_mel, warp_band_axis
 from ..audio.phones import PHONE_CLASSES
+from ..audio.phonetic import columns_filtered, phone_scores
+from ..data import augment
 from ..data.corpus import Corpus
 from ..emotion import EMOTION_INDEX, NUM_EMOTIONS
 from ..engines.neural.config import ENCODER_RATE, PREDICTED_CHANNELS
 from ..engines.neural.engine import NO_PHONE, SILENT_LOG_MEL, pad_features
+from ..files import atomic_path
 
 ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frames)
 TARGET_STEP = 3
@@ -82,8 +86,6 @@ def phonetic_scores(corpus: Corpus, row: dict, filtered: bool = False) -> np.nda
     """The clip's phone scores (:mod:`emoface.audio.phonetic`; with ``filtered`` the phone
     loop's posteriors too), cached beside the corpus's features under a name made of the
     features' key and the scores' version."""
-    from ..audio.phonetic import phone_scores
-    from ..files import atomic_path
 
     key = corpus.path(row, "features").stem
     version = PHONETIC_CACHE_VERSION + ("-loop" if filtered else "")
@@ -117,7 +119,6 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
     phones = phone_frames(corpus.phones(row), (len(mel) + 1) // 2) if row.get("phones") else None
     scores = None
     if phonetic:   # same samples, same frame count as the log-mel
-        from ..audio.phonetic import columns_filtered
 
         scores = phonetic_scores(corpus, row, columns_filtered(phonetic))
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
@@ -246,9 +247,6 @@ class Sampler:
         every batch; a warp of the log-mel's frequency axis (all frequencies scaled by
         one factor: formants and harmonics alike) stands in for it. With ``eq_prob`` a
         random smooth equaliser follows (another microphone, room or mastering chain)."""
-        from ..audio import phonetic
-        from ..audio.features import HOP, band_centres_hz, log_mel
-        from ..data import augment
 
         audio = clip.audio[a * HOP:b * HOP].astype(np.float32) / 32767
         # Only time-preserving changes: the crop's targets are fixed to its frames.
@@ -290,7 +288,6 @@ def drop_mel(feats: np.ndarray) -> np.ndarray:
 def warp_frequencies(mel: np.ndarray, factor: float) -> np.ndarray:
     """Log-mel of the same sound with every frequency multiplied by ``factor``: band k
     takes the level the original had at (its centre frequency / factor)."""
-    from ..audio.features import band_centres_hz, warp_band_axis
 
     return warp_band_axis(mel, band_centres_hz(), factor)
 
@@ -306,7 +303,6 @@ def random_eq_db(rng: np.random.Generator) -> np.ndarray:
     rooms and mastering chains. A tilt, a low shelf (rumble and hum boost the lowest
     bands by up to 20 dB on home recordings), a high shelf (codecs cut the top) and two
     slow ripples; each shelf's corner is random and its edge spans about an octave."""
-    from ..audio.features import band_centres_hz
 
     octaves = np.log2(np.maximum(band_centres_hz(), 20.0))
     x = np.linspace(0.0, 1.0, len(octaves))
@@ -327,7 +323,6 @@ def random_eq_db(rng: np.random.Generator) -> np.ndarray:
 def equalise(mel: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
     """Log-mel of the same sound with band k's power scaled by ``gains_db[k]`` (the
     log floor of :func:`~emoface.audio.features.log_mel` stays where it is)."""
-    from ..audio.features import LOG_FLOOR
 
     power = np.maximum(np.exp(mel.astype(np.float64)) - LOG_FLOOR, 0.0)
     return np.log(power * 10.0 ** (gains_db / 10.0) + LOG_FLOOR).astype(np.float32)

@@ -20,7 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.corpus import Corpus
 from ..emotion import EMOTION_INDEX
+from ..engines.neural.checkpoint import load_network
+from .data import load_clip
+from .loop import TrainConfig, train
 
 SHARED = ("neutral", "happy", "sad", "angry", "fearful", "disgusted")
 SHARED_INDEX = np.array([EMOTION_INDEX[e] for e in SHARED])
@@ -30,9 +34,6 @@ def fold_predictions(weights: Path, corpus_dir: str, speaker: str) -> tuple[np.n
     """(true, predicted-8-way logits) for the held-out speaker's 6-emotion utterances."""
     import torch
 
-    from ..data.corpus import Corpus
-    from ..engines.neural.checkpoint import load_network
-    from .data import load_clip
 
     corpus = Corpus(corpus_dir)
     net = load_network(weights)
@@ -55,7 +56,6 @@ def recalls(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 
 
 def _train_fold(config: str, run: Path, speaker: str, resume: bool, threads: int | None) -> Path:
-    from .loop import train
 
     return train(config, run, resume=resume, fold_speaker=speaker, threads=threads)
 
@@ -70,7 +70,6 @@ def train_folds(config: str, out: Path, speakers: list[str], resume: bool = True
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .loop import TrainConfig
 
     threads = max(1, (TrainConfig.load(config).threads or jobs) // jobs)
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -80,8 +79,6 @@ def train_folds(config: str, out: Path, speakers: list[str], resume: bool = True
 
 
 def run_folds(config: str, out: Path, resume: bool = True, jobs: int = 1) -> dict:
-    from ..data.corpus import Corpus
-    from .loop import TrainConfig
 
     cfg = TrainConfig.load(config)
     speakers = Corpus(cfg.corpus).speakers("emodb")

@@ -20,8 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.corpus import Corpus
+from ..engines.neural.checkpoint import load_network, read_config, save_checkpoint
 from ..engines.neural.config import REMOVED_OPTIONS, ModelConfig
 from ..errors import UserError
+from .data import Sampler, load_clip
 
 # Settings of earlier versions, with the value that disabled them.
 REMOVED_SETTINGS = {"stretch_prob": 0.0, "mask_prob": 0.0, "exclude_speakers": []}
@@ -140,7 +143,6 @@ def reads_phone_scores(cfg: TrainConfig) -> int:
     if "n_phonetic" in cfg.model:
         return int(cfg.model["n_phonetic"])
     if cfg.init_from:
-        from ..engines.neural.checkpoint import read_config
 
         return int(read_config(cfg.init_from).n_phonetic)
     return 0
@@ -151,8 +153,6 @@ def load_clips(cfg: TrainConfig, split: str, keep_audio: bool, quiet: bool):
     takes that source's other speakers from every split and validation takes none."""
     from tqdm import tqdm
 
-    from ..data.corpus import Corpus
-    from .data import load_clip
 
     corpus = Corpus(cfg.corpus)
     excluded = {cfg.fold_speaker} if cfg.fold_speaker else set()
@@ -278,9 +278,7 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     import torch
     from tqdm import tqdm
 
-    from ..engines.neural.checkpoint import save_checkpoint
     from ..engines.neural.network import EmoFaceNet
-    from .data import Sampler
 
     cfg = TrainConfig.load(config_path, **overrides)
     world, rank = _distributed()
@@ -394,7 +392,6 @@ def _network_from(cfg: TrainConfig):
     must fit the new network."""
     from dataclasses import replace as replace_fields
 
-    from ..engines.neural.checkpoint import load_network
     from ..engines.neural.network import EmoFaceNet
 
     start = load_network(cfg.init_from)
@@ -452,7 +449,6 @@ def _save_average(net, average: dict, path: Path, meta: dict) -> None:
     every other checkpoint)."""
     import copy
 
-    from ..engines.neural.checkpoint import save_checkpoint
 
     twin = copy.deepcopy(net)
     dtypes = {k: v.dtype for k, v in net.state_dict().items()}

@@ -33,8 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from ...animation import Animation
+from ...audio.align import align_detailed, phone_loop_detailed
 from ...emotion import DEFAULT_INTENSITY, canonical_emotion
 from ...errors import UserError
+from ...export.livelink_csv import read
 from .common import (
     AUDIO_EXTENSIONS,
     Clip,
@@ -62,7 +64,6 @@ _AUDIO_FOLDERS = ("audio", "wav", "wavs")
 
 
 def phones_for_capture(samples: np.ndarray, text: str | None):
-    from ...audio.align import align_detailed, phone_loop_detailed
 
     result = align_detailed(samples, text) if text else phone_loop_detailed(samples)
     return result.phones, result.method, result.note
@@ -112,7 +113,6 @@ def plan_livelink(root: Path, options) -> list[Item]:
 
 
 def load_livelink(item: Item) -> Clip:
-    from ...export.livelink_csv import read
 
     csv = Path(item.params["csv"])
     side: dict = {}

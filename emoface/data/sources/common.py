@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ...animation import Animation
+from ...audio.activity import FRAME_SECONDS, has_speech, speech_activity
+from ...audio.align import METHOD_ALIGNMENT, align_detailed
+from ...audio.io import load_audio
 from ...audio.phones import Phone
+from ...audio.transcript import normalize_transcript
+from ...errors import UserError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -70,9 +75,6 @@ def native_rate(path: str | Path) -> int:
 
 def load_audio_or_skip(path: str | Path) -> tuple[np.ndarray, int]:
     """16 kHz samples and the file's own rate; unreadable or silent audio is a skip."""
-    from ...audio.activity import has_speech
-    from ...audio.io import load_audio
-    from ...errors import UserError
 
     try:
         samples = load_audio(path)
@@ -86,8 +88,6 @@ def load_audio_or_skip(path: str | Path) -> tuple[np.ndarray, int]:
 def align_or_skip(samples: np.ndarray, text: str) -> tuple[list[Phone], str, str]:
     """Forced alignment to ``text``; a transcript that cannot be aligned is a skip (the
     phone loop's guesses are not good enough to teach lip sync from)."""
-    from ...audio.align import METHOD_ALIGNMENT, align_detailed
-    from ...audio.transcript import normalize_transcript
 
     if not normalize_transcript(text):
         raise SkipClip(f"the transcript {text!r} has no words (a tone or sound, not speech)")
@@ -107,7 +107,6 @@ def check_phone_span(phones: list[Phone], samples: np.ndarray, sample_rate: int 
                      allow_overhang: bool = False) -> None:
     """Skip a clip whose phone labels do not fit its audio: labels that stop while the
     speech goes on, or (unless the audio is known to be cut) labels past the audio's end."""
-    from ...audio.activity import FRAME_SECONDS, speech_activity
 
     speech = [p for p in phones if not p.is_silence]
     if not speech:

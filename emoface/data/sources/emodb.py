@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...audio.lablaut import lablaut_path_for, read_lablaut
 from ...errors import UserError
 from ...paths import shared_data_dir
 from .common import Clip, Item, SkipClip, check_phone_span, load_audio_or_skip
@@ -75,7 +76,6 @@ def plan(root: Path, options) -> list[Item]:
 
 
 def load(item: Item) -> Clip:
-    from ...audio.lablaut import lablaut_path_for, read_lablaut
 
     root, stem = Path(item.params["root"]), item.params["stem"]
     parsed = parse_name(stem)

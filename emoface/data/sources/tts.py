@@ -26,7 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ...audio.espeak import list_voices, synthesize
+from ...audio.io import resample
+from ...audio.voice_styles import style_for
 from ...emotion import EMOTIONS, NUM_EMOTIONS
+from ...errors import UserError
+from ..sentences import load_sentences
 from .common import Clip, Item, SkipClip
 
 NAME = "tts"
@@ -78,7 +83,6 @@ def installed_variants() -> list[str]:
 def english_voices() -> list[str]:
     """espeak voice names for every English voice (the identifier's file name, which
     espeak accepts with a ``+variant`` suffix)."""
-    from ...audio.espeak import list_voices
 
     return sorted({v.identifier.split("/")[-1] for v in list_voices("en")})
 
@@ -109,7 +113,6 @@ def _vowel_groups(text: str):
 
 
 def _style(emotion: str, intensity: float, rng: np.random.Generator) -> dict[str, int]:
-    from ...audio.voice_styles import style_for
 
     amounts = np.zeros(NUM_EMOTIONS)
     if emotion != "neutral":
@@ -142,7 +145,6 @@ def plan_groups(source: str, people: list, hours: float, per: int, seed: int,
     duration reaches ``hours``. ``params(person, emotion, intensity, rng)`` gives a clip's
     synthesis parameters and its speaking rate in espeak words per minute (for the
     estimate). Depends only on the arguments: clip ``k`` is the same whatever ``hours``."""
-    from ..sentences import load_sentences
 
     per = max(1, min(NUM_EMOTIONS, per))
     sentences = load_sentences()
@@ -170,9 +172,6 @@ def plan_groups(source: str, people: list, hours: float, per: int, seed: int,
 
 
 def load(item: Item) -> Clip:
-    from ...audio.espeak import synthesize
-    from ...audio.io import resample
-    from ...errors import UserError
 
     p = item.params
     voice = p["voice"] + (f"+{p['variant']}" if p["variant"] else "")

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ...errors import UserError
+from ...files import atomic_path
 from ...paths import ASSETS_DIR
 from .config import ModelConfig
 
@@ -43,7 +44,6 @@ def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
     """Write ``net``'s weights (float16 when ``half``: the bundled copy) atomically."""
     from safetensors.torch import save_file
 
-    from ...files import atomic_path
 
     tensors = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
                for k, v in net.state_dict().items()}

@@ -15,13 +15,17 @@ import numpy as np
 
 from ...animation import Animation, frame_count
 from ...arkit import INDEX, NUM_BLENDSHAPES
+from ...audio.activity import speech_segments
+from ...audio.features import log_mel, semitones_re_100hz
 from ...audio.phones import SILENCE, Phone
+from ...audio.phonetic import columns_filtered, phone_scores
 from ...emotion import NUM_EMOTIONS, EmotionTrack
 from ...errors import UserError
 from ..base import Capabilities, Engine
 from ..nonverbal import eyes_and_head
-from .checkpoint import default_weights, weights_available
+from .checkpoint import default_weights, load_network, read_config, weights_available
 from .config import FEATURE_RATE, OUTPUT_FPS, PREDICTED_CHANNELS
+from .onnx_export import onnx_sessions
 
 ENGINE_NAME = "neural"
 WINDOW_CORE_S = 40.0   # output per window
@@ -35,7 +39,6 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     """(features (T, 80 + n_phonetic): log-mel, then the phone scores when the weights read
     them; prosody (T, 3)) exactly as training saw them. The phone scores remove the
     input's mean cepstrum, so they are computed once over the whole input, not per window."""
-    from ...audio.features import log_mel, semitones_re_100hz
 
     mel = log_mel(samples16k)
     n = len(mel)
@@ -47,7 +50,6 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     f0 = fit(prosody.f0)
     features = np.stack([semitones_re_100hz(f0) / 12.0, fit(prosody.voiced), fit(prosody.loudness)], 1)
     if n_phonetic:
-        from ...audio.phonetic import columns_filtered, phone_scores
 
         mel = np.concatenate([mel, phone_scores(samples16k, columns_filtered(n_phonetic))[:n]], 1)
     return mel, features.astype(np.float32)
@@ -71,7 +73,6 @@ class Predictor:
     """Runs the network with torch or onnxruntime (the same maths either way)."""
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto"):
-        from .checkpoint import read_config
 
         self.path = Path(weights) if weights else default_weights()
         self.cfg = read_config(self.path)
@@ -79,7 +80,6 @@ class Predictor:
         self.backend = "torch"
         self.sessions = None
         if backend in ("auto", "onnx"):
-            from .onnx_export import onnx_sessions
 
             # With a cached export chosen here, torch is never imported (~1.5 s).
             self.sessions = onnx_sessions(self.path, lambda: self.net, required=backend == "onnx")
@@ -89,7 +89,6 @@ class Predictor:
     @property
     def net(self):
         if self._net is None:
-            from .checkpoint import load_network
 
             self._net = load_network(self.path)
         return self._net
@@ -189,7 +188,6 @@ def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: n
 
 def pseudo_phones(samples16k: np.ndarray, duration: float) -> list[Phone]:
     """Speech/silence as phones (the nonverbal layer only needs where the pauses are)."""
-    from ...audio.activity import speech_segments
 
     phones, t = [], 0.0
     for a, b in speech_segments(samples16k):

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import UserError
+from ...files import atomic_path
+from .checkpoint import file_sha256
 
 OPSET = 17
 
@@ -26,7 +28,6 @@ def cache_dir() -> Path:
 
 
 def weights_key(path: str | os.PathLike) -> str:
-    from .checkpoint import file_sha256
 
     return file_sha256(path)[:16]
 
@@ -69,7 +70,6 @@ def export(net, out_dir: str | os.PathLike) -> dict[str, Path]:
     # block size) are not for our users.
     import warnings
 
-    from ...files import atomic_path
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
