@@ -53,7 +53,7 @@ def test_the_neural_engine_loads_its_weights_once_for_many_inputs(monkeypatch):
     from emoface.engines.neural import engine as neural
 
     made, loaded = [], []
-    real_init, real_load = neural.Predictor.__init__, checkpoint.load_network
+    real_init, real_load = neural.Predictor.__init__, neural.load_network
 
     def counting_init(self, *args, **kwargs):
         made.append(1)
@@ -64,7 +64,7 @@ def test_the_neural_engine_loads_its_weights_once_for_many_inputs(monkeypatch):
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(neural.Predictor, "__init__", counting_init)
-    monkeypatch.setattr(checkpoint, "load_network", counting_load)
+    monkeypatch.setattr(neural, "load_network", counting_load)
     engine = emoface.load_engine("neural", backend="torch")
     a = engine.animate(_speech(1.0), "neutral")
     b = engine.animate(_speech(2.0), "auto")
