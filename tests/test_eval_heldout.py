@@ -150,10 +150,10 @@ def test_recipe_of_reads_the_stored_toml():
 def test_training_rows_match_the_training_loops_own_selection(corpus, monkeypatch):
     """The filter mirrors emoface.train.loop.load_clips: pin the two together."""
     from emoface.data.manifest import read_manifest
-    from emoface.train import data as train_data
+    from emoface.train import loop
     from emoface.train.loop import TrainConfig, load_clips
 
-    monkeypatch.setattr(train_data, "load_clip", lambda corpus, row, keep_audio, phonetic=False: row)
+    monkeypatch.setattr(loop, "load_clip", lambda corpus, row, keep_audio, phonetic=False: row)
     rows = read_manifest(corpus / "corpus")
     every = {"tts": 1, "asterisk": 1, "emodb": 1, "librivox": 1}
     for over in ({}, {"fold_speaker": "emodb-14"}, {"fold_speaker": "emodb-03"},
