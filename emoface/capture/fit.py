@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..animation import Animation
-from ..arkit import ARKIT_NAMES, INDEX
+from ..arkit import ARKIT_NAMES, INDEX, lip_aperture
 from .basis import iris_indices
 from .landmarks import inner_lip_opening
 from .solve import align, fill_missing, pose_generators, smooth, solve_bounded
@@ -35,14 +35,6 @@ PARTING = [INDEX[n] for n in ("mouthFunnel", "mouthLowerDownLeft", "mouthLowerDo
                               "mouthUpperUpLeft", "mouthUpperUpRight")]
 MOUTH = [INDEX[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthLowerDownLeft",
                             "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight")]
-
-
-def lip_aperture(w: np.ndarray) -> np.ndarray:
-    """DESIGN's rig-independent lip aperture of (T, 52) weights."""
-    c = lambda n: w[:, INDEX[n]]  # noqa: E731
-    mean = (c("mouthLowerDownLeft") + c("mouthLowerDownRight") + c("mouthUpperUpLeft")
-            + c("mouthUpperUpRight")) / 4
-    return np.maximum(0, c("jawOpen") - c("mouthClose")) + 0.5 * mean + 0.5 * c("mouthFunnel")
 
 
 def rest_shape(aligned: np.ndarray, found: np.ndarray, raw_points: np.ndarray) -> np.ndarray:
