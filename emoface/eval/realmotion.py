@@ -51,6 +51,8 @@ CLOSE_TOLERANCE = 1      # frames: an animated closure this near a closure on vi
 OPEN_VIDEO = 0.03        # raw opening / eye-corner distance: the video's mouth clearly open
 CAPTURE = "captured take (ceiling)"
 ATTRIBUTION = "GRID corpus, Cooke et al. 2006, CC BY 4.0"
+SECTION = "Real motion (GRID talker s1, held-out sentences)"
+COMMAND = "emoface dev real-motion"
 
 
 def grid_dir() -> Path:
@@ -317,7 +319,7 @@ def render_markdown(results: dict) -> str:
             f"| {label} | {r_capture} | {_num(s['r_raw'])} ({lag:+.0f}) | "
             f"{s['closures_hit']}/{s['closures_seen']} ({100 * s['closure_recall']:.0f} %) | "
             f"{100 * s['false_closure_share']:.1f} % of {s['open_frames']} | "
-            f"{_num(s['jitter'], 4)} ({_num(s['captured_jitter'], 4)}) |")
+            f"{_num(1e3 * s['jitter'])} ({_num(1e3 * s['captured_jitter'])}) |")
     clips = results["clips"]
     s = results["summary"][CAPTURE]
     notes = [
@@ -328,8 +330,11 @@ def render_markdown(results: dict) -> str:
         "late), mean over clips. Closures: b/p/m words whose inner lips touch on video "
         f"(opening < {CONTACT_GAP} eye-corner distances), pooled. Closed while open: "
         f"aperture < {LIPS_MEET} on speech frames whose raw opening is > {OPEN_VIDEO}. "
-        "Jitter: mean absolute second difference of the 52 weights at 30 fps, mean over "
-        "clips.",
+        "Jitter: mean absolute second difference of the 52 weights at 30 fps (10⁻³ "
+        "weight/frame²), mean over clips, the captured take's in brackets. Every system "
+        f"animates the clip's soundtrack at 25 fps, neutral emotion, seed {SEED}; "
+        "\"+ transcript\" gets the alignment's words. Reproduce: "
+        f"`{COMMAND} --json OUT.json` (`emoface.eval.realmotion`).",
     ]
     if results.get("unavailable"):
         notes.append("Not run here: " + "; ".join(f"{k} ({v})" for k, v in

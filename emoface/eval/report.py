@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..emotion import EMOTIONS
+from . import realmotion
 from .runner import FOLDS_COMMAND, trained_engines
 
 SIX = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
@@ -920,6 +921,9 @@ def render_markdown(results: dict, agg: dict, info: dict, command: str,
         markdown_table(["metric", "unit", "data (reference)", "reference"] + labels,
                        table_rows(results, agg)), "",
     ]
+    if results.get("real_motion"):
+        parts += [f"## {realmotion.SECTION}", "", realmotion.render_markdown(results["real_motion"]),
+                  ""]
     ts = training_section(results)
     if ts:
         parts += ["## Held-out data", "", ts, ""]
