@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from emoface.cli import main
 from emoface.engines import engine_class
 from emoface.eval import realmotion
 from emoface.eval.realmotion import (
@@ -130,3 +131,21 @@ def test_one_grid_clip_end_to_end_for_a_baseline(tmp_path):
     assert same[0] == same[1]                                    # served from the cache
     assert list(tmp_path.glob("realmotion/*/clips/*.json"))
     assert label in realmotion.render_markdown(results)
+
+
+def test_the_cli_writes_json_and_markdown(tmp_path, capsys):
+    if realmotion.unavailable_reason() is not None:
+        pytest.skip(realmotion.unavailable_reason())
+    out, md = tmp_path / "rm.json", tmp_path / "rm.md"
+    assert main(["dev", "real-motion", "--clips", "1", "--cache", str(tmp_path / "cache"),
+                 "--json", str(out), "--markdown", str(md)]) == 0
+    results = json.loads(out.read_text())
+    assert len(results["clips"]) == 1 and realmotion.CAPTURE in results["summary"]
+    assert set(results["summary"]) == {realmotion.CAPTURE} | {
+        s.label for s in realmotion.real_motion_systems()} - set(results["unavailable"])
+    assert realmotion.CAPTURE in md.read_text()
+
+
+def test_the_cli_refuses_zero_clips(capsys):
+    assert main(["dev", "real-motion", "--clips", "0"]) == 2
+    assert "--clips" in capsys.readouterr().err

@@ -23,6 +23,7 @@ capture's one GRID-fitted parameter; results are reported on the last 100.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import tempfile
@@ -108,9 +109,7 @@ def unavailable_reason(root: str | Path | None = None) -> str | None:
     if len(grid_clips(root)) <= FIT_CLIPS or not (root / "align").is_dir():
         return f"no GRID talker s1 clips with alignments in {root}"
     for module in ("mediapipe", "imageio_ffmpeg"):
-        try:
-            __import__(module)
-        except ImportError:
+        if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install 'emoface[render,capture]')"
     return None
 
