@@ -307,7 +307,7 @@ def render_markdown(results: dict) -> str:
     rows = [s for s in results["systems"] if s != CAPTURE] + [CAPTURE]
     lines = [
         "| system | r vs captured take | r vs raw landmarks (median lag) | b/p/m closures "
-        "closed +-1 frame | closed while video open | jitter (captured take) |",
+        "closed +-1 frame | closed while video open | jitter, 10⁻³ (captured take) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for label in rows:
