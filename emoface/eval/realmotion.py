@@ -267,6 +267,8 @@ def run(clips: list[Path] | None = None, systems: list[System] | None = None,
     if reason:
         raise UserError(f"real motion: {reason}")
     clips = grid_split()[1] if clips is None else [Path(c) for c in clips]
+    if not clips:
+        raise UserError("real motion: no clips to run on")
     systems, broken = usable_systems(real_motion_systems(systems))
     landmarks = Path(cache_dir) if cache_dir else None
     cache = Cache(landmarks / "realmotion" if landmarks else None)
