@@ -86,7 +86,7 @@ def main() -> None:
     fit_stats = [clip_stats(v, args.cache) for v in fit]
     # Threshold for "closed on video": the valley of the per-word minimum raw opening in
     # b/p/m words on the fit clips (closed lips read near 0, open ones well above).
-    mins = np.array([np.nanmin(st["raw"][f]) for st in fit_stats for f, _ in st["bilabial"]
+    mins = np.array([np.nanmin(st["raw"][f]) for st in fit_stats for f in st["bilabial"]
                      if np.isfinite(st["raw"][f]).any()])
     grid = np.linspace(0.002, 0.03, 29)
     counts = np.array([((mins >= g - 0.001) & (mins < g + 0.001)).sum() for g in grid])
