@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from emoface.arkit import INDEX, NUM_BLENDSHAPES
-from emoface.eval import report
+from emoface.eval import realmotion, report
 from emoface.eval.runner import System
 
 
@@ -160,3 +160,24 @@ def test_voice_emotion_folds_are_reported_or_their_absence_explained(results, tm
     assert row[1:] == ["62.0", "100.0", "12", "03: 50, 08: 75"]
     assert _row(md, "the same, all 8 outputs allowed")[1] == "55.0"
     assert "is missing" not in md
+
+
+def test_real_motion_section_when_the_results_have_it(results, tmp_path):
+    _, md = _render(results, tmp_path)
+    assert realmotion.SECTION not in md
+    clip = {"frames": 40, "r_raw": 0.5, "lag_raw": 0, "r_capture": 0.6, "lag_capture": 1,
+            "jitter": 0.002, "captured_jitter": 0.007, "closures_seen": 2, "closures_hit": 1,
+            "closed_while_open": 3, "open_frames": 30}
+    ceiling = {**clip, "r_raw": 0.95, "jitter": 0.007, "closures_hit": 2,
+               "closed_while_open": 0}
+    del ceiling["r_capture"]
+    results["real_motion"] = {
+        "data": "GRID", "clips": ["a", "b"], "systems": [realmotion.CAPTURE, "rules"],
+        "unavailable": {}, "seed": 0,
+        "summary": {realmotion.CAPTURE: realmotion.aggregate([ceiling, ceiling]),
+                    "rules": realmotion.aggregate([clip, clip])}}
+    _, md = _render(results, tmp_path)
+    assert md.index(realmotion.SECTION) < md.index("## Held-out data")
+    assert _row(md, "rules |") == ["rules", "0.60", "0.50 (+0)", "2/4 (50 %)", "10.0 % of 60",
+                                   "2.00 (7.00)"]
+    assert _row(md, realmotion.CAPTURE)[1:3] == ["-", "0.95 (+0)"]

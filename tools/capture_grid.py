@@ -8,7 +8,9 @@ chosen on the first 200 clips by name) and whether the capture closes too (apert
 within +-1 frame (with and without capture's lip-contact rule, which closes the take where
 the inner lips touch on video, and so makes that figure partly a consistency check);
 false closures (capture closed while the video is clearly open); and the
-capture speed in video frames per second (FaceMesh included, nothing cached).
+capture speed in video frames per second (FaceMesh included, nothing cached). Alignment
+parsing, the split and the closure counts are emoface.eval.realmotion's (the real-motion
+benchmark's), so the two measure alike.
 
     python tools/capture_grid.py --cache /tmp/grid-cache [--speed-clips 20]
 """
@@ -23,64 +25,40 @@ import numpy as np
 from emoface.animation import frames_inside
 from emoface.arkit import lip_aperture
 from emoface.capture import capture, lip_opening
-
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "video" / "grid-s1"
-SILENCE = {"sil", "sp"}
-CLOSED = 0.05          # DESIGN: an animation's lips are closed under this aperture
-OPEN_VIDEO = 0.03      # raw opening clearly open (for false closures)
-
-
-def words(path: Path) -> list[tuple[float, float, str]]:
-    out = []
-    for line in path.read_text().split("\n"):
-        parts = line.split()
-        if len(parts) == 3:
-            out.append((int(parts[0]) / 25000, int(parts[1]) / 25000, parts[2]))
-    return out
-
-
-def bilabial(word: str) -> bool:
-    return any(c in word for c in "bpm")
-
-
-def pearson(a, b) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    d = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / d) if d > 0 else float("nan")
+from emoface.eval.realmotion import (
+    closure_recall,
+    false_closures,
+    grid_clips,
+    grid_split,
+    is_bilabial,
+    lag_correlation,
+    read_alignment,
+    speech_mask,
+    spoken,
+)
 
 
 def clip_stats(video: Path, cache: str, contact_rule: bool = True) -> dict:
     raw, fps = lip_opening(video, cache)
     anim = capture(video, cache_dir=cache, progress=False, contact_rule=contact_rule)
     ap = lip_aperture(anim.weights.astype(np.float64))
-    ws = words(DATA / "align" / f"{video.stem}.align")
-    spoken = [w for w in ws if w[2] not in SILENCE]
+    words = read_alignment(video.parent / "align" / f"{video.stem}.align")
     n = min(len(raw), len(ap))
-    speech = np.zeros(n, bool)
-    for s, e, _ in spoken:
-        speech[frames_inside(s, e, fps, n)] = True
-    ok = speech & np.isfinite(raw[:n])
-    bil = [(frames_inside(s, e, fps, n), w) for s, e, w in spoken if bilabial(w)]
-    return {"raw": raw[:n], "ap": ap[:n], "speech": ok, "bilabial": bil,
-            "r": pearson(raw[:n][ok], ap[ok])}
+    raw, ap = raw[:n], ap[:n]
+    ok = speech_mask(words, fps, n) & np.isfinite(raw)
+    bil = [frames_inside(w.start, w.end, fps, n) for w in spoken(words) if is_bilabial(w.word)]
+    return {"raw": raw, "ap": ap, "speech": ok, "words": words, "fps": fps, "bilabial": bil,
+            "r": lag_correlation(ap, raw, ok, max_lag=0)[0]}
 
 
-def closures(stats: list[dict], threshold: float) -> tuple[int, int, int, int]:
-    seen = hit = false_closed = speech_frames = 0
+def closures(stats: list[dict], threshold: float) -> tuple[int, int, int, int, int]:
+    seen = hit = false_closed = open_frames = speech_frames = 0
     for st in stats:
-        raw, ap = st["raw"], st["ap"]
-        for frames, _ in st["bilabial"]:
-            closed = frames[raw[frames] < threshold]
-            if not len(closed):
-                continue
-            seen += 1
-            near = np.unique(np.clip(np.concatenate([closed - 1, closed, closed + 1]), 0,
-                                     len(ap) - 1))
-            hit += bool((ap[near] < CLOSED).any())
-        sp = st["speech"]
-        speech_frames += int(sp.sum())
-        false_closed += int((sp & (ap < CLOSED) & (raw > OPEN_VIDEO)).sum())
-    return seen, hit, false_closed, speech_frames
+        s, h = closure_recall(st["ap"], st["raw"], st["words"], st["fps"], gap=threshold)
+        c, o = false_closures(st["ap"], st["raw"], st["speech"])
+        seen, hit, false_closed, open_frames = seen + s, hit + h, false_closed + c, open_frames + o
+        speech_frames += int(st["speech"].sum())
+    return seen, hit, false_closed, open_frames, speech_frames
 
 
 def main() -> None:
@@ -89,8 +67,8 @@ def main() -> None:
     ap.add_argument("--speed-clips", type=int, default=20,
                     help="held-out clips timed without the cache (default 20)")
     args = ap.parse_args()
-    videos = sorted(DATA.glob("*.mp4"))
-    fit, held = videos[:200], videos[200:]
+    videos = grid_clips()
+    fit, held = grid_split(videos)
     print(f"{len(videos)} clips: fit on {len(fit)} ({fit[0].stem}..{fit[-1].stem}), "
           f"report on {len(held)} ({held[0].stem}..{held[-1].stem})")
 
@@ -108,7 +86,7 @@ def main() -> None:
     fit_stats = [clip_stats(v, args.cache) for v in fit]
     # Threshold for "closed on video": the valley of the per-word minimum raw opening in
     # b/p/m words on the fit clips (closed lips read near 0, open ones well above).
-    mins = np.array([np.nanmin(st["raw"][f]) for st in fit_stats for f, _ in st["bilabial"]
+    mins = np.array([np.nanmin(st["raw"][f]) for st in fit_stats for f in st["bilabial"]
                      if np.isfinite(st["raw"][f]).any()])
     grid = np.linspace(0.002, 0.03, 29)
     counts = np.array([((mins >= g - 0.001) & (mins < g + 0.001)).sum() for g in grid])
@@ -121,15 +99,17 @@ def main() -> None:
     for name, stats in (("fit (first 200)", fit_stats), ("held out (last 100)", held_stats),
                         ("held out, without the lip-contact rule", plain)):
         r = np.array([st["r"] for st in stats])
-        pooled = pearson(np.concatenate([st["raw"][st["speech"]] for st in stats]),
-                         np.concatenate([st["ap"][st["speech"]] for st in stats]))
-        seen, hit, false_closed, speech_frames = closures(stats, threshold)
+        pooled = lag_correlation(np.concatenate([st["ap"][st["speech"]] for st in stats]),
+                                 np.concatenate([st["raw"][st["speech"]] for st in stats]),
+                                 max_lag=0)[0]
+        seen, hit, false_closed, open_frames, speech_frames = closures(stats, threshold)
         print(f"{name}: r per clip mean {np.nanmean(r):.3f} median {np.nanmedian(r):.3f} "
               f"(min {np.nanmin(r):.3f}, {int((r >= 0.9).sum())}/{len(r)} clips >= 0.9), "
               f"pooled r {pooled:.3f}; closures seen on video in b/p/m words {seen}, "
               f"closed by the capture within +-1 frame {hit} ({100 * hit / max(seen, 1):.1f} %); "
-              f"false closures {false_closed} of {speech_frames} speech frames "
-              f"({100 * false_closed / max(speech_frames, 1):.1f} %)")
+              f"false closures {false_closed} of {open_frames} clearly open frames "
+              f"({100 * false_closed / max(open_frames, 1):.1f} %; {speech_frames} speech "
+              "frames)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..engines import engine_class
 from ..errors import UserError
-from ..eval import report
+from ..eval import realmotion, report
 from ..eval.runner import run_suite, systems_for, usable_systems
 from ..eval.suites import SUITES, user_suite
 
@@ -89,6 +89,14 @@ def run_and_report(suite, engines, out: Path, markdown: Path, figures: Path, *,
     results = run_suite(suite, systems, out, use_cache=use_cache, show_progress=show_progress,
                         speed=speed)
     results["notes"] += [f"engine {name!r} not benchmarked: {why}" for name, why in broken.items()]
+    if suite.name == "full":  # real motion: the GRID clips, when they and mediapipe are here
+        reason = realmotion.unavailable_reason()
+        if reason:
+            results["notes"].append(f"real-motion rows skipped: {reason}")
+        else:
+            results["real_motion"] = realmotion.run(
+                systems=systems, cache_dir=out / "cache" / "real-motion" if use_cache else None,
+                progress=show_progress)
     agg = report.aggregate(results)
     info = report.machine_info()
     stem = "data" if suite.name.startswith("data:") else suite.name

@@ -1,6 +1,6 @@
 """``emoface dev ...``: measurements and retraining the project itself runs, and that a
 user reruns to reproduce BENCHMARKS.md and docs/: speed, graphics, probe, emotion-folds,
-train-expression, livelink-report.
+train-expression, livelink-report, real-motion.
 
 Parsers only declare options; each command calls one plain function of the library
 module that does the work (imported inside, so ``emoface --help`` stays light).
@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from ..data import livelink_stats
-from ..eval import graphics, probe, speed, train_expression
+from ..errors import UserError
+from ..eval import graphics, probe, realmotion, speed, train_expression
 from ..eval.emotion import EXPRESSION_ASSET
 from ..train import emotion_folds
 
@@ -21,7 +22,7 @@ def add_dev(sub) -> None:
                                    "and docs/, and retraining of bundled assets.")
     dev = p.add_subparsers(dest="dev_command", metavar="ACTION", parser_class=type(p))
     for add in (_add_speed, _add_graphics, _add_probe, _add_emotion_folds,
-                _add_train_expression, _add_livelink_report):
+                _add_train_expression, _add_livelink_report, _add_real_motion):
         add(dev)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -151,4 +152,31 @@ def _run_livelink_report(args) -> int:
 
     livelink_stats.report(args.folder, json_out=args.json, markdown=args.markdown,
                           plots=args.plots, baseline=args.baseline)
+    return 0
+
+
+# ----------------------------------------------------------------------- real-motion
+def _add_real_motion(dev) -> None:
+    p = dev.add_parser("real-motion",
+                       help="every engine's lips against real video (GRID, held-out sentences)",
+                       description="Lip aperture of every engine against lips captured from "
+                                   "GRID talker s1's held-out clips: r, b/p/m closures, false "
+                                   "closures, jitter; the captured take as the ceiling.")
+    p.add_argument("--clips", type=int, default=None,
+                   help="the first N held-out clips (default: all 100)")
+    p.add_argument("--cache", metavar="DIR", default="runs/real-motion",
+                   help="landmarks and per-clip results (default: runs/real-motion)")
+    p.add_argument("--json", metavar="OUT", help="write every number as JSON")
+    p.add_argument("--markdown", metavar="OUT",
+                   help="write the table as Markdown ('-' or absent: stdout)")
+    p.set_defaults(func=_run_real_motion)
+
+
+def _run_real_motion(args) -> int:
+    if args.clips is not None and args.clips < 1:
+        raise UserError(f"--clips must be at least 1, got {args.clips}")
+    held = realmotion.grid_split()[1]
+    clips = held[:args.clips] if args.clips else held
+    results = realmotion.run(clips if clips else None, cache_dir=args.cache)
+    realmotion.write_outputs(results, json_out=args.json, markdown=args.markdown)
     return 0

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..arkit import INDEX, LIPS_MEET, lip_aperture
 from ..emotion import EMOTIONS
-from . import control
+from . import control, realmotion
 from .emotion import confusion_matrix, expression_classifier, uar
 from .runner import FOLDS_COMMAND, trained_engines
 
@@ -919,6 +919,9 @@ def render_markdown(results: dict, agg: dict, info: dict, command: str,
         markdown_table(["metric", "unit", "data (reference)", "reference"] + labels,
                        table_rows(results, agg)), "",
     ]
+    if results.get("real_motion"):
+        parts += [f"## {realmotion.SECTION}", "", realmotion.render_markdown(results["real_motion"]),
+                  ""]
     ts = training_section(results)
     if ts:
         parts += ["## Held-out data", "", ts, ""]
