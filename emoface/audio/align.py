@@ -46,7 +46,7 @@ _FRAME = 0.01                 # pocketsphinx frames are 10 ms
 # A transcript that does not fit the audio (another sentence, a word of it, a part of it,
 # too much of it) still aligns, badly: the bounds below, chosen on correct and wrong
 # transcripts (docs/hardening.md), send it to the phone loop instead.
-MIN_SCORE_PER_FRAME = -18.0   # correct: -14 to -8; wrong: -77 to -20
+MIN_SCORE_PER_FRAME = -25.0   # correct: -14 to -8; wrong: -77 to -20 (a typo: -19)
 MIN_EXPLAINED = 0.6           # correct: at least 0.77 of the speech inside words
 MIN_PHONES_PER_SECOND = 4.0   # correct: 5.9 to 13.7
 MAX_PHONES_PER_SECOND = 25.0
