@@ -113,8 +113,12 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-@pytest.mark.parametrize("command", ["animate", "render"])
-def test_sigterm_while_writing_an_mp4_ends_ffmpeg_and_leaves_nothing(tmp_path, command):
+@pytest.mark.parametrize("command, signum, code, line", [
+    ("animate", signal.SIGTERM, 143, "emoface: terminated"),
+    ("render", signal.SIGTERM, 143, "emoface: terminated"),
+    ("animate", signal.SIGINT, 130, "emoface: interrupted")])
+def test_a_signal_while_writing_an_mp4_ends_ffmpeg_and_leaves_nothing(tmp_path, command, signum,
+                                                                    code, line):
     pytest.importorskip("moderngl")
     pytest.importorskip("imageio_ffmpeg")
     wav = _long_voice(tmp_path / "voice.wav")
@@ -138,13 +142,13 @@ def test_sigterm_while_writing_an_mp4_ends_ffmpeg_and_leaves_nothing(tmp_path, c
             time.sleep(0.05)
         assert proc.poll() is None, "finished before it could be interrupted"
         assert children, "no ffmpeg child seen"
-        os.kill(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signum)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 143, err
-    assert _warnings(err) == ["emoface: terminated"], err
+    assert proc.returncode == code, err
+    assert _warnings(err) == [line], err
     assert list(out_dir.iterdir()) == []
     assert not any(_alive(pid) for pid in children)
