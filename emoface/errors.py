@@ -18,6 +18,13 @@ class UserError(Exception):
         return " ".join(super().__str__().split())
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like KeyboardInterrupt (finally blocks end child processes
+    and remove temporary files), then exit with code 143."""
+
+    exit_code = 143
+
+
 def note(message: str) -> None:
     """A one-line note on stderr: what emoface decided for the user, and why."""
     sys.stderr.write(f"emoface: note: {message}\n")

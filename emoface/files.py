@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +28,24 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise UserError(f"cannot write {str(p)!r}: file is read-only")
     # os.access says yes to root everywhere, and nothing to /proc or a full or read-only
     # file system: creating the temporary file the write will use is the real test.
-    os.unlink(_temporary_beside(p))
+    with _signals_held():
+        os.unlink(_temporary_beside(p))
     return p
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for a few statements (a temporary file made and its
+    name kept), so Ctrl-C or SIGTERM cannot strand a file between the two."""
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):  # Windows
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _temporary_beside(target: Path) -> str:
@@ -48,8 +66,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically,
     on any exception it is removed and ``path`` is left as it was."""
     target = check_writable(path)
-    tmp = _temporary_beside(target)
+    tmp = None
     try:
+        with _signals_held():
+            tmp = _temporary_beside(target)
         yield Path(tmp)
         # mkstemp makes private files (and some writers recreate the file): give the
         # output the usual permissions (umask) just before it takes its name.
@@ -57,7 +77,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException:  # an error, Ctrl-C, SIGTERM (emoface.errors.Terminated)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise

@@ -43,16 +43,63 @@ _ALIGN_BEAMS = {"beam": 1e-60, "wbeam": 1e-40, "pbeam": 1e-60}
 _WIDE_BEAMS = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80}
 _FRAME = 0.01                 # pocketsphinx frames are 10 ms
 
+# A transcript that does not fit the audio (another sentence, a word of it, a part of it,
+# too much of it) still aligns, badly: the bounds below, chosen on correct and wrong
+# transcripts (docs/hardening.md), send it to the phone loop instead.
+MIN_SCORE_PER_FRAME = -25.0   # correct: -14 to -8; wrong: -77 to -20 (a typo: -19)
+MIN_EXPLAINED = 0.6           # correct: at least 0.77 of the speech inside words
+MIN_PHONES_PER_SECOND = 4.0   # correct: 5.9 to 13.7
+MAX_PHONES_PER_SECOND = 25.0
+MAX_SQUEEZED = 0.35           # correct: at most 0.19 of the phones at 30 ms
+MAX_PHONE_SECONDS = 1.0       # correct: at most 0.39 s
+_MIN_PHONE_SECONDS = 0.03     # three HMM states, one frame each
+
+
+@dataclass
+class Fit:
+    """How well a forced alignment explains the audio (see :func:`transcript_fit`)."""
+
+    rate: float            # transcript phones per second of speech (energy gate)
+    explained: float       # share of the speech frames that fall inside aligned words
+    squeezed: float        # share of the word phones held at the 30 ms minimum
+    longest: float         # seconds of the longest word phone
+    score: float | None    # pocketsphinx's acoustic score per frame (0 best, lower worse)
+
+    def problem(self) -> str:
+        """Why the transcript does not fit the audio, or "" when it fits."""
+        if self.score is not None and self.score < MIN_SCORE_PER_FRAME:
+            return f"low alignment confidence, {self.score:.0f} per frame"
+        if self.explained < MIN_EXPLAINED:
+            return f"its words cover only {self.explained:.0%} of the speech"
+        if self.rate < MIN_PHONES_PER_SECOND:
+            return f"{self.rate:.1f} phones per second of speech is too slow to be real"
+        if self.rate > MAX_PHONES_PER_SECOND:
+            return f"{self.rate:.1f} phones per second of speech is too fast to be real"
+        if self.squeezed > MAX_SQUEEZED:
+            return f"{self.squeezed:.0%} of its phones are squeezed to the shortest duration"
+        if self.longest > MAX_PHONE_SECONDS:
+            return f"one phone is stretched over {self.longest:.1f} s of speech"
+        return ""
+
+    def as_dict(self) -> dict:
+        return {"rate": round(self.rate, 2), "explained": round(self.explained, 3),
+                "squeezed": round(self.squeezed, 3), "longest": round(self.longest, 2),
+                "score": None if self.score is None else round(self.score, 2)}
+
 
 @dataclass
 class Alignment:
     """Timed phones and how they were obtained: ``method`` is "alignment", "phone_loop"
-    or "silence"; ``note`` says what went wrong or was retried, if anything."""
+    or "silence"; ``note`` says what went wrong or was retried, if anything;
+    ``dropped`` says why a transcript was given but not used (it did not fit the audio),
+    and ``fit`` holds the measures that decided it, when alignment got that far."""
 
     phones: list[Phone]
     method: str
     note: str = ""
     words: list[str] = field(default_factory=list)
+    dropped: str = ""
+    fit: Fit | None = None
 
 
 class _Decoders:
@@ -157,9 +204,12 @@ class _Pass:
 
     phones: list[Phone]
     spans: list[tuple[float, float]]
+    score: float = 0.0    # pocketsphinx's acoustic score summed over the aligned frames
+    frames: int = 0
 
     def shifted(self, offset: float) -> _Pass:
-        return _Pass(_shift(self.phones, offset), [(a + offset, b + offset) for a, b in self.spans])
+        return _Pass(_shift(self.phones, offset), [(a + offset, b + offset) for a, b in self.spans],
+                     self.score, self.frames)
 
 
 def _align_pass(decoder, samples: np.ndarray, words: list[str]) -> _Pass | None:
@@ -182,7 +232,10 @@ def _align_pass(decoder, samples: np.ndarray, words: list[str]) -> _Pass | None:
         phones: list[Phone] = []
         spans: list[tuple[float, float]] = []
         names: list[str] = []
+        score, frames = 0.0, 0
         for entry in alignment:
+            score += entry.score
+            frames += entry.duration
             word = _word_name(entry.name)
             if word is not None:
                 names.append(word)
@@ -199,7 +252,7 @@ def _align_pass(decoder, samples: np.ndarray, words: list[str]) -> _Pass | None:
         return None
     if names != words:
         return None
-    return _Pass(phones, spans)
+    return _Pass(phones, spans, score, frames)
 
 
 def _word_name(name: str) -> str | None:
@@ -286,24 +339,64 @@ def _align_detailed(samples: np.ndarray, text: str) -> Alignment:
     if not words:
         result = phone_loop_detailed(x)
         result.note = "the transcript has no words; " + result.note
+        result.dropped = "it has no words"
         return result
     if not speech_activity(x).any():
         return Alignment(_all_silence(duration), METHOD_SILENCE, "no speech in the audio", words)
     try:
         if duration <= MAX_DIRECT_SECONDS:
             result, note = _align_window(x, words)
-            if result is not None:
-                return Alignment(_cover(result.phones, 0.0, duration), METHOD_ALIGNMENT, note,
-                                 words)
-            failure = note
+            if result is None:
+                return _fall_back(x, words, f"alignment failed ({note})",
+                                  "the aligner could not place its words in the speech")
+            aligned = Alignment(_cover(result.phones, 0.0, duration), METHOD_ALIGNMENT, note,
+                                words)
+            score = result.score / result.frames if result.frames else None
         else:
-            return _align_long(x, words)
+            aligned, score = _align_long(x, words)
+            if aligned.method != METHOD_ALIGNMENT:
+                aligned.dropped = "the aligner could not place its words in the speech"
+                return aligned
     except LookupError as exc:
-        failure = str(exc)
+        return _fall_back(x, words, f"alignment failed ({exc})", str(exc))
+    aligned.fit = transcript_fit(x, aligned.phones, score)
+    problem = aligned.fit.problem()
+    if problem:
+        result = _fall_back(x, words, f"the transcript does not fit the audio ({problem})",
+                            problem)
+        result.fit = aligned.fit
+        return result
+    return aligned
+
+
+def _fall_back(x: np.ndarray, words: list[str], why: str, dropped: str) -> Alignment:
     result = phone_loop_detailed(x)
-    result.note = f"alignment failed ({failure}); used the phone loop"
+    result.note = f"{why}; used the phone loop"
     result.words = words
+    result.dropped = dropped
     return result
+
+
+# ---------------------------------------------------------------- does the transcript fit?
+
+def transcript_fit(samples: np.ndarray, phones: list[Phone],
+                   score: float | None = None) -> Fit:
+    """Measures of how well aligned ``phones`` explain ``samples``: the speaking rate they
+    imply, the share of the speech inside words, phones squeezed to the minimum duration
+    or stretched long, and ``score``, pocketsphinx's acoustic score per frame."""
+    active = speech_activity(samples)
+    speech_frames = int(active.sum())
+    word_phones = [p for p in phones if p.word and not p.is_silence]
+    inside = np.zeros(len(active), bool)
+    for p in word_phones:
+        inside[int(round(p.start / FRAME_SECONDS)):int(round(p.end / FRAME_SECONDS))] = True
+    durations = np.array([p.duration for p in word_phones], np.float64)
+    return Fit(
+        rate=len(word_phones) / max(speech_frames * FRAME_SECONDS, 1e-3),
+        explained=float((active & inside).sum()) / max(speech_frames, 1),
+        squeezed=float(np.mean(durations <= _MIN_PHONE_SECONDS + 1e-6)) if len(durations) else 1.0,
+        longest=float(durations.max()) if len(durations) else 0.0,
+        score=score)
 
 
 # ---------------------------------------------------------------- long audio
@@ -325,7 +418,7 @@ def _quietest_point(x: np.ndarray, low: float, high: float) -> float:
 _WORD_ESTIMATE_FACTORS = (0.92, 0.82, 0.7)
 
 
-def _align_long(x: np.ndarray, words: list[str]) -> Alignment:
+def _align_long(x: np.ndarray, words: list[str]) -> tuple[Alignment, float | None]:
     duration = len(x) / SAMPLE_RATE
     active = speech_activity(x)
     with _decoders_now().align_lock:
@@ -343,6 +436,7 @@ def _align_long(x: np.ndarray, words: list[str]) -> Alignment:
     start, first_word = 0.0, 0
     windows = fallbacks = 0
     notes: list[str] = []
+    score, frames = 0.0, 0
     while first_word < len(words):
         windows += 1
         if duration - start <= MAX_DIRECT_SECONDS:
@@ -369,6 +463,7 @@ def _align_long(x: np.ndarray, words: list[str]) -> Alignment:
             continue
         if note:
             notes.append(note)
+        score, frames = score + result.score, frames + result.frames
         result = result.shifted(start)
         if end >= duration:
             kept.extend(result.phones)
@@ -382,7 +477,8 @@ def _align_long(x: np.ndarray, words: list[str]) -> Alignment:
     if notes:
         note += "; " + "; ".join(sorted(set(notes)))
     method = METHOD_ALIGNMENT if fallbacks < windows else METHOD_PHONE_LOOP
-    return Alignment(_cover(kept, 0.0, duration), method, note, words)
+    return (Alignment(_cover(kept, 0.0, duration), method, note, words),
+            score / frames if frames else None)
 
 
 def _commit_point(spans: list[tuple[float, float]], limit: float) -> tuple[int, float]:

@@ -4,7 +4,9 @@ timings and prosody computed on first use.
 Phones come from the best source available, in this order: given with the audio
 (espeak-ng's exact events, EmoDB's hand labels), forced alignment to the transcript, the
 phone loop. ``phone_method`` tells which one was used (and ``phone_note`` why, when a
-better one failed), so results can be judged by the timings they stood on.
+better one failed), so results can be judged by the timings they stood on. A transcript
+that does not fit the audio (another sentence, part of it, too much of it) is dropped for
+the phone loop with one warning line on stderr.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import os
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import UserError, warn
 from .activity import has_speech, speech_activity
 from .align import align_detailed, phone_loop_detailed
 from .espeak import synthesize
@@ -72,6 +74,9 @@ class Speech:
                 result = align_detailed(self.samples, self.text)
                 self._phones, self.phone_method, self.phone_note = (result.phones, result.method,
                                                                     result.note)
+                if result.dropped:
+                    warn(f"the transcript does not fit the audio {self._name()} "
+                         f"({result.dropped}); animating from the audio alone (phone loop)")
             else:
                 result = phone_loop_detailed(self.samples)
                 self._phones, self.phone_method, self.phone_note = (result.phones, result.method,

@@ -6,14 +6,20 @@ those functions by dotted path so start-up imports only light modules. Heavy imp
 (numpy stacks, renderers, models) happen inside the ``func`` that needs them.
 
 User mistakes raise :class:`~emoface.errors.UserError`: one line on stderr, exit code 2.
+SIGINT and SIGTERM unwind the command (child processes are ended and temporary files
+removed on the way out) and exit with one line and code 130 or 143.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
-from ..errors import UserError
+from ..errors import Terminated, UserError
 from ..version import __version__
 
 # "module:function" adding one sub-command each; order is the order shown in --help.
@@ -70,6 +76,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`Terminated` in the main thread,
+    once: a second signal while the first unwinds is ignored, so the clean-up (ending
+    ffmpeg, removing temporary files) is not cut short. The old handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, _frame):
+        if fired:
+            return
+        fired.append(signum)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -77,13 +107,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        result = args.func(args)
+        with _signals_unwind():
+            result = args.func(args)
     except UserError as exc:
         sys.stderr.write(f"emoface: error: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("emoface: interrupted\n")
         return 130
+    except Terminated as exc:
+        sys.stderr.write("emoface: terminated\n")
+        return exc.exit_code
     except BrokenPipeError:  # e.g. `emoface emotion dir --json | head`
         return 0
     return int(result or 0)

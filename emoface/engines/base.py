@@ -16,7 +16,7 @@ import numpy as np
 from ..animation import Animation
 from ..audio.speech import Speech
 from ..emotion import EmotionSpec, EmotionTrack, parse_emotion
-from ..errors import UserError
+from ..errors import UserError, warn
 from ..version import __version__
 
 DEFAULT_FPS = 30.0
@@ -86,6 +86,9 @@ class Engine:
         if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_SEED):
             raise UserError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
         spec = emotion if isinstance(emotion, EmotionSpec) else parse_emotion(emotion, intensity)
+        if text and text.strip() and not self.capabilities.reads_transcript:
+            warn(f"the {self.name} engine does not read a transcript; the text given is "
+                 f"ignored (animating from the audio alone)")
         speech = load_speech(audio, text)
         if speech.duration < 1.0 / fps:
             raise UserError(f"{speech.source}: audio is {speech.duration * 1000:.0f} ms long, "

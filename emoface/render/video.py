@@ -4,15 +4,18 @@ with the speech muxed in as AAC.
 The video lasts as long as the audio (within a frame): a shorter animation holds its last
 frame, a longer one is cut. Several animations can share one video side by side
 (:func:`write_comparison`), each panel labelled. Files are written atomically: a failed
-render leaves no partial ``.mp4`` behind.
+render leaves no partial ``.mp4`` behind, and an interrupted one (an error, Ctrl-C, SIGTERM)
+ends its ffmpeg child before the temporary file beside the output is removed.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -117,21 +120,9 @@ def encode(frames, n_frames: int, width: int, height: int, fps: float,
     with atomic_path(out) as tmp, tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd + [str(tmp)], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=log)
-        written = 0
-        try:
-            for frame in frames:
-                if written == n_frames:
-                    break
-                proc.stdin.write(np.ascontiguousarray(frame, np.uint8).tobytes())
-                written += 1
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg stopped early; its log says why
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        code = proc.wait()
+        with _ended(proc):
+            written = _feed(proc, frames, n_frames)
+            code = proc.wait()
         if code != 0 or written != n_frames:
             log.seek(0)
             lines = log.read().decode("utf-8", "replace").strip().splitlines()
@@ -139,6 +130,35 @@ def encode(frames, n_frames: int, width: int, height: int, fps: float,
             if audio is not None and str(audio) in "\n".join(lines):
                 raise UserError(f"cannot use {str(audio)!r} as the video's audio ({why})")
             raise RuntimeError(f"ffmpeg failed: {why}")
+
+
+def _feed(proc: subprocess.Popen, frames, n_frames: int) -> int:
+    """Write up to ``n_frames`` frames to ffmpeg's stdin and close it; the count written."""
+    written = 0
+    try:
+        for frame in frames:
+            if written == n_frames:
+                break
+            proc.stdin.write(np.ascontiguousarray(frame, np.uint8).tobytes())
+            written += 1
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # ffmpeg stopped early; its log says why
+    return written
+
+
+@contextlib.contextmanager
+def _ended(proc: subprocess.Popen) -> Iterator[None]:
+    """However the block ends (an error, Ctrl-C, SIGTERM), ffmpeg has exited after it: killed
+    if it still runs, and waited for, so no child outlives the write of its output."""
+    try:
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
 
 
 def _frame_plan(anim: Animation, fps: float, seconds: float | None) -> np.ndarray:

@@ -1,0 +1,111 @@
+"""Validate the transcript-fit check of forced alignment (docs/hardening.md).
+
+Aligns correct and deliberately wrong transcripts (another clip's, a single word, the
+first or last third, the transcript doubled) of LibriVox and the first CMU ARCTIC clips
+(Cathy) and writes one JSON line per take: the clip, the condition, the method used, why
+the transcript was dropped and the fit measures.
+
+    python tools/transcript_fit.py > fit.jsonl
+    python tools/transcript_fit.py --table fit.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "speech"
+sys.path.insert(0, str(ROOT))
+
+from emoface.audio import align as A  # noqa: E402
+from emoface.audio.align import align_detailed  # noqa: E402
+from emoface.audio.io import load_audio  # noqa: E402
+
+CONDITIONS = ("correct", "other", "word", "first_third", "last_third", "doubled")
+CATHY_CLIPS = 40
+
+
+def clips() -> list[tuple[str, Path, str]]:
+    out = []
+    librivox = DATA / "librivox"
+    for line in (librivox / "transcription").read_text().splitlines():
+        m = re.match(r"<s>(.*)</s> \((\S+)\)", line.strip())
+        if m and (librivox / f"{m.group(2)}.wav").exists():
+            out.append((m.group(2)[-4:], librivox / f"{m.group(2)}.wav", m.group(1).strip()))
+    cathy = DATA / "cathy"
+    rows = []
+    for line in (cathy / "transcripts.txt").read_text().splitlines():
+        name, _, text = line.partition(": ")
+        if text and (cathy / name).exists():
+            rows.append((Path(name).name, cathy / name, text.strip()))
+    for name, path, text in sorted(rows)[:CATHY_CLIPS]:
+        out.append((name.split("_")[1], path, text))
+    return out
+
+
+def variants(text: str, other: str) -> dict[str, str]:
+    words = text.split()
+    third = max(1, len(words) // 3)
+    return {"correct": text, "other": other, "word": words[0],
+            "first_third": " ".join(words[:third]), "last_third": " ".join(words[-third:]),
+            "doubled": f"{text} {text}"}
+
+
+def measure() -> None:
+    rows = clips()
+    for k, (name, path, text) in enumerate(rows):
+        x = load_audio(path)
+        other = rows[(k + 1) % len(rows)][2]
+        for condition, variant in variants(text, other).items():
+            result = align_detailed(x, variant)
+            fit = result.fit
+            print(json.dumps({"clip": name, "condition": condition, "method": result.method,
+                              "dropped": result.dropped,
+                              "fit": fit.as_dict() if fit else None}), flush=True)
+
+
+def table(path: str) -> None:
+    records = [json.loads(line) for line in open(path)]
+    print("| corpus | clips | " + " | ".join(CONDITIONS) + " |")
+    print("|---|---|" + "---|" * len(CONDITIONS))
+    for corpus, test in (("LibriVox", str.isdigit), ("Cathy", lambda c: not c.isdigit())):
+        chosen = [r for r in records if test(r["clip"])]
+        cells = []
+        for condition in CONDITIONS:
+            rs = [r for r in chosen if r["condition"] == condition]
+            warned = sum(bool(r["dropped"]) for r in rs)
+            cells.append(f"{warned}/{len(rs)} warn")
+        print(f"| {corpus} | {len({r['clip'] for r in chosen})} | " + " | ".join(cells) + " |")
+    print()
+    print("| measure (bound) | " + " | ".join(CONDITIONS) + " |")
+    print("|---|" + "---|" * len(CONDITIONS))
+    for label, alone in MEASURES:
+        cells = []
+        for condition in CONDITIONS:
+            rs = [r for r in records if r["condition"] == condition]
+            cells.append(str(sum(alone(r["fit"]) if r["fit"] else False for r in rs)))
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    cells = [str(sum(r["fit"] is None for r in records if r["condition"] == c))
+             for c in CONDITIONS]
+    print("| alignment failed | " + " | ".join(cells) + " |")
+
+
+# each measure alone against its bound (emoface.audio.align), over every clip
+MEASURES = (
+    (f"score per frame < {A.MIN_SCORE_PER_FRAME:g}", lambda f: f["score"] < A.MIN_SCORE_PER_FRAME),
+    (f"speech explained < {A.MIN_EXPLAINED:g}", lambda f: f["explained"] < A.MIN_EXPLAINED),
+    (f"phones/s outside {A.MIN_PHONES_PER_SECOND:g}-{A.MAX_PHONES_PER_SECOND:g}",
+     lambda f: not A.MIN_PHONES_PER_SECOND <= f["rate"] <= A.MAX_PHONES_PER_SECOND),
+    (f"squeezed > {A.MAX_SQUEEZED:g}", lambda f: f["squeezed"] > A.MAX_SQUEEZED),
+    (f"longest phone > {A.MAX_PHONE_SECONDS:g} s", lambda f: f["longest"] > A.MAX_PHONE_SECONDS),
+)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", help="summarise a JSON-lines file written before")
+    args = parser.parse_args()
+    table(args.table) if args.table else measure()
