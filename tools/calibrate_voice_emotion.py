@@ -127,16 +127,24 @@ def fit_p_min(calibrated: np.ndarray, labels: np.ndarray) -> float:
     return float(np.clip(-a / b, 1.0 / len(EMOTIONS), 0.9))
 
 
-def figures(cal: Calibration, probs, heads, labels) -> dict:
+def figures(cal: Calibration | None, probs, heads, labels) -> dict:
+    """ECE, accuracy, UAR, ...; ``cal`` None: the branch as it was (its own softmax,
+    intensity = its head, never neutral for want of certainty)."""
+    raw = cal is None
+    cal = cal or Calibration(p_min=0.0, min_intensity=0.0, min_voiced=0.0)
     cp = cal.probs(probs)
     six = [EMOTIONS.index(e) for e in EMODB_EMOTIONS.values()]
     names = [EMOTIONS[i] for i in labels]
+    strength = np.asarray(heads, np.float64) if raw else cal.intensity(cp, heads)
+    verdict = np.where(strength >= cal.min_intensity, cp.argmax(1), EMOTIONS.index("neutral"))
     return {
         "ece": expected_calibration_error(cp.max(1), cp.argmax(1) == labels),
+        "uar_verdict": uar(names, [EMOTIONS[i] for i in verdict], [EMOTIONS[i] for i in six]),
+        "unsure": float(np.mean(strength < cal.min_intensity)),
         "accuracy": float(np.mean(cp.argmax(1) == labels)),
         "uar": uar(names, [EMOTIONS[i] for i in cp.argmax(1)], [EMOTIONS[i] for i in six]),
         "mean_top_p": float(cp.max(1).mean()),
-        "mean_intensity": float(cal.intensity(cp, heads).mean()),
+        "mean_intensity": float(strength.mean()),
     }
 
 
@@ -184,18 +192,20 @@ def main(argv=None) -> int:
     labels = np.array([y for _, y, _ in test])
     probs, heads, _ = raw_outputs(voice, [s for s, _, _ in test])
     print(f"EmoDB speakers 13+14, {len(test)} clips of the 6 shared emotions:")
-    for name, c in (("before (raw)", Calibration()), ("after", cal)):
+    for name, c in (("before (raw)", None), ("after", cal)):
         f = figures(c, probs, heads, labels)
         print(f"  {name:13s} ECE {f['ece']:.3f}  accuracy {f['accuracy']:.3f}  "
               f"UAR {f['uar']:.3f}  mean top p {f['mean_top_p']:.3f}  "
-              f"mean intensity {f['mean_intensity']:.3f}")
+              f"mean intensity {f['mean_intensity']:.3f}  neutral verdicts from "
+              f"unsure {f['unsure']:.3f}  UAR of the verdict {f['uar_verdict']:.3f}")
     calibrated = VoiceEmotion(calibration=cal)
     print("non-speech (4 s each):")
     for name, x in non_speech_signals().items():
         h = calibrated.hear(Speech(x, source=name))
         print(f"  {name:12s} {h.emotion:9s} top {h.top} p {h.probability:.3f}  "
               f"intensity {h.intensity:.3f}  (raw: {max(h.raw_probs, key=h.raw_probs.get)} "
-              f"{max(h.raw_probs.values()):.3f}, head {h.raw_intensity:.3f})")
+              f"{max(h.raw_probs.values()):.3f}, head {h.raw_intensity:.3f}; voiced "
+              f"{h.voiced:.2f}, {h.reason or 'sure'})")
     return 0
 
 
