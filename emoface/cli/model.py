@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -20,14 +21,19 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 # --------------------------------------------------------------------------- emotion
 def add_emotion(sub) -> None:
     p = sub.add_parser("emotion", help="say which emotion a voice carries (8 probabilities)",
-                       description="Print the 8 emotion probabilities the model hears, per file "
-                                   "(folders are searched for audio).",
+                       description="Print the emotion the model hears per file (folders are "
+                                   "searched for audio): the verdict, the most probable emotion "
+                                   "and its calibrated probability, the calibrated intensity "
+                                   "(how sure x how strong) and the 8 calibrated probabilities. "
+                                   "When the model is unsure, or there is no voiced speech "
+                                   "(silence, noise), the verdict is neutral at intensity 0.",
                        epilog="exit status: 0 every file heard; 1 several inputs were given and "
                               "some failed (each named on stderr); 2 a usage mistake, or the one "
                               "input given cannot be used")
     p.add_argument("inputs", nargs="+", help="audio files or folders")
     p.add_argument("--json", action="store_true",
-                   help='one JSON object per line: {"file", "emotion", "probs": {...}}')
+                   help='one JSON object per line: {"file", "emotion", "top", "probability", '
+                        '"intensity", "probs": {...}, "raw": {...}}')
     p.add_argument("--timeline", action="store_true", help="also per second (4-s windows)")
     p.add_argument("--model", default=None, help="weights (.safetensors; default: bundled)")
     p.set_defaults(func=_run_emotion)
@@ -49,6 +55,35 @@ def _audio_files(inputs: list[str]) -> list[Path]:
     return files
 
 
+def _finite(x):
+    """``x`` with every non-finite float as None, so the JSON stays JSON."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+def _emotion_record(f: Path, heard) -> dict:
+    return _finite({
+        "file": str(f), "emotion": heard.emotion, "top": heard.top,
+        "probability": round(heard.probability, 4), "intensity": round(heard.intensity, 3),
+        "probs": {k: round(v, 4) for k, v in heard.probs.items()},
+        "raw": {"probs": {k: round(v, 4) for k, v in (heard.raw_probs or {}).items()},
+                "intensity": round(heard.raw_intensity, 3)},
+        "voiced": round(heard.voiced, 3)})
+
+
+def _emotion_line(f: Path, heard) -> str:
+    ranked = sorted(heard.probs.items(), key=lambda kv: -kv[1])
+    top = "  ".join(f"{k} {v:.2f}" for k, v in ranked[:3])
+    why = f", {heard.reason}" if heard.reason else ""
+    return (f"{f}: {heard.emotion} (intensity {heard.intensity:.2f}; most probable "
+            f"{heard.top}, p {heard.probability:.2f}{why})   {top}")
+
+
 def _run_emotion(args) -> int:
 
     files = _audio_files(args.inputs)
@@ -57,8 +92,9 @@ def _run_emotion(args) -> int:
     for f in files:
         try:
             speech = Speech.from_file(f)
-            speech.require_speech()
-            heard = voice.hear(speech, timeline=args.timeline)
+            if not len(speech.samples):
+                raise UserError(f"audio {str(f)!r} is empty; speech is needed")
+            heard = voice.hear(speech, timeline=args.timeline)   # silence: neutral, 0
         except UserError as exc:
             if len(files) == 1:
                 raise
@@ -66,19 +102,15 @@ def _run_emotion(args) -> int:
             sys.stderr.write(f"emoface: skipped {f}: {exc}\n")
             continue
         if args.json:
-            record = {"file": str(f), "emotion": heard.emotion,
-                      "probs": {k: round(v, 4) for k, v in heard.probs.items()},
-                      "intensity": round(heard.intensity, 3)}
+            record = _emotion_record(f, heard)
             if args.timeline:
-                record["timeline"] = heard.timeline
-            print(json.dumps(record), flush=True)
+                record["timeline"] = _finite(heard.timeline)
+            print(json.dumps(record, allow_nan=False), flush=True)
         else:
-            ranked = sorted(heard.probs.items(), key=lambda kv: -kv[1])
-            top = "  ".join(f"{k} {v:.2f}" for k, v in ranked[:3])
-            print(f"{f}: {heard.emotion} (intensity {heard.intensity:.2f})   {top}")
+            print(_emotion_line(f, heard))
             for row in heard.timeline:
                 print(f"    {row['time']:7.1f} s  {row['emotion']:9s} "
-                      f"{row['probs'][row['emotion']]:.2f}")
+                      f"{row['intensity']:.2f}  ({row['top']} p {row['probability']:.2f})")
     return 1 if failed else 0
 
 

@@ -633,7 +633,7 @@ def _model_voice_emotion(items: list[Item], labels: list[str], cache: Cache, pro
         hit = cache.get("model-voice", k)
         if hit is None:
             voice = voice or VoiceEmotion()
-            hit = voice.hear(Speech.from_file(item.audio)).emotion
+            hit = voice.hear(Speech.from_file(item.audio)).top   # the classifier's answer, not the verdict
             cache.put("model-voice", k, hit)
         preds.append(hit)
     held = sorted({i.speaker for i in test})

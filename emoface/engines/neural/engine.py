@@ -23,6 +23,7 @@ from ...emotion import NUM_EMOTIONS, EmotionTrack
 from ...errors import UserError
 from ..base import Capabilities, Engine
 from ..nonverbal import eyes_and_head
+from .calibration import Calibration, bundled_calibration
 from .checkpoint import default_weights, load_network, read_config, weights_available
 from .config import FEATURE_RATE, OUTPUT_FPS, PREDICTED_CHANNELS
 from .onnx_export import onnx_sessions
@@ -157,29 +158,60 @@ def run(pred: Predictor, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray,
     return weights, head
 
 
-def heard_emotion(pred: Predictor, mel: np.ndarray, prosody: np.ndarray,
-                  window_s: float = 4.0, hop_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Emotion over time: centres of ``window_s`` windows every ``hop_s`` seconds, and per
-    window the 8 probabilities followed by the intensity, (K, 9)."""
-    n = len(mel)
-    win, hop = int(window_s * FEATURE_RATE), int(hop_s * FEATURE_RATE)
+def _window_starts(n: int, win: int, hop: int) -> list[int]:
     starts = [0] if n <= win else list(range(0, n - win + 1, hop))
     if n > win and starts[-1] + win < n:
         starts.append(n - win)
+    return starts
+
+
+def voiced_shares(prosody: np.ndarray, spans) -> np.ndarray:
+    """Share of voiced frames (``prosody[:, 1]``) in each (start, stop) span."""
+    return np.array([float(np.mean(prosody[a:b, 1] > 0.5)) if b > a else 0.0
+                     for a, b in spans])
+
+
+def heard_emotion(pred: Predictor, mel: np.ndarray, prosody: np.ndarray,
+                  window_s: float = 4.0, hop_s: float = 1.0, with_voiced: bool = False):
+    """Emotion over time: centres of ``window_s`` windows every ``hop_s`` seconds, and per
+    window the branch's own 8 probabilities followed by its intensity head, (K, 9); with
+    ``with_voiced``, also each window's share of voiced frames (K,)."""
+    n = len(mel)
+    win, hop = int(window_s * FEATURE_RATE), int(hop_s * FEATURE_RATE)
+    starts = _window_starts(n, win, hop)
     rows = []
     for s in starts:
         probs, intensity = pred.emotion(mel[s:s + win], prosody[s:s + win])
         rows.append(np.concatenate([probs, [intensity]]))
     centres = np.array([(s + min(win, n) / 2) / FEATURE_RATE for s in starts])
-    return centres, np.stack(rows).astype(np.float32)
+    table = np.stack(rows).astype(np.float32)
+    if not with_voiced:
+        return centres, table
+    return centres, table, voiced_shares(prosody, [(s, min(n, s + win)) for s in starts])
 
 
-def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: np.ndarray
-                 ) -> np.ndarray:
-    """``auto``: the emotion heard around each frame, as amounts (probability x intensity)."""
-    centres, rows = heard_emotion(pred, mel, prosody)
+def calibrated_rows(table: np.ndarray, voiced, cal: Calibration
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of :func:`heard_emotion` calibrated: probabilities (K, 8) and intensity (K,),
+    0 where the voice is unsure (below ``cal.min_intensity``) or hardly voiced (below
+    ``cal.min_voiced``: silence, noise)."""
+    table = np.asarray(table, np.float64)
+    probs = cal.probs(table[:, :NUM_EMOTIONS])
+    intensity = cal.intensity(probs, table[:, NUM_EMOTIONS])
+    intensity[np.asarray(voiced, np.float64) < cal.min_voiced] = 0.0
+    intensity[intensity < cal.min_intensity] = 0.0
+    return probs, intensity
+
+
+def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: np.ndarray,
+                 calibration: Calibration | None = None) -> np.ndarray:
+    """``auto``: the emotion heard around each frame, as amounts (calibrated probability x
+    calibrated intensity); where the voice is unsure, neutral."""
+    cal = calibration if calibration is not None else bundled_calibration()
+    centres, table, shares = heard_emotion(pred, mel, prosody, with_voiced=True)
+    rows, strength = calibrated_rows(table, shares, cal)
     probs = np.stack([np.interp(times, centres, rows[:, e]) for e in range(NUM_EMOTIONS)], 1)
-    intensity = np.interp(times, centres, rows[:, -1])
+    intensity = np.interp(times, centres, strength)
     probs /= probs.sum(1, keepdims=True)
     amounts = probs * intensity[:, None]
     amounts[:, 0] = 1.0 - amounts[:, 1:].sum(1)
