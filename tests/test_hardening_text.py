@@ -152,3 +152,22 @@ def test_a_signal_while_writing_an_mp4_ends_ffmpeg_and_leaves_nothing(tmp_path, 
     assert _warnings(err) == [line], err
     assert list(out_dir.iterdir()) == []
     assert not any(_alive(pid) for pid in children)
+
+
+def test_a_correct_transcript_of_noisy_studio_speech_is_kept(shared_data, tmp_path):
+    """GRID's background noise opens the energy gate for the whole clip: the check must
+    count as speech only what is near voicing, or every correct GRID transcript fails."""
+    pytest.importorskip("imageio_ffmpeg")
+    from emoface.audio.align import METHOD_ALIGNMENT, align_detailed
+    from emoface.audio.io import load_audio
+    from emoface.capture.video import extract_audio, probe
+    from emoface.eval.realmotion import read_alignment, spoken, transcript
+
+    grid = need(shared_data / "video" / "grid-s1")
+    clip = grid / "bbaf2n.mp4"
+    wav = tmp_path / "a.wav"
+    assert extract_audio(probe(clip), wav)
+    words = transcript(spoken(read_alignment(grid / "align" / "bbaf2n.align")))
+    result = align_detailed(load_audio(wav), words)
+    assert result.method == METHOD_ALIGNMENT and not result.dropped, result.dropped
+    assert result.fit.explained > 0.77

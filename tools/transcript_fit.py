@@ -1,9 +1,10 @@
 """Validate the transcript-fit check of forced alignment (docs/hardening.md).
 
 Aligns correct and deliberately wrong transcripts (another clip's, a single word, the
-first or last third, the transcript doubled) of LibriVox and the first CMU ARCTIC clips
-(Cathy) and writes one JSON line per take: the clip, the condition, the method used, why
-the transcript was dropped and the fit measures.
+first or last third, the transcript doubled) of LibriVox, the first CMU ARCTIC clips
+(Cathy) and the first GRID talker s1 videos (fit side of the GRID split: noisy studio
+audio, words from the alignments) and writes one JSON line per take: the clip, the
+condition, the method used, why the transcript was dropped and the fit measures.
 
     python tools/transcript_fit.py > fit.jsonl
     python tools/transcript_fit.py --table fit.jsonl
@@ -14,6 +15,7 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +25,12 @@ sys.path.insert(0, str(ROOT))
 from emoface.audio import align as A  # noqa: E402
 from emoface.audio.align import align_detailed  # noqa: E402
 from emoface.audio.io import load_audio  # noqa: E402
+from emoface.capture.video import extract_audio, probe  # noqa: E402
+from emoface.eval.realmotion import grid_clips, grid_split, read_alignment, spoken  # noqa: E402
 
 CONDITIONS = ("correct", "other", "word", "first_third", "last_third", "doubled")
 CATHY_CLIPS = 40
+GRID_CLIPS = 40
 
 
 def clips() -> list[tuple[str, Path, str]]:
@@ -43,7 +48,20 @@ def clips() -> list[tuple[str, Path, str]]:
             rows.append((Path(name).name, cathy / name, text.strip()))
     for name, path, text in sorted(rows)[:CATHY_CLIPS]:
         out.append((name.split("_")[1], path, text))
+    grid = DATA.parent / "video" / "grid-s1"
+    for video in grid_split(grid_clips(grid))[0][:GRID_CLIPS]:
+        words = [w.word for w in spoken(read_alignment(grid / "align" / f"{video.stem}.align"))]
+        out.append((f"grid-{video.stem}", video, " ".join(words)))
     return out
+
+
+def _audio(path: Path):
+    if path.suffix != ".mp4":
+        return load_audio(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "a.wav"
+        extract_audio(probe(path), wav)
+        return load_audio(wav)
 
 
 def variants(text: str, other: str) -> dict[str, str]:
@@ -57,7 +75,7 @@ def variants(text: str, other: str) -> dict[str, str]:
 def measure() -> None:
     rows = clips()
     for k, (name, path, text) in enumerate(rows):
-        x = load_audio(path)
+        x = _audio(path)
         other = rows[(k + 1) % len(rows)][2]
         for condition, variant in variants(text, other).items():
             result = align_detailed(x, variant)
@@ -71,7 +89,8 @@ def table(path: str) -> None:
     records = [json.loads(line) for line in open(path)]
     print("| corpus | clips | " + " | ".join(CONDITIONS) + " |")
     print("|---|---|" + "---|" * len(CONDITIONS))
-    for corpus, test in (("LibriVox", str.isdigit), ("Cathy", lambda c: not c.isdigit())):
+    for corpus, test in (("LibriVox", str.isdigit), ("Cathy", lambda c: c[0] == "a"),
+                         ("GRID s1", lambda c: c.startswith("grid-"))):
         chosen = [r for r in records if test(r["clip"])]
         cells = []
         for condition in CONDITIONS:

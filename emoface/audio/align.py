@@ -25,6 +25,7 @@ from . import espeak
 from .activity import FRAME_SECONDS, frame_levels_dbfs, mask_runs, speech_activity
 from .io import SAMPLE_RATE
 from .phones import PHONE_SET, SILENCE, Phone
+from .prosody import analyse
 from .transcript import normalize_transcript
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ MAX_PHONES_PER_SECOND = 25.0
 MAX_SQUEEZED = 0.35           # correct: at most 0.19 of the phones at 30 ms
 MAX_PHONE_SECONDS = 1.0       # correct: at most 0.39 s
 _MIN_PHONE_SECONDS = 0.03     # three HMM states, one frame each
+_VOICING_REACH = 15           # frames (150 ms): unvoiced consonants beside voiced sounds
 
 
 @dataclass
@@ -384,7 +386,13 @@ def transcript_fit(samples: np.ndarray, phones: list[Phone],
     """Measures of how well aligned ``phones`` explain ``samples``: the speaking rate they
     imply, the share of the speech inside words, phones squeezed to the minimum duration
     or stretched long, and ``score``, pocketsphinx's acoustic score per frame."""
+    # Speech is where the energy gate opens near voicing: the gate alone also opens on a
+    # steady background (GRID's studio noise reads as 3 s of speech around 1.5 s of words).
     active = speech_activity(samples)
+    voiced = analyse(samples).voiced[:len(active)]
+    near = np.convolve(np.pad(voiced, (0, len(active) - len(voiced))).astype(np.float32),
+                       np.ones(2 * _VOICING_REACH + 1, np.float32), mode="same") > 0
+    active &= near
     speech_frames = int(active.sum())
     word_phones = [p for p in phones if p.word and not p.is_silence]
     inside = np.zeros(len(active), bool)
