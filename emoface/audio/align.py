@@ -47,12 +47,21 @@ _FRAME = 0.01                 # pocketsphinx frames are 10 ms
 # A transcript that does not fit the audio (another sentence, a word of it, a part of it,
 # too much of it) still aligns, badly: the bounds below, chosen on correct and wrong
 # transcripts (docs/hardening.md), send it to the phone loop instead.
-MIN_SCORE_PER_FRAME = -25.0   # correct: -14 to -8; wrong: -77 to -20 (a typo: -19)
-MIN_EXPLAINED = 0.6           # correct: at least 0.77 of the speech inside words
-MIN_PHONES_PER_SECOND = 4.0   # correct: 5.9 to 13.7
+# Bounds on the measures of a forced alignment (docs/hardening.md has the validation).
+# The acoustic score depends on the voice as much as on the words (correct transcripts:
+# real voices -15 to -4 per frame, espeak-ng -45 to -23, wrong ones of real voices -77 to
+# -20), so on its own it only rejects what no voice scores; between the two bounds it
+# counts when a second measure is also off.
+MIN_SCORE_PER_FRAME = -50.0   # alone
+DOUBTFUL_SCORE = -25.0        # with one of the doubtful measures below
+MIN_EXPLAINED = 0.6           # correct: at least 0.60 of the speech inside words
+DOUBTFUL_EXPLAINED = 0.75
+MIN_PHONES_PER_SECOND = 4.0   # correct: 5.9 to 14.6
 MAX_PHONES_PER_SECOND = 25.0
-MAX_SQUEEZED = 0.35           # correct: at most 0.19 of the phones at 30 ms
-MAX_PHONE_SECONDS = 1.0       # correct: at most 0.39 s
+DOUBTFUL_RATE = (5.0, 18.0)
+MAX_SQUEEZED = 0.35           # correct: at most 0.24 of the phones at 30 ms
+DOUBTFUL_SQUEEZED = 0.2
+MAX_PHONE_SECONDS = 1.0       # correct: at most 0.74 s
 _MIN_PHONE_SECONDS = 0.03     # three HMM states, one frame each
 _VOICING_REACH = 15           # frames (150 ms): unvoiced consonants beside voiced sounds
 
@@ -71,6 +80,13 @@ class Fit:
         """Why the transcript does not fit the audio, or "" when it fits."""
         if self.score is not None and self.score < MIN_SCORE_PER_FRAME:
             return f"low alignment confidence, {self.score:.0f} per frame"
+        doubts = [why for off, why in (
+            (self.explained < DOUBTFUL_EXPLAINED, f"words cover {self.explained:.0%} of the speech"),
+            (self.squeezed > DOUBTFUL_SQUEEZED, f"{self.squeezed:.0%} of phones squeezed"),
+            (not DOUBTFUL_RATE[0] <= self.rate <= DOUBTFUL_RATE[1],
+             f"{self.rate:.1f} phones per second")) if off]
+        if self.score is not None and self.score < DOUBTFUL_SCORE and doubts:
+            return f"low alignment confidence, {self.score:.0f} per frame, and {doubts[0]}"
         if self.explained < MIN_EXPLAINED:
             return f"its words cover only {self.explained:.0%} of the speech"
         if self.rate < MIN_PHONES_PER_SECOND:
