@@ -84,3 +84,13 @@ def test_a_loaded_engine_passed_to_the_shortcut_is_used_as_is():
     speech = _speech()
     assert np.array_equal(emoface.animate(speech, engine=engine).weights,
                           engine.animate(speech).weights)
+
+
+def test_info_names_the_default_engine_the_registry_uses():
+    from emoface.diagnostics import info_lines
+
+    lines = info_lines()
+    engines = [line for line in lines if line.startswith("engines: ")]
+    assert engines == [f"engines: {', '.join(list_engines())} "
+                       f"(default: {emoface.engines.DEFAULT_ENGINE})"]
+    assert not any("default engine" in line for line in lines if line.startswith("model: "))
