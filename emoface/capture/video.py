@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from ..render.video import ffmpeg_exe
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,6 @@ class VideoInfo:
     height: int
     duration: float       # seconds, from the container (frame count comes from decoding)
     has_audio: bool
-
-
-def _ffmpeg() -> str:
-    try:
-        import imageio_ffmpeg
-    except ImportError:
-        raise UserError("capture needs imageio-ffmpeg: pip install 'emoface[render]'") from None
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def _check_file(path: str | os.PathLike) -> Path:
@@ -58,7 +51,7 @@ def _meta(path: Path) -> dict:
 def probe(path: str | os.PathLike) -> VideoInfo:
     """Frame rate, size, duration of ``path``; UserError unless it holds a video stream."""
     p = _check_file(path)
-    _ffmpeg()
+    ffmpeg_exe()
     meta = _meta(p)
     if not meta or not meta.get("size"):
         has_audio = _has_audio(p)
@@ -74,7 +67,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
 
 
 def _has_audio(path: Path) -> bool:
-    proc = subprocess.run([_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path)],
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
                           capture_output=True, text=True, check=False)
     return ": Audio:" in proc.stderr
 
@@ -98,7 +91,7 @@ def extract_audio(info: VideoInfo, wav: str | os.PathLike) -> bool:
     """Write the video's first audio stream to ``wav`` (16-bit PCM); False if it has none."""
     if not info.has_audio:
         return False
-    proc = subprocess.run([_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                            "-i", info.path, "-map", "0:a:0", "-vn", "-c:a", "pcm_s16le",
                            str(wav)], capture_output=True, text=True, check=False)
     return proc.returncode == 0 and Path(wav).stat().st_size > 44
