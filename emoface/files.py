@@ -28,13 +28,13 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise UserError(f"cannot write {str(p)!r}: file is read-only")
     # os.access says yes to root everywhere, and nothing to /proc or a full or read-only
     # file system: creating the temporary file the write will use is the real test.
-    with _signals_held():
+    with signals_held():
         os.unlink(_temporary_beside(p))
     return p
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back for a few statements (a temporary file made and its
     name kept), so Ctrl-C or SIGTERM cannot strand a file between the two."""
     if (threading.current_thread() is not threading.main_thread()
@@ -68,7 +68,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     target = check_writable(path)
     tmp = None
     try:
-        with _signals_held():
+        with signals_held():
             tmp = _temporary_beside(target)
         yield Path(tmp)
         # mkstemp makes private files (and some writers recreate the file): give the

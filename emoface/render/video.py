@@ -22,7 +22,7 @@ import numpy as np
 
 from ..animation import Animation
 from ..errors import UserError
-from ..files import atomic_path, check_writable
+from ..files import atomic_path, check_writable, signals_held
 from ..rig import load_rig
 from ..rig.model import Rig
 from .labels import label_strip
@@ -118,9 +118,8 @@ def encode(frames, n_frames: int, width: int, height: int, fps: float,
         cmd += ["-c:a", "aac", "-b:a", "128k"]
     cmd += ["-movflags", "+faststart"]
     with atomic_path(out) as tmp, tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd + [str(tmp)], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=log)
-        with _ended(proc):
+        with _running(cmd + [str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                      stderr=log) as proc:
             written = _feed(proc, frames, n_frames)
             code = proc.wait()
         if code != 0 or written != n_frames:
@@ -148,17 +147,23 @@ def _feed(proc: subprocess.Popen, frames, n_frames: int) -> int:
 
 
 @contextlib.contextmanager
-def _ended(proc: subprocess.Popen) -> Iterator[None]:
-    """However the block ends (an error, Ctrl-C, SIGTERM), ffmpeg has exited after it: killed
-    if it still runs, and waited for, so no child outlives the write of its output."""
+def _running(cmd: list[str], **popen) -> Iterator[subprocess.Popen]:
+    """ffmpeg started for the block; however the block ends (an error, Ctrl-C, SIGTERM) it
+    has exited after it: killed if it still runs, and waited for, so no child outlives the
+    write of its output. Signals wait while it starts, so none lands between the start
+    and the clean-up taking charge of it."""
+    proc = None
     try:
-        yield
+        with signals_held():
+            proc = subprocess.Popen(cmd, **popen)
+        yield proc
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
 
 
 def _frame_plan(anim: Animation, fps: float, seconds: float | None) -> np.ndarray:
