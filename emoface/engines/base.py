@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..animation import Animation
+from ..animation import Animation, frame_count
 from ..audio.io import SAMPLE_RATE, audio_duration, audio_windows
 from ..audio.speech import Speech
 from ..emotion import EmotionSpec, EmotionTrack, parse_emotion
@@ -145,7 +145,7 @@ class Engine:
                 f"and a transcript is read only for audio up to {LONG_INPUT_S / 60:g} min: "
                 "animate it without the transcript (phones are then recognised window by "
                 "window), or cut it into parts")
-        joiner = Joiner(fps, overlap_s)
+        joiner = Joiner(fps, overlap_s, frame_count(_file_seconds(path), fps))
         samples = 0
         for win in audio_windows(path, window_s, overlap_s):
             start_s = win.start / SAMPLE_RATE

@@ -20,7 +20,7 @@ from ..emotion import EmotionTrack
 LONG_INPUT_S = 600.0
 # Window length and overlap (whole seconds, so windows start on the frame grid at 30 and
 # 60 fps). A window costs about 1.5 windows of audio plus what the engine makes of it.
-WINDOW_S = 120.0
+WINDOW_S = 60.0
 OVERLAP_S = 4.0
 
 _ARRAYS = ("weights", "head", "eyes", "emotion_probs")
@@ -51,15 +51,16 @@ def check_window(window_s: float, overlap_s: float) -> tuple[float, float]:
 class Joiner:
     """Collects window animations into one: window ``k`` starts ``start_s`` seconds into
     the input (on the frame grid); consecutive windows overlap by ``overlap_s`` and are
-    crossfaded there with a raised-cosine ramp. Holds the frames finished so far and the
-    previous window's overlap, nothing else."""
+    crossfaded there with a raised-cosine ramp. Holds the take's arrays (allocated for
+    ``expected_frames``, grown if needed) and the previous window's overlap."""
 
-    def __init__(self, fps: float, overlap_s: float):
+    def __init__(self, fps: float, overlap_s: float, expected_frames: int = 0):
         self.fps = float(fps)
         self.overlap = int(round(overlap_s * self.fps))
-        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in _ARRAYS}
+        self.capacity = max(1, int(expected_frames))   # grown when a header undercounts
+        self.out: dict[str, np.ndarray | None] = {}
         self.pending: dict[str, np.ndarray | None] | None = None
-        self.frames = 0            # frames finished (appended to parts)
+        self.frames = 0            # frames finished (written to out)
         self.meta: dict = {}
         self.phones: list[list] | None = None
         self.phone_methods: list[str] = []
@@ -72,30 +73,40 @@ class Joiner:
                              f"expected {self.frames}")
         arrays = {k: getattr(anim, k) for k in _ARRAYS}
         n = anim.num_frames
+        stop = n if last else n - self.overlap
+        if self.pending is None:
+            self.meta = dict(anim.meta)
+            self.out = {k: None if a is None else np.zeros((self.capacity, a.shape[1]), np.float32)
+                        for k, a in arrays.items()}
+        self._reserve(first + stop)
         head_from = 0
         if self.pending is not None:
-            o = self.overlap
+            o = head_from = self.overlap
             if n < o:
                 raise ValueError(f"a window of {n} frames is shorter than the overlap {o}")
-            ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(o) + 0.5) / o)
+            ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(o) + 0.5) / o))[:, None]
             for k in _ARRAYS:
-                old, new = self.pending[k], arrays[k]
-                if old is None or new is None:
-                    continue
-                mixed = old * (1 - ramp[:, None]) + new[:o] * ramp[:, None]
-                self.parts[k].append(mixed.astype(np.float32))
-            head_from = o
-        else:
-            self.meta = dict(anim.meta)
-        stop = n if last else n - self.overlap
+                old, new, out = self.pending[k], arrays[k], self.out[k]
+                if out is not None and old is not None and new is not None:
+                    out[first:first + o] = old * (1 - ramp) + new[:o] * ramp
         for k in _ARRAYS:
-            if arrays[k] is not None:
-                self.parts[k].append(np.array(arrays[k][head_from:stop], np.float32))
+            if self.out[k] is not None and arrays[k] is not None:
+                self.out[k][first + head_from:first + stop] = arrays[k][head_from:stop]
         self.pending = None if last else {
             k: None if a is None else np.array(a[stop:], np.float32) for k, a in arrays.items()}
         self._keep_phones(anim, start_s, n)
         self.frames = first + stop
         self.count += 1
+
+    def _reserve(self, frames: int) -> None:
+        if frames <= self.capacity:
+            return
+        self.capacity = max(frames, int(self.capacity * 1.25) + 1)
+        for k, a in self.out.items():
+            if a is not None:
+                grown = np.zeros((self.capacity, a.shape[1]), np.float32)
+                grown[:self.frames] = a[:self.frames]
+                self.out[k] = grown
 
     def _keep_phones(self, anim: Animation, start_s: float, n: int) -> None:
         """The window's phones in the part of it that is its own (up to the middle of
@@ -117,9 +128,11 @@ class Joiner:
         if self.pending is not None:
             raise ValueError("the last window has not been added")
         joined = {}
-        for k in _ARRAYS:  # one array's pieces at a time: memory of the result plus one
-            joined[k] = np.concatenate(self.parts[k]) if self.parts[k] else None
-            self.parts[k] = []
+        for k, a in self.out.items():
+            if a is not None and len(a) != self.frames:
+                a.resize((self.frames, a.shape[1]), refcheck=False)   # in place: no copy
+            joined[k] = a
+        self.out = {}
         meta = self.meta
         if self.phones is not None:
             meta["phones"] = self.phones
