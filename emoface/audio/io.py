@@ -114,7 +114,8 @@ def audio_duration(path: str | os.PathLike) -> float:
     """Seconds of audio in ``path``, from the header (no decoding for wav/flac/ogg)."""
     p = _check_file(path)
     try:
-        info = sf.info(str(p))
+        with _quiet_decoder():
+            info = sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
         raise UserError(f"audio file {_describe(p)} is not audio that can be read "
