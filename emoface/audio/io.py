@@ -12,6 +12,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +114,8 @@ def audio_duration(path: str | os.PathLike) -> float:
     """Seconds of audio in ``path``, from the header (no decoding for wav/flac/ogg)."""
     p = _check_file(path)
     try:
-        info = sf.info(str(p))
+        with _quiet_decoder():
+            info = sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
         raise UserError(f"audio file {_describe(p)} is not audio that can be read "
@@ -210,41 +212,108 @@ def resample(samples: np.ndarray, sr_in: int, sr_out: int = SAMPLE_RATE) -> np.n
     return resample_poly(x, up, down).astype(np.float32, copy=False)
 
 
+class AudioBlocks:
+    """The decoded file as consecutive mono float32 blocks at ``sample_rate``, read and
+    resampled one block at a time (the same samples :func:`load_audio` returns, joined).
+
+    Opening checks the file (a :class:`UserError` for anything that is not readable
+    audio); iterating raises one for damaged data, and at the end for a file with no
+    samples, and warns once when the file is truncated."""
+
+    def __init__(self, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE):
+        self.path = Path(path)
+        self.sample_rate = int(sample_rate)
+        self._file = _open(self.path)
+        sr_in = self._file.samplerate
+        frames = self._file.frames
+        # samples the header promises at sample_rate (mp3 headers can be short)
+        self.expected = math.ceil(frames * self.sample_rate / sr_in) if frames > 0 else 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        p, f, rate = self.path, self._file, self.sample_rate
+        filled = 0
+        with f:
+            sr_in = f.samplerate
+            if sr_in == rate:
+                for block in _mono_blocks(f, p):
+                    filled += len(block)
+                    yield block
+            else:
+                resampler = _StreamResampler(sr_in, rate)
+                for block in _mono_blocks(f, p):
+                    for chunk in resampler.feed(block):
+                        filled += len(chunk)
+                        yield chunk
+                for chunk in resampler.finish():
+                    filled += len(chunk)
+                    yield chunk
+            header_s = f.frames / sr_in
+        if filled == 0:
+            raise UserError(f"audio file {_describe(p)} contains no audio samples (zero length)")
+        _check_complete(p, filled / rate, header_s)
+
+
 def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Mono float32 samples at ``sample_rate`` from a wav/flac/ogg/mp3 file of any rate
     and channel count. Raises :class:`UserError` (one line naming the file) for anything
     that is not readable audio."""
-    p = Path(path)
-    with _open(p) as f:
-        sr_in = f.samplerate
-        expected = math.ceil(f.frames * sample_rate / sr_in) if f.frames > 0 else 0
-        out = np.empty(expected, np.float32)
-        filled = 0
-
-        def put(chunk: np.ndarray) -> None:
-            nonlocal out, filled
-            if filled + len(chunk) > len(out):  # mp3 frame counts in the header can be short
-                grown = np.empty(max(filled + len(chunk), int(len(out) * 1.25) + 1), np.float32)
-                grown[:filled] = out[:filled]
-                out = grown
-            out[filled:filled + len(chunk)] = chunk
-            filled += len(chunk)
-
-        if sr_in == sample_rate:
-            for block in _mono_blocks(f, p):
-                put(block)
-        else:
-            resampler = _StreamResampler(sr_in, sample_rate)
-            for block in _mono_blocks(f, p):
-                for chunk in resampler.feed(block):
-                    put(chunk)
-            for chunk in resampler.finish():
-                put(chunk)
-        header_s = f.frames / sr_in
-    if filled == 0:
-        raise UserError(f"audio file {_describe(p)} contains no audio samples (zero length)")
-    _check_complete(p, filled / sample_rate, header_s)
+    blocks = AudioBlocks(path, sample_rate)
+    out = np.empty(blocks.expected, np.float32)
+    filled = 0
+    for chunk in blocks:
+        if filled + len(chunk) > len(out):  # mp3 frame counts in the header can be short
+            grown = np.empty(max(filled + len(chunk), int(len(out) * 1.25) + 1), np.float32)
+            grown[:filled] = out[:filled]
+            out = grown
+        out[filled:filled + len(chunk)] = chunk
+        filled += len(chunk)
     return out[:filled] if filled == len(out) else out[:filled].copy()
+
+
+@dataclass(frozen=True)
+class AudioWindow:
+    """One window of a long file: ``samples`` at 16 kHz from sample ``start`` on;
+    ``last`` is True for the window that reaches the end of the file."""
+
+    index: int
+    start: int
+    samples: np.ndarray
+    last: bool
+
+
+def audio_windows(path: str | os.PathLike, window_s: float, overlap_s: float,
+                  sample_rate: int = SAMPLE_RATE) -> Iterator[AudioWindow]:
+    """A file as overlapping windows, decoded block by block, so memory stays at about
+    one and a half windows whatever the file's length.
+
+    Window ``k`` starts at ``k * (window_s - overlap_s)`` seconds and is ``window_s``
+    long, except the last, which runs to the end of the file and is between
+    ``overlap_s + window_s / 2`` and ``1.5 * window_s`` long (a short remainder is
+    added to the window before it instead of making a window of its own). A file shorter
+    than that is one window. Joined without their overlaps, the windows are exactly
+    :func:`load_audio`'s samples."""
+    win = int(round(window_s * sample_rate))
+    hop = win - int(round(overlap_s * sample_rate))
+    if not 0 < hop <= win:
+        raise ValueError(f"need 0 <= overlap_s < window_s, got {overlap_s} and {window_s}")
+    tail = win // 2
+    buf = np.zeros(0, np.float32)
+    buf_start = 0                      # sample index of buf[0]
+    chunks: list[np.ndarray] = []      # decoded after buf
+    have = 0                           # samples decoded so far
+    start, index = 0, 0
+    for chunk in AudioBlocks(path, sample_rate):
+        chunks.append(chunk)
+        have += len(chunk)
+        while have >= start + win + tail:
+            buf = np.concatenate([buf, *chunks])
+            chunks = []
+            yield AudioWindow(index, start, buf[start - buf_start:start - buf_start + win].copy(),
+                              False)
+            index, start = index + 1, start + hop
+            buf, buf_start = buf[start - buf_start:], start
+    buf = np.concatenate([buf, *chunks])
+    yield AudioWindow(index, start, buf[start - buf_start:].copy(), True)
 
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),

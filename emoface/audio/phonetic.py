@@ -47,6 +47,7 @@ N_FFT = 512
 N_BANDS = 25
 LOWER_HZ, UPPER_HZ = 130.0, 6800.0
 N_CEPS = 13
+_BLOCK = 4096               # frames per FFT block in band_energies
 LIFTER = 22
 ACOUSTIC_SCALE = 0.1         # Gaussian log-likelihoods are far too sharp to read as posteriors
 FILTER_SCALE = 0.3           # likelihood exponent of the phone loop's forward pass
@@ -225,9 +226,13 @@ def band_energies(samples16k: np.ndarray) -> np.ndarray:
     if num_frames(len(x)) == 0:
         return np.zeros((0, N_BANDS))
     x = np.concatenate([x[:1], x[1:] - 0.97 * x[:-1]])
-    spec = np.fft.rfft(centred_frames(x, WIN) * np.hamming(WIN), N_FFT, axis=1)
-    power = spec.real ** 2 + spec.imag ** 2
-    return np.log(np.maximum(power @ _filterbank(), 1e-5))
+    frames, window, fb = centred_frames(x, WIN), np.hamming(WIN), _filterbank()
+    out = np.empty((len(frames), fb.shape[1]))
+    for a in range(0, len(frames), _BLOCK):   # spectra a block at a time: bounded memory
+        spec = np.fft.rfft(frames[a:a + _BLOCK] * window, N_FFT, axis=1)
+        power = spec.real ** 2 + spec.imag ** 2
+        out[a:a + len(spec)] = np.log(np.maximum(power @ fb, 1e-5))
+    return out
 
 
 def warp_bands(log_bands: np.ndarray, factor: float) -> np.ndarray:

@@ -35,16 +35,22 @@ def timecode(frame: int, fps: float) -> str:
     return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}:{ff:02d}.{frac:03d}"
 
 
+_ROWS_PER_BLOCK = 4096  # rows formatted at a time: memory flat in the take's length
+
+
 def write(anim: Animation, path: str | Path, **_options) -> None:
     cols = [INDEX[n] for n in LIVE_LINK_ORDER]
-    head = anim.head if anim.head is not None else np.zeros((anim.num_frames, 3), np.float32)
-    eyes = anim.eyes if anim.eyes is not None else np.zeros((anim.num_frames, 6), np.float32)
-    table = np.concatenate([anim.weights[:, cols], head, eyes], 1).astype(np.float64)
+    n = anim.num_frames
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         f.write(",".join(HEADER) + "\n")
-        for i, row in enumerate(table):
-            f.write(f"{timecode(i, anim.fps)},{VALUES_PER_ROW},")
-            f.write(",".join(f"{v:.9g}" for v in row) + "\n")
+        for a in range(0, n, _ROWS_PER_BLOCK):
+            b = min(n, a + _ROWS_PER_BLOCK)
+            head = anim.head[a:b] if anim.head is not None else np.zeros((b - a, 3), np.float32)
+            eyes = anim.eyes[a:b] if anim.eyes is not None else np.zeros((b - a, 6), np.float32)
+            table = np.concatenate([anim.weights[a:b, cols], head, eyes], 1).astype(np.float64)
+            for i, row in enumerate(table, a):
+                f.write(f"{timecode(i, anim.fps)},{VALUES_PER_ROW},")
+                f.write(",".join(f"{v:.9g}" for v in row) + "\n")
 
 
 def _parse_timecode(tc: str) -> tuple[float, float]:
