@@ -15,6 +15,7 @@ from data_fixtures import speech
 from emoface.cli.data import parse_sources
 from emoface.data.build import BuildOptions, build
 from emoface.data.corpus import Corpus
+from emoface.data.manifest import check_speaker_disjoint
 from emoface.data.sources import video
 from emoface.eval import realmotion
 from emoface.train.data import CAPTURE_CHANNEL_WEIGHTS, Sampler, load_clip
@@ -81,6 +82,8 @@ def test_video_clip_builds_once_and_trains_as_one_neutral_capture(tmp_path):
     assert row["source"] == "video" and row["target_kind"] == "captured"
     assert row["emotion"] == "neutral" and row["sample_rate"] == 16000
     assert row["target_fps"] == 30.0 and "captured" in row["flags"]
+    assert row["extra"]["split_by"] == "sentence"   # train and val share the one speaker
+    check_speaker_disjoint([row, {**row, "split": "val"}])
     arrays = corpus.target_arrays(row)
     frames = arrays["captured_weights"].shape[0]
     assert arrays["captured_weights"].shape == (frames, 52)

@@ -12,7 +12,9 @@ Transcripts: GRID's layout (``align/<name>.align`` beside the videos, word timin
 keeps its real-motion split: sorted by name, only the first :data:`GRID_FIT_CLIPS` videos
 are planned (the fitting side of :func:`emoface.eval.realmotion.grid_split`); the rest are
 the benchmark's held-out sentences and never enter a corpus. Of the planned videos every
-:data:`VAL_EVERY`-th by name goes to the ``val`` split, to choose checkpoints on.
+:data:`VAL_EVERY`-th by name goes to the ``val`` split, to choose checkpoints on: a split
+by sentence, not by speaker (``extra.split_by``; one filmed speaker, and the benchmark is
+that speaker's other sentences).
 
 The person is taken as speaking neutrally (GRID's commands are read without acting): the
 clip's emotion is ``neutral``. Training uses the captured curves only under the neutral
@@ -121,4 +123,4 @@ def load(item: Item) -> Clip:
                 phone_method=method, phone_note=note, audio=None, transcript=text,
                 emotion="neutral", intensity=0.0, captured=take,
                 extra={"capture": str(video), "capture_fps": info.fps,
-                       "capture_version": CAPTURE_VERSION})
+                       "capture_version": CAPTURE_VERSION, "split_by": "sentence"})
