@@ -220,3 +220,27 @@ def test_the_bundled_model_ships_the_record_of_its_own_weights():
     items = [i for group in (suite.lipsync, suite.expression, suite.voice_emotion)
              for i in group]
     assert {i.id: frozen.status(i) for i in items} == {i.id: live.status(i) for i in items}
+
+
+def test_a_stage_started_from_bundled_weights_takes_over_their_record(corpus, monkeypatch):
+    """A fine-tune of the bundled weights (started from a copy carrying its record) heard
+    what the record says plus its own stage, though the record's runs are gone."""
+    from emoface.eval.heldout import write_record
+
+    monkeypatch.chdir(corpus)
+    monkeypatch.setenv("EMOFACE_SHARED_DATA", str(corpus / "data"))
+    _checkpoint(corpus / "stage1.safetensors", _recipe(source_weights={"emodb": 1.0}))
+    base = _checkpoint(corpus / "base.safetensors", _recipe(
+        source_weights={"asterisk": 1.0}, init_from="stage1.safetensors"))
+    write_record(training_data(base, bases=(corpus,)), base)
+    (corpus / "stage1.safetensors").unlink()
+    tuned = _checkpoint(corpus / "tuned.safetensors", _recipe(
+        source_weights={"tts": 1.0}, init_from="base.safetensors"))
+    data = training_data(tuned, bases=(corpus,))
+    assert [s.weights.rsplit("/", 1)[-1] for s in data.stages] == [
+        "tuned.safetensors", "base.safetensors", "stage1.safetensors"]
+    status = _statuses(data, corpus)
+    assert status["emodb 03 clip"] == "clip trained on"          # from the record
+    assert status["asterisk other prompt"] == "speaker trained on"
+    assert status["espeak training voice"] == "voice trained on"  # this stage
+    assert status["librivox"] is None and not data.notes

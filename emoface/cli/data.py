@@ -10,8 +10,10 @@ from ..data.stats import corpus_stats, format_text, plot
 from ..errors import UserError
 from . import bounded
 
+FOLDER_SOURCES = ("livelink-take", "etf3d", "video")
 SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb tts flite "
-               "livelink-take=DIR etf3d=DIR, or 'default' (librivox asterisk emodb from "
+               "livelink-take=DIR etf3d=DIR video=DIR (or 'video DIR': talking-face videos, "
+               "targets captured from the face), or 'default' (librivox asterisk emodb from "
                "../shared/data, tts and flite generated)")
 
 
@@ -60,9 +62,14 @@ def add_data(sub) -> None:
 def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
 
     out: list[tuple[str, Path | None]] = []
-    for spec in specs:
+    specs = list(specs)
+    while specs:
+        spec = specs.pop(0)
         name, eq, path = spec.partition("=")
         name = name.strip().lower()
+        if not eq and name in FOLDER_SOURCES and specs and specs[0].partition("=")[0] \
+                .strip().lower() not in (*SOURCES, "default", "all"):
+            eq, path = "=", specs.pop(0)   # `video DIR`, as `video=DIR`
         if name in ("default", "all") and not eq:
             out.extend((n, None) for n in DEFAULT_SOURCES)
             continue
@@ -73,7 +80,7 @@ def parse_sources(specs: list[str]) -> list[tuple[str, Path | None]]:
             raise UserError(f"empty path in {spec!r}; write {name}=PATH")
         if name in ("tts", "flite") and eq:
             raise UserError(f"{name} takes no path; size it with --{name}-hours")
-        if not eq and name in ("livelink-take", "etf3d"):
+        if not eq and name in FOLDER_SOURCES:
             raise UserError(f"source {name!r} needs a folder: write {name}=PATH")
         root = Path(path).expanduser() if eq else None
         if root is not None and not root.exists():

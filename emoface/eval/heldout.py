@@ -202,6 +202,10 @@ def training_data(weights: str | os.PathLike, bases: tuple[Path, ...] | None = N
         if key in seen:
             break
         seen.add(key)
+        frozen = read_record(path) if data.stages else None
+        if frozen is not None:   # weights started from bundled ones: their record holds the rest
+            _merge_record(data, frozen)
+            break
         try:
             recipe = recipe_of(read_metadata(path))
         except Exception:  # noqa: BLE001 - an unreadable file has no recipe to offer
@@ -243,6 +247,21 @@ def training_data(weights: str | os.PathLike, bases: tuple[Path, ...] | None = N
     data.validation_speakers -= {s for s in data.validation_speakers
                                  if s.casefold() in data.speakers}
     return data
+
+
+def _merge_record(data: TrainingData, frozen: TrainingData) -> None:
+    """Add the frozen record of the weights a stage started from (their earlier stages)."""
+    own = set(data.audio)
+    data.stages.extend(frozen.stages)
+    data.audio |= frozen.audio
+    data.speakers |= frozen.speakers
+    data.validation_speakers |= frozen.validation_speakers
+    data.notes.extend(frozen.notes)
+    data._speaker_by_audio.update(frozen._speaker_by_audio)
+    for source, speakers in frozen._speakers_by_source.items():
+        data._speakers_by_source.setdefault(source, set()).update(speakers)
+    data._all_speakers |= frozen._all_speakers
+    data.clip_count = len(own - frozen.audio) + (frozen.clip_count or len(frozen.audio))
 
 
 def _assume_whole_train_split(data: TrainingData,

@@ -12,6 +12,15 @@ that condition on exactly this content:
 - a change from one variant to another part way through the crop, blending targets and
   amounts with the same per-frame weights (keyframed emotions at run time).
 
+Clips with captured targets (``target_kind`` captured: curves measured on a real face,
+e.g. the ``video`` source) are the exception: their one target is the capture, under the
+condition of the clip's own emotion (neutral for every video so far), never mixed or
+exchanged. A capture exists for one emotion only; pairing it with the teacher's other
+emotions would teach the decoder that an emotion changes lip timing (the teacher's lips
+and the real ones differ in timing and amplitude, not only in emotion). Its channels are
+weighed by how well the capture recovers them (:data:`CAPTURE_CHANNEL_WEIGHTS`), and its
+head rotation is not a target.
+
 Crops start on a 100 ms grid so 100 Hz features and 30 fps targets stay aligned.
 """
 from __future__ import annotations
@@ -22,6 +31,7 @@ import numpy as np
 
 from ..arkit import INDEX
 from ..audio import phonetic
+from ..audio.align import METHOD_PHONE_LOOP
 from ..audio.features import HOP, LOG_FLOOR, N_MELS, band_centres_hz, log_mel, warp_band_axis
 from ..audio.phones import PHONE_CLASSES
 from ..audio.phonetic import columns_filtered, phone_scores
@@ -36,6 +46,21 @@ ALIGN = 10          # feature frames per alignment step (100 ms = 3 target frame
 TARGET_STEP = 3
 PREDICTED_INDEX = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
 PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
+
+# How much a captured curve is trusted per predicted channel: Pearson r of render and
+# recover on the default head (docs/capture.md, mean of the two seeds and of L/R pairs),
+# squared, and 0 under r 0.4 (brows, eyeWide/Squint, cheekSquint, mouthFunnel, stretch,
+# lowerDown, upperUp are tracker noise). mouthClose is trusted fully although its own r is
+# near 0: the contact rule closes the take's lips exactly where they touch on video (105/105
+# GRID closures), which is what it carries. Channels not measured there get 0. The lip
+# aperture loss is applied to captured clips in full: the captured aperture follows the raw
+# inner-lip landmarks at r 0.955 on held-out GRID clips.
+CAPTURE_R = {"jawOpen": 0.97, "mouthSmileLeft": 0.895, "mouthSmileRight": 0.895,
+             "mouthFrownLeft": 0.68, "mouthFrownRight": 0.68, "mouthPucker": 0.49}
+CAPTURE_CHANNEL_WEIGHTS = np.array(
+    [1.0 if n == "mouthClose" else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 0.0)
+     for n in PREDICTED_CHANNELS], np.float32)
+TEACHER_CHANNEL_WEIGHTS = np.ones(len(PREDICTED_CHANNELS), np.float32)
 
 
 @dataclass
@@ -53,6 +78,7 @@ class Clip:
     audio: np.ndarray | None  # int16 at 16 kHz, for augmentation
     phones: np.ndarray | None = None  # (T50,) int8 phone class per encoder frame, -1 unknown
     phonetic: np.ndarray | None = None  # (T, 42 or 84) float16 phone scores (audio.phonetic)
+    captured: bool = False   # one target, the capture: channel weights, no head target
 
 
 def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
@@ -104,10 +130,19 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
     """One clip as training reads it; ``phonetic``: the network's score columns (0: none)."""
     feats = corpus.features(row)
     arrays = corpus.target_arrays(row)
-    exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
-    amounts = np.stack([amounts_vector(str(arrays["emotions"][v]), float(arrays["intensities"][v]))
-                        for v in exchange])
     emotion = row.get("emotion")
+    captured = "captured_weights" in arrays
+    if captured:   # the capture alone, under the clip's own condition
+        weights = arrays["captured_weights"][None][..., PREDICTED_INDEX].astype(np.float16)
+        head = np.zeros((1, weights.shape[1], 3), np.float16)
+        amounts = amounts_vector(emotion or "neutral",
+                                 float(row.get("intensity") or 0.0))[None]
+    else:
+        exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
+        amounts = np.stack([amounts_vector(str(arrays["emotions"][v]),
+                                           float(arrays["intensities"][v])) for v in exchange])
+        weights = arrays["weights"][exchange][..., PREDICTED_INDEX]
+        head = arrays["head"][exchange]
     voice_label = -1
     if emotion and "boredom" not in row["flags"]:
         voice_label = EMOTION_INDEX[emotion]
@@ -116,14 +151,16 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
     if keep_audio:
         audio = np.clip(corpus.audio(row) * 32767, -32768, 32767).astype(np.int16)
     mel = feats["logmel"]
-    phones = phone_frames(corpus.phones(row), (len(mel) + 1) // 2) if row.get("phones") else None
+    # The phone loop's guesses are no labels to teach the phone head from.
+    phones = (phone_frames(corpus.phones(row), (len(mel) + 1) // 2)
+              if row.get("phones") and row.get("phone_method") != METHOD_PHONE_LOOP else None)
     scores = None
     if phonetic:   # same samples, same frame count as the log-mel
 
         scores = phonetic_scores(corpus, row, columns_filtered(phonetic))
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
-                prosody_features(feats), arrays["weights"][exchange][..., PREDICTED_INDEX],
-                arrays["head"][exchange], amounts, voice_label, intensity, audio, phones, scores)
+                prosody_features(feats), weights, head, amounts, voice_label, intensity, audio,
+                phones, scores, captured)
 
 
 class Sampler:
@@ -174,6 +211,9 @@ class Sampler:
             "intensity": np.array([it["intensity"] for it in items], np.float32),
             # Phone class per content-encoder frame (2 feature frames), -1 where unknown.
             "phones": np.full((size, (t_mel + 1) // 2), -1, np.int64),
+            # Per sample: trust in each predicted channel's target, and in the head's.
+            "channel_weight": np.stack([it["channel_weight"] for it in items]),
+            "head_weight": np.array([it["head_weight"] for it in items], np.float32),
         }
         for b, it in enumerate(items):
             n, m = len(it["mel"]), len(it["target"])
@@ -233,7 +273,10 @@ class Sampler:
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
                 "phones": phones, "head": head.astype(np.float32),
                 "amounts": amounts.astype(np.float32),
-                "label": clip.label, "intensity": clip.intensity}
+                "label": clip.label, "intensity": clip.intensity,
+                "channel_weight": (CAPTURE_CHANNEL_WEIGHTS if clip.captured
+                                   else TEACHER_CHANNEL_WEIGHTS),
+                "head_weight": 0.0 if clip.captured else 1.0}
 
     @staticmethod
     def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator,

@@ -226,12 +226,16 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
                 raise UserError("w_phone needs a phone head: set n_phones in [model]")
             parts["phone"] = losses.phone_loss(module.content.phone_head(content), batch["phones"])
         mask = batch["out_mask"]
-        parts["reconstruction"] = losses.reconstruction(weights, batch["target"], mask)
-        parts["velocity"] = losses.velocity(weights, batch["target"], mask)
+        trust = batch.get("channel_weight")   # captured clips: per-channel trust
+        parts["reconstruction"] = losses.reconstruction(weights, batch["target"], mask, trust)
+        parts["velocity"] = losses.velocity(weights, batch["target"], mask, trust)
         parts["lips"] = losses.lips(weights, batch["target"], mask)
         if cfg.w_weight_kl:
-            parts["weight_kl"] = losses.weight_kl(weights, batch["target"], mask)
-        parts["head"] = losses.masked_mean((head - batch["head"]).abs(), mask)
+            parts["weight_kl"] = losses.weight_kl(weights, batch["target"], mask, trust)
+        head_mask = mask
+        if "head_weight" in batch:   # captured clips have no head target
+            head_mask = mask & (batch["head_weight"][:, None] > 0)
+        parts["head"] = losses.masked_mean((head - batch["head"]).abs(), head_mask)
         parts["latent"] = losses.kl_free_bits(mu, logvar)
     total = sum(getattr(cfg, f"w_{k}") * v for k, v in parts.items())
     return total, {k: float(v.detach()) for k, v in parts.items()}

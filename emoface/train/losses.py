@@ -40,17 +40,25 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask).sum() / mask.sum().clamp_min(1.0)
 
 
-def reconstruction(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def _trust(channel_weight: torch.Tensor | None) -> torch.Tensor | float:
+    """(B, 1, C) per-sample channel weights (how far each target channel is trusted:
+    captured curves are trusted less than the teacher's on some channels), or 1."""
+    return 1.0 if channel_weight is None else channel_weight[:, None, :]
+
+
+def reconstruction(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                   channel_weight: torch.Tensor | None = None) -> torch.Tensor:
     w = CHANNEL_WEIGHTS.to(pred.device)
-    return masked_mean((pred - target).abs() * w, mask) / w.mean()
+    return masked_mean((pred - target).abs() * w * _trust(channel_weight), mask) / w.mean()
 
 
-def weight_kl(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def weight_kl(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+              channel_weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean Bernoulli KL(target || pred) over the predicted channels."""
     y = target.clamp(0.0, 1.0)
     cross = F.binary_cross_entropy(pred, y, reduction="none")
     entropy = -(torch.xlogy(y, y) + torch.xlogy(1 - y, 1 - y))
-    return masked_mean(cross - entropy, mask)
+    return masked_mean((cross - entropy) * _trust(channel_weight), mask)
 
 
 _P = {n: i for i, n in enumerate(PREDICTED_CHANNELS)}
@@ -70,9 +78,11 @@ def lips(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.
     return masked_mean((a_pred - a_target).abs() * weight, mask)
 
 
-def velocity(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def velocity(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+             channel_weight: torch.Tensor | None = None) -> torch.Tensor:
     both = mask[:, 1:] & mask[:, :-1]
-    return masked_mean((pred.diff(dim=1) - target.diff(dim=1)).abs(), both)
+    return masked_mean((pred.diff(dim=1) - target.diff(dim=1)).abs() * _trust(channel_weight),
+                       both)
 
 
 def emotion_loss(logits, intensity, label, true_intensity, smoothing: float = 0.1):

@@ -11,6 +11,7 @@ tts             generated (espeak-ng, sentences_en.txt)        espeak-ng's own e
 flite           generated (CMU Flite, sentences_en.txt)        flite's own segment table
 livelink-take   a folder given as livelink-take=DIR            alignment or phone loop
 etf3d           a folder given as etf3d=DIR                    alignment or phone loop
+video           a folder given as video=DIR (or video DIR)     alignment or phone loop
 =============== ============================================== ===========================
 """
 from __future__ import annotations
@@ -52,6 +53,7 @@ SOURCES: dict[str, Source] = {
     "flite": Source("flite", "flite", needs_root=False),
     "livelink-take": Source("livelink-take", "captured", "plan_livelink", "load_livelink"),
     "etf3d": Source("etf3d", "captured", "plan_etf3d", "load_etf3d"),
+    "video": Source("video", "video"),
 }
 DEFAULT_SOURCES = ("librivox", "asterisk", "emodb", "tts", "flite")
 
