@@ -142,3 +142,39 @@ def test_a_batch_writes_every_good_file_and_exits_1_when_one_fails(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "good.csv", "good.json", "good.npz"]
     assert "exit status: 0 everything written; 1" in run("animate", "--help").stdout
+
+
+def _ffmpeg(*args) -> None:
+    import subprocess
+
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", *map(str, args)],
+                   check=True)
+
+
+def test_formats_libsndfile_cannot_read_are_decoded_by_ffmpeg(tmp_path):
+    from emoface.audio.io import audio_duration, load_audio
+
+    wav = tmp_path / "memo.wav"
+    sf.write(wav, _voice(2.0), 16000)
+    m4a = tmp_path / "memo.m4a"
+    _ffmpeg("-i", wav, "-c:a", "aac", "-b:a", "96k", m4a)
+    x, y = load_audio(wav), load_audio(m4a)
+    assert abs(audio_duration(m4a) - 2.0) < 0.05 and abs(len(y) - len(x)) < 0.05 * 16000
+    n = min(len(x), len(y))
+    env = [np.abs(a[:n]).reshape(-1, 160).mean(1) for a in (x, y)]
+    lag = max(range(-5, 6), key=lambda k: np.corrcoef(np.roll(env[0], k), env[1])[0, 1])
+    assert np.corrcoef(np.roll(env[0], lag), env[1])[0, 1] > 0.95    # the same speech
+    result = run("animate", m4a, "-o", tmp_path / "take.csv", "--engine", "neutral")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_a_video_without_sound_is_one_line(tmp_path):
+    video = tmp_path / "silent.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=64x64:d=1", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", video)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("animate", video, "-o", out / "take.csv")
+    assert_user_error(result, out, set())
+    assert "has no sound track" in result.stderr

@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 import struct
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from ..errors import UserError, warn
 from ..files import atomic_path
 
 SAMPLE_RATE = 16000
-SUPPORTED = "wav, flac, ogg, mp3"
+SUPPORTED = "wav, flac, ogg, mp3, and through ffmpeg m4a, aac, opus or a video's sound"
+# What a folder of inputs is searched for.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus")
 _BLOCK_FRAMES = 1 << 16
 # Decoded float samples beyond this are corrupt data, not loud audio (a clipped float file
 # reaches a little over 1; garbage from a damaged stream reaches 1e38).
@@ -92,15 +95,36 @@ def _declared_wav_seconds(p: Path) -> float | None:
     return None
 
 
+def _transcoded(p: Path, reason: str) -> sf.SoundFile:
+    """Audio libsndfile cannot read (AAC in .m4a/.mp4, Opus, a video's sound track)
+    decoded by the ffmpeg that imageio-ffmpeg ships into a temporary 16-bit wav at its
+    own rate, opened, and unlinked at once (the open file stays readable)."""
+    refused = UserError(f"audio file {_describe(p)} is not audio that can be read "
+                        f"({reason}); supported formats: {SUPPORTED}")
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise refused from None
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "audio.wav"
+        proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin",
+                               "-loglevel", "error", "-i", str(p), "-map", "0:a:0", "-vn",
+                               "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", str(wav)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not wav.is_file():
+            if "matches no streams" in proc.stderr:
+                raise UserError(f"{_describe(p)} has no sound track") from None
+            raise refused from None
+        return sf.SoundFile(str(wav))
+
+
 def _open(path: str | os.PathLike) -> sf.SoundFile:
     p = _check_file(path)
     try:
         with _quiet_decoder():
             f = sf.SoundFile(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        reason = str(exc).split(":")[-1].strip() or "unknown format"
-        raise UserError(f"audio file {_describe(p)} is not audio that can be read "
-                        f"({reason}); supported formats: {SUPPORTED}") from None
+        f = _transcoded(p, str(exc).split(":")[-1].strip() or "unknown format")
     if f.samplerate <= 0 or f.channels <= 0:
         f.close()
         raise UserError(f"audio file {_describe(p)} has no valid sample rate or channels")
@@ -111,15 +135,15 @@ def _open(path: str | os.PathLike) -> sf.SoundFile:
 
 
 def audio_duration(path: str | os.PathLike) -> float:
-    """Seconds of audio in ``path``, from the header (no decoding for wav/flac/ogg)."""
+    """Seconds of audio in ``path``, from the header (no decoding for wav/flac/ogg; other
+    formats are decoded by ffmpeg first)."""
     p = _check_file(path)
     try:
         with _quiet_decoder():
             info = sf.info(str(p))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        reason = str(exc).split(":")[-1].strip() or "unknown format"
-        raise UserError(f"audio file {_describe(p)} is not audio that can be read "
-                        f"({reason}); supported formats: {SUPPORTED}") from None
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        with _open(p) as f:
+            return f.frames / f.samplerate
     if info.frames == 0 or info.samplerate <= 0:
         raise UserError(f"audio file {_describe(p)} contains no audio samples (zero length)")
     return info.frames / info.samplerate

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .. import outputs, pipeline
-from ..audio.io import save_wav
+from ..audio.io import AUDIO_EXTENSIONS, save_wav
 from ..demo import run_demo
 from ..diagnostics import info_lines, self_check
 from ..emotion import parse_emotion
@@ -20,7 +20,6 @@ from ..errors import UserError
 from ..files import check_writable
 from . import bounded
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 BATCH_EXIT_STATUS = ("exit status: 0 everything written; 1 a folder was given and some of its "
                      "files failed (each named on stderr; every other file written); 2 a usage "
                      "mistake, or the one input given cannot be used (nothing written)")
@@ -57,7 +56,8 @@ def add_animate(sub) -> None:
                                    "follows the extension of -o (.csv Live Link Face, .json, "
                                    ".npz, ...); a folder gets the default set.",
                        epilog=BATCH_EXIT_STATUS)
-    p.add_argument("audio", help="wav/flac/ogg/mp3 file, or a folder of them")
+    p.add_argument("audio", help="wav/flac/ogg/mp3 (m4a, aac, opus or a video's sound through "
+                                 "ffmpeg) file, or a folder of them")
     p.add_argument("-o", "--output", required=True, help="output file or folder")
     text = p.add_mutually_exclusive_group()
     text.add_argument("--text", help="transcript (better lip sync via forced alignment)")

@@ -6,6 +6,7 @@ import math
 import sys
 from pathlib import Path
 
+from ..audio.io import AUDIO_EXTENSIONS
 from ..audio.speech import Speech
 from ..engines.neural.checkpoint import BUNDLED_MODEL, load_network, read_metadata, save_checkpoint
 from ..engines.neural.onnx_export import export
@@ -14,8 +15,6 @@ from ..errors import UserError
 from ..eval.heldout import record_path, training_data, write_record
 from ..train.loop import train
 from . import bounded
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 # --------------------------------------------------------------------------- emotion

@@ -93,7 +93,8 @@ class Engine:
                 window_s: float | None = None) -> Animation:
         """Animate speech.
 
-        audio:     path to wav/flac/ogg/mp3 (any rate, any channels) or a ``Speech``
+        audio:     path to wav/flac/ogg/mp3, m4a/aac/opus or a video (through ffmpeg), any
+                   rate and channels, or a ``Speech``
         emotion:   ``auto``, ``happy``, ``happy:0.7``, ``happy:0.6+surprised:0.3``, or
                    keyframes ``0:neutral,1.5:happy:0.8`` (see :mod:`emoface.emotion`)
         text:      transcript; engines that read one align it to the audio

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..animation import Animation
 from ..arkit import NUM_BLENDSHAPES
+from ..audio.io import AUDIO_EXTENSIONS
 from ..audio.lablaut import lablaut_path_for
 from ..errors import UserError
 from ..outputs import read
@@ -219,7 +220,6 @@ def full_suite(root: Path | None = None) -> Suite:
 
 
 # ----------------------------------------------------------------- a user's data
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 CURVE_EXTENSIONS = (".npy", ".npz", ".csv", ".json")
 
 

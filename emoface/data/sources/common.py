@@ -11,12 +11,10 @@ import numpy as np
 from ...animation import Animation
 from ...audio.activity import FRAME_SECONDS, has_speech, speech_activity
 from ...audio.align import METHOD_ALIGNMENT, align_detailed
-from ...audio.io import load_audio
+from ...audio.io import AUDIO_EXTENSIONS, load_audio
 from ...audio.phones import Phone
 from ...audio.transcript import normalize_transcript
 from ...errors import UserError
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 class SkipClip(Exception):
