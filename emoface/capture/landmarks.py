@@ -8,7 +8,6 @@ z toward the camera (MediaPipe's z scaled like x). Landmarks of a video are cach
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 import warnings
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..files import file_digest
 from . import video
 
 NUM_LANDMARKS = 478
@@ -111,14 +111,6 @@ def track(frames, total: int | None = None, progress: bool = True,
     return np.stack(out), np.array(found)
 
 
-def file_hash(path: str | os.PathLike) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def video_landmarks(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
                     progress: bool = True):
     """(VideoInfo, landmarks (T, 478, 3), found (T,)) of a video, from ``cache_dir`` if there."""
@@ -126,7 +118,7 @@ def video_landmarks(path: str | os.PathLike, cache_dir: str | os.PathLike | None
     info = video.probe(path)
     cached = None
     if cache_dir is not None:
-        cached = Path(cache_dir) / f"landmarks-v{CACHE_VERSION}-{file_hash(path)}.npz"
+        cached = Path(cache_dir) / f"landmarks-v{CACHE_VERSION}-{file_digest(path, 'sha1')}.npz"
         if cached.exists():
             with np.load(cached) as z:
                 return info, z["landmarks"], z["found"]

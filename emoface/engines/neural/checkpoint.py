@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ...errors import UserError
-from ...files import atomic_path
+from ...files import atomic_path, file_digest
 from ...paths import ASSETS_DIR
 from .config import ModelConfig
 
@@ -30,14 +30,7 @@ def weights_available() -> bool:
 
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a weights file: what caches and training records key on."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
+    return file_digest(path, "sha256")
 
 def save_checkpoint(net, path: str | os.PathLike, meta: dict | None = None,
                     half: bool = False) -> None:
