@@ -14,7 +14,7 @@ are not solved from landmarks (gaze comes from the irises; the tongue is unseen)
 Irises: still renders with the eyes rotated by known angles calibrate iris displacement
 per radian of gaze.
 
-Building takes about half a minute for the bundled head, a minute for ICT FaceKit (needs
+Building takes one to four minutes for the bundled head, up to eight for ICT FaceKit (needs
 moderngl and mediapipe); the result is cached as an npz keyed by a hash of the rig's
 geometry (the bundled head's ships in emoface/assets).
 """
