@@ -127,7 +127,9 @@ def test_capture_of_a_rendered_clip_recovers_the_known_take(gl):
     assert r["jawOpen"] >= 0.85
     aperture = np.corrcoef(lip_aperture(truth.weights), lip_aperture(got.weights))[0, 1]
     assert aperture >= 0.85
-    assert np.nanmean(list(r.values())) >= 0.2      # the rest: weakly, but not noise
+    assert np.nanmean(list(r.values())) >= 0.35     # the rest: partly (0.48 when written)
+    # The brows the default head now moves far enough to see (0.72-0.84 when written).
+    assert min(r["browDownRight"], r["browOuterUpLeft"], r["browOuterUpRight"]) >= 0.6
     assert max(report["head_mean_deg"]) < 3.0
     assert got.weights.min() >= 0 and got.weights.max() <= 1
     assert len(got.meta["confidence"]) == got.num_frames and not got.meta["missing_frames"]
