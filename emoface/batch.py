@@ -25,6 +25,7 @@ from .audio.speech import Speech
 from .emotion import EmotionSpec, parse_emotion
 from .engines import Engine, load_engine
 from .errors import UserError
+from .files import leftover_temporaries
 from .version import __version__
 
 
@@ -46,6 +47,13 @@ class Job:
     @property
     def done(self) -> bool:
         return all(p.is_file() for p in self.outputs)
+
+    def remove_leftovers(self) -> None:
+        """Delete the temporary files a killed run left beside this job's outputs (before
+        the job is done again: nothing else writes there then)."""
+        for path in self.outputs:
+            for tmp in leftover_temporaries(path):
+                tmp.unlink(missing_ok=True)
 
     def absolute(self) -> Job:
         """The same job named from the root: a worker on another machine has another

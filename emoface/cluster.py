@@ -63,10 +63,11 @@ class Pool:
     def _connect(self) -> distributed.Client:
         if self.workers is not None:
             # Processes, one thread each: the engines use numpy's and torch's own threads,
-            # and a process per worker keeps the GIL out of the way.
+            # and a process per worker keeps the GIL out of the way. The scheduler's web
+            # page (":0") takes a free port: a fixed one may be another user's.
             cluster = self._stack.enter_context(distributed.LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR))
+                host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR))
             return distributed.Client(cluster)
         try:
             client = distributed.Client(self.address, timeout=CONNECT_TIMEOUT_S)

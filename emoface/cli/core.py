@@ -123,6 +123,9 @@ def _animate_folder(folder: Path, args) -> int:
     todo = [job for job in jobs if not (args.resume and job.done)]
     if len(todo) < len(jobs):
         note(f"{len(jobs) - len(todo)} of {len(jobs)} files already written; skipping them")
+    if args.resume:
+        for job in todo:
+            job.remove_leftovers()
     settings = batch.Settings(engine=args.engine, emotion=args.emotion,
                               intensity=args.intensity, fps=args.fps, seed=args.seed)
     with contextlib.ExitStack() as stack:
