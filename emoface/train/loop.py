@@ -356,6 +356,8 @@ def fit(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool = F
     from ..engines.neural.network import EmoFaceNet
 
     cfg = TrainConfig.load(config_path, **overrides)
+    if cfg.accumulate < 1:
+        raise UserError(f"{str(config_path)!r}: accumulate must be 1 or more, not {cfg.accumulate}")
     world, rank = _distributed()
     main = rank == 0
     if cfg.threads:
@@ -395,8 +397,6 @@ def fit(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool = F
         torch.manual_seed(cfg.seed * 1000 + rank)
     opt = torch.optim.AdamW(trained_parameters(net, cfg.train_parts), lr=cfg.lr,
                             weight_decay=cfg.weight_decay)
-    if cfg.accumulate < 1:
-        raise UserError(f"accumulate must be 1 or more, not {cfg.accumulate}")
     # This rank's data streams, one per micro-batch of a step: stream (rank * accumulate +
     # k) draws the clips (numpy) and the latent noise (torch) of micro-batch k.
     streams = [rank * cfg.accumulate + k for k in range(cfg.accumulate)]
