@@ -18,7 +18,7 @@ import soundfile as sf
 from conftest import need
 from test_cli import EMOFACE
 
-from emoface import batch, cli, cluster
+from emoface import batch, cli
 
 CLIPS = 8          # short clips: enough that an interrupt lands mid-run
 CLIP_SECONDS = 2.0
@@ -149,6 +149,8 @@ def free_port() -> int:
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    from emoface import cluster
+
     sf.write(tmp_path / "a.wav", np.zeros(1600, np.float32), 16000)
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
     port = free_port()
