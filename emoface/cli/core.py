@@ -69,7 +69,7 @@ def add_animate(sub) -> None:
                    help="for folder input: skip files whose outputs are all there already "
                         "(a stopped run goes on where it was)")
     pool = p.add_mutually_exclusive_group()
-    pool.add_argument("--workers", type=bounded("workers", 1, 1024, int), default=None,
+    pool.add_argument("--workers", metavar="N", type=bounded("workers", 1, 1024, int), default=None,
                       help="for folder input: animate on N local worker processes "
                            "(needs the cluster extra)")
     pool.add_argument("--cluster", metavar="ADDRESS", default=None,
