@@ -67,7 +67,7 @@ class Pool:
             # page (":0") takes a free port: a fixed one may be another user's.
             cluster = self._stack.enter_context(distributed.LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR))
+                host="127.0.0.1", dashboard_address=":0", silence_logs=logging.CRITICAL))
             return distributed.Client(cluster)
         try:
             client = distributed.Client(self.address, timeout=CONNECT_TIMEOUT_S)
@@ -114,11 +114,12 @@ class Pool:
 
 @contextlib.contextmanager
 def _quiet_logs() -> Iterator[None]:
-    """Dask's own warnings (a worker restarting, a slow event loop on a busy machine) are
-    not ours to show: a batch reports its files on stderr, one line each."""
+    """Dask's own log (a slow event loop on a busy machine, a worker's last heartbeat
+    racing the scheduler's close) is not ours to show: a batch reports its files on
+    stderr, one line each, and a task's failure reaches us as its exception."""
     logger = logging.getLogger("distributed")
     level = logger.level
-    logger.setLevel(logging.ERROR)
+    logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:

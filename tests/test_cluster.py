@@ -70,7 +70,7 @@ def scheduler():
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=":0",
-                                  silence_logs=logging.ERROR) as local:
+                                  silence_logs=logging.CRITICAL) as local:
         yield local.scheduler_address
 
 
