@@ -25,13 +25,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data",),           # corpora
     ("train",),          # fits engines/neural
     ("eval",),           # measures everything
-    ("pipeline", "demo", "diagnostics", "cli", "__main__", "__init__"),  # the front door
+    ("pipeline", "demo", "diagnostics", "batch", "cluster", "cli", "__main__", "__init__"),  # the front door
 )
 # Optional libraries (extras) and slow-to-load ones: importing them only where used is the
 # one reason an internal import may sit inside a function.
 HEAVY = frozenset({"torch", "onnx", "onnxruntime", "safetensors", "moderngl", "pxr",
                    "pygltflib", "imageio_ffmpeg", "PIL", "matplotlib", "mediapipe",
-                   "ctranslate2", "faster_whisper", "sentence_transformers"})
+                   "ctranslate2", "faster_whisper", "sentence_transformers", "dask",
+                   "distributed"})
 
 
 class Module:

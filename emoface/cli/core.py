@@ -6,17 +6,18 @@ declare options; the work happens in ``_run_*`` with heavy imports inside.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from pathlib import Path
 
-from .. import outputs, pipeline
-from ..audio.io import AUDIO_EXTENSIONS, save_wav
+from .. import batch, outputs, pipeline
+from ..audio.io import save_wav
 from ..demo import run_demo
 from ..diagnostics import info_lines, self_check
 from ..emotion import parse_emotion
 from ..engines import MAX_SEED, default_engine_name, engine_class, list_engines, load_engine
-from ..errors import UserError
+from ..errors import UserError, note
 from ..files import check_writable
 from . import bounded
 
@@ -64,6 +65,17 @@ def add_animate(sub) -> None:
     text.add_argument("--text-file", help="file holding the transcript")
     p.add_argument("--format", default=None,
                    help="for folder input: output extensions, comma-separated (e.g. npz,csv)")
+    p.add_argument("--resume", action="store_true",
+                   help="for folder input: skip files whose outputs are all there already "
+                        "(a stopped run goes on where it was)")
+    pool = p.add_mutually_exclusive_group()
+    pool.add_argument("--workers", metavar="N", type=bounded("workers", 1, 1024, int), default=None,
+                      help="for folder input: animate on N local worker processes "
+                           "(needs the cluster extra)")
+    pool.add_argument("--cluster", metavar="ADDRESS", default=None,
+                      help="for folder input: animate on the workers of the Dask scheduler "
+                           "at ADDRESS (tcp://host:8786); files by the same path on every "
+                           "worker (docs/cluster.md)")
     _common_animation_options(p)
     p.set_defaults(func=_run_animate)
 
@@ -83,10 +95,14 @@ def _run_animate(args) -> int:
     engine_class(args.engine)                              # unknown engine: likewise
     source = Path(args.audio)
     if source.is_dir():
-        return _animate_folder(source, args, spec)
+        return _animate_folder(source, args)
     if args.format:
         raise UserError("--format is for folder input; for one file, name the output "
                         "with the extension you want")
+    for option, value in (("--workers", args.workers), ("--cluster", args.cluster),
+                          ("--resume", args.resume)):
+        if value:
+            raise UserError(f"{option} is for folder input")
     text = _read_text_file(args.text_file) if args.text_file else args.text
     paths = outputs.plan(args.output, source.stem)
     if not source.exists():
@@ -98,33 +114,50 @@ def _run_animate(args) -> int:
     return 0
 
 
-def _animate_folder(folder: Path, args, spec) -> int:
+def _animate_folder(folder: Path, args) -> int:
     from tqdm import tqdm
-
 
     if args.text or args.text_file:
         raise UserError("--text is for one file; in a folder, put NAME.txt beside NAME.wav")
-    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS)
-    if not files:
-        raise UserError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {str(folder)!r}")
-    exts = None
-    if args.format:
-        exts = tuple("." + e.strip().lstrip(".").lower() for e in args.format.split(",") if e.strip())
-    out = args.output if str(args.output).endswith("/") else str(args.output) + "/"
-    plans = [(f, outputs.plan(out, f.stem, exts)) for f in files]
-    engine = load_engine(args.engine)  # loaded once for the whole folder
-    failed = 0
-    for f, paths in tqdm(plans, desc="animating", unit="file", disable=None):
-        sidecar = f.with_suffix(".txt")
-        try:
-            text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
-            anim = engine.animate(f, spec, text=text, fps=args.fps, seed=args.seed)
-            outputs.write_all(anim, paths, audio=str(f))
-        except UserError as exc:  # one bad file must not stop a batch
-            failed += 1
-            sys.stderr.write(f"emoface: skipped {f.name}: {exc}\n")
-    print(f"animated {len(files) - failed} of {len(files)} files into {args.output}")
+    jobs = batch.plan_folder(folder, args.output, args.format)
+    todo = [job for job in jobs if not (args.resume and job.done)]
+    if len(todo) < len(jobs):
+        note(f"{len(jobs) - len(todo)} of {len(jobs)} files already written; skipping them")
+    if args.resume:
+        for job in todo:
+            job.remove_leftovers()
+    settings = batch.Settings(engine=args.engine, emotion=args.emotion,
+                              intensity=args.intensity, fps=args.fps, seed=args.seed)
+    with contextlib.ExitStack() as stack:
+        if (args.workers or args.cluster) and todo:
+            pool = stack.enter_context(_pool(args, settings))
+            print(f"{len(pool.start_s)} workers ready in {pool.ready_s:.1f} s")
+            results = pool.animate(todo)
+        else:
+            results = batch.animate_here(todo, settings)
+        failed = 0
+        # unit "file": the bar shows files/s and the time left
+        for job, error in tqdm(results, total=len(todo), desc="animating", unit="file",
+                               disable=None):
+            if error:  # one bad file must not stop a batch
+                failed += 1
+                sys.stderr.write(f"emoface: skipped {job.audio.name}: {error}\n")
+    done = len(todo) - failed
+    print(f"animated {done} of {len(todo)} files into {args.output}"
+          + (f" ({len(jobs) - len(todo)} already there)" if len(todo) < len(jobs) else ""))
     return 1 if failed else 0
+
+
+def _pool(args, settings):
+    """The pool of workers ``--workers``/``--cluster`` ask for; dask is imported here only."""
+    try:
+        from .. import cluster
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("dask", "distributed"):
+            raise UserError("--workers and --cluster need Dask distributed; "
+                            "pip install 'emoface[cluster]'") from None
+        raise
+    return cluster.Pool(settings, address=args.cluster, workers=args.workers)
 
 
 def _report(anim, written) -> None:
