@@ -58,7 +58,7 @@ def test_model_is_loaded_once_and_describes_itself(tiny):
 def test_windowed_features_equal_one_shot_on_a_clip_shorter_than_a_window(tiny, shared_data):
     x = _read(shared_data, LONG_CLIP)               # 7.1 s, under one 30 s window
     mel = tiny._mel(x, padding=0)
-    one_shot = np.asarray(tiny._whisper.model.encode(
+    one_shot = np.asarray(tiny._runtime().model.encode(
         tiny._ct2.StorageView.from_array(np.ascontiguousarray(mel[None]))))[0]
     windowed = tiny.encode(x)
     assert windowed.shape == (tiny.frames(len(x)), 384) == one_shot.shape
