@@ -114,10 +114,11 @@ def _spec(emotion: str, intensity: float | None) -> EmotionSpec:
     return parse_emotion(emotion, intensity)
 
 
-def speech_model_for(engine: Engine, transcribe: bool, spec: str | None,
+def speech_model_for(engine: Engine | type[Engine], transcribe: bool, spec: str | None,
                      quiet: bool = False) -> SpeechModel | None:
     """The Whisper model ``--transcribe`` asks for, loaded before any work (a missing
-    weights package fails first), or None when there is nothing to transcribe for."""
+    weights package fails first), or None when there is nothing to transcribe for
+    (``engine``, loaded or its class, says whether it reads a transcript)."""
     if not transcribe:
         if spec and not quiet:
             warn("--speech-model is used with --transcribe only; ignored")

@@ -140,7 +140,7 @@ def _animate_folder(folder: Path, args) -> int:
                               intensity=args.intensity, fps=args.fps, seed=args.seed,
                               transcribe=args.transcribe, speech_model=args.speech_model)
     # a missing weights package or a skipped --transcribe: said once, before any file
-    batch.speech_model_for(batch.engine_here(args.engine), args.transcribe, args.speech_model)
+    batch.speech_model_for(engine_class(args.engine), args.transcribe, args.speech_model)
     with contextlib.ExitStack() as stack:
         if (args.workers or args.cluster) and todo:
             pool = stack.enter_context(_pool(args, settings))
