@@ -20,12 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from . import outputs
-from .audio.io import AUDIO_EXTENSIONS, SAMPLE_RATE
+from .audio.io import AUDIO_EXTENSIONS, SAMPLE_RATE, audio_duration
 from .audio.speech import Speech
 from .emotion import EmotionSpec, parse_emotion
 from .engines import Engine, load_engine
-from .errors import UserError
+from .engines.long_input import LONG_INPUT_S
+from .errors import UserError, note, warn
 from .files import leftover_temporaries
+from .speech import SpeechModel, Transcription, load_speech_model, transcribed, transcript_source
 from .version import __version__
 
 
@@ -37,6 +39,9 @@ class Settings:
     intensity: float | None = None
     fps: float = 30.0
     seed: int = 0
+    transcribe: bool = False            # files without NAME.txt: Whisper hears the words
+    speech_model: str | None = None
+
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,49 @@ def _spec(emotion: str, intensity: float | None) -> EmotionSpec:
     return parse_emotion(emotion, intensity)
 
 
+def speech_model_for(engine: Engine | type[Engine], transcribe: bool, spec: str | None,
+                     quiet: bool = False) -> SpeechModel | None:
+    """The Whisper model ``--transcribe`` asks for, loaded before any work (a missing
+    weights package fails first), or None when there is nothing to transcribe for
+    (``engine``, loaded or its class, says whether it reads a transcript)."""
+    if not transcribe:
+        if spec and not quiet:
+            warn("--speech-model is used with --transcribe only; ignored")
+        return None
+    if not engine.capabilities.reads_transcript:
+        if not quiet:
+            warn(f"the {engine.name} engine does not read a transcript; --transcribe is "
+                 "skipped (animating from the audio alone)")
+        return None
+    return load_speech_model(spec)
+
+
+def heard(source: Path, model: SpeechModel | None,
+          release: bool = True) -> tuple[Path | Speech, Transcription | None]:
+    """(what the engine animates, what Whisper heard): the path itself without a model,
+    else the loaded speech carrying Whisper's words as its transcript. ``release`` frees
+    Whisper before the aligner's memory peak (a batch keeps it for the next file)."""
+    if model is None:
+        return source, None
+    if audio_duration(source) > LONG_INPUT_S:
+        note(f"--transcribe reads audio up to {LONG_INPUT_S / 60:g} min; {source.name} is "
+             "longer and is animated from the audio alone, window by window")
+        return source, None
+    try:
+        return transcribed(Speech.from_file(source), model)
+    finally:
+        if release:
+            model.release()
+
+
+def record_heard(anim, model: SpeechModel | None, heard_: Transcription | None) -> None:
+    """Keep what Whisper heard in the take's meta (``transcript``)."""
+    if heard_ is not None:
+        anim.meta["transcript"] = {"source": transcript_source(model), "text": heard_.text,
+                                   "language": heard_.language,
+                                   "language_probability": round(heard_.language_probability, 3)}
+
+
 def animate_job(job: Job, settings: Settings, engine: Engine | None = None) -> str | None:
     """Animate one file with ``engine`` (None: this thread's, loaded on first use) and
     write its outputs (all or none); the reason, one line, when the file cannot be used.
@@ -117,9 +165,13 @@ def animate_job(job: Job, settings: Settings, engine: Engine | None = None) -> s
     sidecar = job.audio.with_suffix(".txt")
     try:
         text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
+        model = None if text else speech_model_for(engine, settings.transcribe,
+                                                   settings.speech_model, quiet=True)
+        audio, words = heard(job.audio, model, release=False)
         anim = engine.animate(
-            job.audio, _spec(settings.emotion, settings.intensity), text=text,
+            audio, _spec(settings.emotion, settings.intensity), text=text,
             fps=settings.fps, seed=settings.seed)
+        record_heard(anim, model, words)
         outputs.write_all(anim, list(job.outputs), audio=str(job.audio))
     except UserError as exc:  # one bad file must not stop a batch
         return str(exc)

@@ -19,6 +19,7 @@ from ..emotion import parse_emotion
 from ..engines import MAX_SEED, default_engine_name, engine_class, list_engines, load_engine
 from ..errors import UserError, note
 from ..files import check_writable
+from ..speech import DEFAULT_MODEL, ENV_VAR
 from . import bounded
 
 BATCH_EXIT_STATUS = ("exit status: 0 everything written; 1 a folder was given and some of its "
@@ -63,6 +64,12 @@ def add_animate(sub) -> None:
     text = p.add_mutually_exclusive_group()
     text.add_argument("--text", help="transcript (better lip sync via forced alignment)")
     text.add_argument("--text-file", help="file holding the transcript")
+    text.add_argument("--transcribe", action="store_true",
+                      help="no transcript? let Whisper hear the words, then align them like a "
+                           "given transcript (English; other languages: audio alone)")
+    p.add_argument("--speech-model", default=None, metavar="MODEL",
+                   help="Whisper model for --transcribe: tiny.en, base, or a CTranslate2 model "
+                        f"folder (default ${ENV_VAR}, else {DEFAULT_MODEL})")
     p.add_argument("--format", default=None,
                    help="for folder input: output extensions, comma-separated (e.g. npz,csv)")
     p.add_argument("--resume", action="store_true",
@@ -107,8 +114,11 @@ def _run_animate(args) -> int:
     paths = outputs.plan(args.output, source.stem)
     if not source.exists():
         raise UserError(f"no such file: {args.audio!r}")
-    anim = load_engine(args.engine).animate(source, spec, text=text, fps=args.fps,
-                                            seed=args.seed)
+    engine = load_engine(args.engine)
+    hearing = batch.speech_model_for(engine, args.transcribe, args.speech_model)
+    audio, words = batch.heard(source, hearing)
+    anim = engine.animate(audio, spec, text=text, fps=args.fps, seed=args.seed)
+    batch.record_heard(anim, hearing, words)
     written = outputs.write_all(anim, paths, audio=str(source))
     _report(anim, written)
     return 0
@@ -127,7 +137,10 @@ def _animate_folder(folder: Path, args) -> int:
         for job in todo:
             job.remove_leftovers()
     settings = batch.Settings(engine=args.engine, emotion=args.emotion,
-                              intensity=args.intensity, fps=args.fps, seed=args.seed)
+                              intensity=args.intensity, fps=args.fps, seed=args.seed,
+                              transcribe=args.transcribe, speech_model=args.speech_model)
+    # a missing weights package or a skipped --transcribe: said once, before any file
+    batch.speech_model_for(engine_class(args.engine), args.transcribe, args.speech_model)
     with contextlib.ExitStack() as stack:
         if (args.workers or args.cluster) and todo:
             pool = stack.enter_context(_pool(args, settings))
@@ -162,6 +175,9 @@ def _pool(args, settings):
 
 def _report(anim, written) -> None:
     method = anim.meta.get("phone_method", "-")
+    heard = anim.meta.get("transcript")
+    if heard:
+        method += f" of {heard['source']}'s words"
     for p in written:
         print(f"wrote {p}  ({anim.num_frames} frames, {anim.duration:.2f} s at {anim.fps:g} fps, "
               f"engine {anim.meta.get('engine')}, phones: {method})")
