@@ -130,6 +130,11 @@ def timed_words(phones: list[Phone], text: str | None) -> list[TimedWord]:
                     out[-1] = _absorb(out[-1], [w for w, _ in expected[k:k + skip]])
                 k += skip + len(spoken)
                 break
+        if index < 0 and k < len(expected):
+            # A label that matches nothing near (espeak-ng's text positions can drift
+            # after punctuation: "far" came back as "o") is taken as the next word.
+            spoken, index = [expected[k][0]], expected[k][1]
+            k += 1
         word = " ".join(spoken)
         valence = max((lexicon.VALENCE.get(w, 0.0) for w in spoken), key=abs)
         negation = any(w in lexicon.NEGATIONS or w.endswith("n't") for w in spoken)
