@@ -9,7 +9,8 @@ FaceMesh capture, word times from GRID's alignments.
    The rules teacher, with and without the transcript, is measured the same way, and its
    brow curve is correlated with the captured one.
 2. Blinks at the sentence end: the share of clips with a captured blink peak in the
-   0.8 s after the last word, against the share of 0.8 s windows inside the speech.
+   0.8 s after the last word (clips whose video lasts that long), against the share of
+   0.8 s windows inside the speech.
 
     python tools/text_grid_check.py --cache /tmp/text-grid-cache [--clips 100]
 """
@@ -79,7 +80,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows = {k: {"key": [], "other": [], "random": []} for k in ("video", "with", "without")}
     corr = {"with": [], "without": []}
-    end_blinks, inside_windows, inside_blinks = 0, 0, 0
+    end_clips, end_blinks, inside_windows, inside_blinks = 0, 0, 0, 0
     clips = grid_split()[1][:args.clips]
     for i, video in enumerate(clips):
         words = spoken(read_alignment(video.parent / "align" / f"{video.stem}.align"))
@@ -104,7 +105,9 @@ def main() -> None:
             corr[name].append(float(np.corrcoef(video_brow, brow_curve(anim.weights[:n])[speech])[0, 1]))
         peaks = blink_peaks(take.weights, fps)
         last = words[-1].end
-        end_blinks += bool(((peaks >= last) & (peaks < last + END_WINDOW)).any())
+        if last + END_WINDOW <= len(take.weights) / fps:   # the whole window is on video
+            end_clips += 1
+            end_blinks += bool(((peaks >= last) & (peaks < last + END_WINDOW)).any())
         for s in np.arange(words[0].start, last - END_WINDOW, END_WINDOW):
             inside_windows += 1
             inside_blinks += bool(((peaks >= s) & (peaks < s + END_WINDOW)).any())
@@ -124,7 +127,8 @@ def main() -> None:
         print(f"brow r (captured vs rules {name} transcript) over speech: "
               f"median {np.nanmedian(c):+.3f}, mean {np.nanmean(c):+.3f}")
     print(f"clips with a captured blink in the {END_WINDOW} s after the last word: "
-          f"{end_blinks}/{len(clips)} = {end_blinks / len(clips):.2f}; "
+          f"{end_blinks}/{end_clips} = {end_blinks / max(1, end_clips):.2f} (clips whose video "
+          f"lasts that long); "
           f"{END_WINDOW} s windows inside speech with a blink: {inside_blinks}/{inside_windows}"
           f" = {inside_blinks / max(1, inside_windows):.2f}")
 
