@@ -17,6 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("version", "errors", "paths", "files", "arkit", "emotion", "animation"),  # value types
     ("audio",),          # load, resample, features, prosody, phones
     ("speech",),         # pretrained speech model (Whisper): encoder features, transcripts
+    ("text",),           # words in time, MiniLM word features
     ("rig",),            # meshes with blendshapes, the bundled head
     ("engines",),        # speech -> Animation: nonverbal, baselines, rules, neural, registry
     ("export",),         # file formats
