@@ -19,6 +19,7 @@ import hmac
 import http
 import mimetypes
 import os
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
                  ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json",
                  ".glb": "model/gltf-binary", ".png": "image/png"}
 TOKEN_HEADER = "X-Emoface-Token"
+SEND_BUFFER_BYTES = 64 << 10   # kernel send buffer per session: ~3 s of JSON frames
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,10 @@ class StreamServer:
                 "again later", CLOSE_BUSY))
             return
         self.sessions += 1
+        sock = ws.transport.get_extra_info("socket")
+        if sock is not None:   # bound the kernel's share too (autotuning grows it to MBs)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         try:
             await self._session(ws)
         finally:
@@ -212,23 +218,29 @@ class StreamServer:
         sender = asyncio.create_task(self._send(ws, session))
         receiver = asyncio.create_task(self._receive(ws, session))
         stopper = asyncio.create_task(session.stop.wait())
-        done, _ = await asyncio.wait({sender, receiver, stopper},
-                                     return_when=asyncio.FIRST_COMPLETED)
-        for task in (receiver, stopper):
-            task.cancel()
-        if session.failed is not None or receiver in done and receiver.exception():
-            sender.cancel()
-            exc = session.failed or receiver.exception()
-            if isinstance(exc, ProtocolError):
-                await _refuse(ws, exc)
-            elif not isinstance(exc, ConnectionClosed):
-                await _refuse(ws, ProtocolError("internal", f"internal error: {exc!r}",
-                                                CLOSE_INTERNAL))
+        try:
+            # Until "end" (or an error), then until the last frames are out (or a failure).
+            await asyncio.wait({receiver, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver.done() and receiver.exception() is None and not stopper.done():
+                await asyncio.wait({sender, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sender, receiver, stopper):
+                task.cancel()
+        exc = session.failed
+        if exc is None and receiver.done() and not receiver.cancelled():
+            exc = receiver.exception()
+        if exc is None and sender.done() and not sender.cancelled():
+            exc = sender.exception()
+        if isinstance(exc, ConnectionClosed):
             return
-        with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
-            await sender
-        with contextlib.suppress(ConnectionClosed):
-            await ws.close(CLOSE_NORMAL, "end of stream")
+        if isinstance(exc, ProtocolError):
+            await _refuse(ws, exc)
+        elif exc is not None:
+            await _refuse(ws, ProtocolError("internal", f"internal error: {exc!r}",
+                                            CLOSE_INTERNAL))
+        else:
+            with contextlib.suppress(ConnectionClosed, TimeoutError):
+                await asyncio.wait_for(ws.close(CLOSE_NORMAL, "end of stream"), 5.0)
 
     async def _receive(self, ws: ServerConnection, session: Session) -> None:
         lim = self.limits
@@ -262,12 +274,17 @@ class StreamServer:
 
 
 async def _refuse(ws: ServerConnection, exc: ProtocolError) -> None:
-    """Tell the client what is wrong, then close with the error's code."""
-    with contextlib.suppress(ConnectionClosed, TimeoutError):
-        await asyncio.wait_for(ws.send(error_message(exc.code, exc.message)), 2.0)
+    """Tell the client what is wrong, then close with the error's code. A client that does
+    not read gets neither in time: after a few seconds the TCP connection is cut (the
+    closing handshake waits on a full send buffer otherwise, for ever)."""
+    if exc.code != "not_reading":
+        with contextlib.suppress(ConnectionClosed, TimeoutError):
+            await asyncio.wait_for(ws.send(error_message(exc.code, exc.message)), 2.0)
     reason = exc.message.encode()[:120].decode("utf-8", "ignore")   # close reasons: <= 123 bytes
-    with contextlib.suppress(ConnectionClosed):
-        await ws.close(exc.close_code, reason)
+    try:
+        await asyncio.wait_for(ws.close(exc.close_code, reason), 3.0)
+    except (ConnectionClosed, TimeoutError):
+        ws.transport.abort()
 
 
 @contextlib.contextmanager

@@ -105,6 +105,15 @@ class Session:
             self.stop.set()
             return
         frames, ended = fut.result()
+        if self.out.qsize() > self.max_queued:
+            # The frames of earlier jobs are still there: the client does not read.
+            self.failed = ProtocolError(
+                "not_reading", f"over {self.max_queued} frames wait to be sent: the client "
+                "does not read them", CLOSE_POLICY)
+            while not self.out.empty():      # free them now: the connection is closing
+                self.out.get_nowait()
+            self.stop.set()
+            return
         for f in frames:
             if len(f):
                 for m in frame_messages(f, self.cfg.format):
@@ -114,12 +123,5 @@ class Session:
             self.ended = True
             self.out.put_nowait(end_message(self.frames_sent, self.stream.seconds))
             self.out.put_nowait(None)
-        if self.out.qsize() > self.max_queued:
-            self.failed = ProtocolError(
-                "not_reading", f"over {self.max_queued} frames wait to be sent: the client "
-                "does not read them", CLOSE_POLICY)
-            while not self.out.empty():      # free them now: the connection is closing
-                self.out.get_nowait()
-            self.stop.set()
             return
         self._schedule()
