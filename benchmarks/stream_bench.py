@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from emoface.audio.speech import Speech  # noqa: E402
+from emoface.paths import shared_data_dir  # noqa: E402
 
 CHUNK = 320          # samples: 20 ms at 16 kHz
 SENTENCES = ["The quick brown fox jumps over the lazy dog.",
@@ -48,8 +49,14 @@ def speech_clip() -> np.ndarray:
 def completing_chunks(pcm: np.ndarray, emotion: str) -> np.ndarray:
     """For each 30 fps frame, the index of the 20 ms chunk after which it comes out."""
     from emoface.engines import load_engine
+    from emoface.stream.server import single_threaded_maths
 
-    stream = load_engine("neural").stream(16000, emotion=emotion)
+    with single_threaded_maths():
+        return _completing_chunks(load_engine("neural"), pcm, emotion)
+
+
+def _completing_chunks(engine, pcm, emotion):
+    stream = engine.stream(16000, emotion=emotion)
     out = []
     for i in range(0, len(pcm), CHUNK):
         out += [i // CHUNK] * len(stream.feed(pcm[i:i + CHUNK]))
@@ -198,14 +205,48 @@ def memory_run(minutes, pcm, emotion):
     return {"minutes": minutes, "frames": frames, "rss_mb_by_minute": samples}
 
 
+def offline_difference(data_dir: Path) -> dict:
+    """The streamed take (running cepstral mean; it equals the offline engine asked for the
+    same) against the default offline take (whole-input mean), neutral, on 5 LibriVox and
+    5 CMU ARCTIC clips of shared/data."""
+    import emoface
+    from emoface.arkit import INDEX, lip_aperture
+    from emoface.engines.neural.config import PREDICTED_CHANNELS
+    from emoface.stream.server import single_threaded_maths
+
+    chans = [INDEX[n] for n in PREDICTED_CHANNELS if not n.startswith("eyeWide")]
+    files = (sorted((data_dir / "speech/librivox").glob("*.wav"))[:5]
+             + sorted((data_dir / "speech/cathy/flac").glob("*.flac"))[:5])
+    rows = []
+    with single_threaded_maths():
+        default = emoface.load_engine("neural")
+        running = emoface.load_engine("neural", cepstral_mean="running")
+        for f in files:
+            speech = Speech.from_file(f)
+            a = default.animate(speech, emotion="neutral").weights
+            b = running.animate(speech, emotion="neutral").weights
+            d = np.abs(a[:, chans] - b[:, chans])
+            rows.append([d.max(), d[30:].mean(), np.percentile(d[30:].max(1), 95),
+                         np.corrcoef(lip_aperture(a), lip_aperture(b))[0, 1]])
+    m = np.mean(rows, 0)
+    return {"clips": len(files), "max_abs_diff": round(float(m[0]), 4),
+            "mean_abs_diff_after_1s": round(float(m[1]), 4),
+            "p95_frame_max_diff": round(float(m[2]), 4), "lip_aperture_r": round(float(m[3]), 4)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--streams", default="1,50", help="comma-separated stream counts")
     ap.add_argument("--emotion", default="auto")
     ap.add_argument("--long-minutes", type=float, default=30.0,
                     help="minutes of audio for the memory run (0: skip)")
+    ap.add_argument("--offline-diff", action="store_true",
+                    help="only: streamed vs the default offline take on shared/data clips")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
+    if args.offline_diff:
+        print(json.dumps(offline_difference(shared_data_dir())))
+        return 0
     pcm = speech_clip()
     done_by = completing_chunks(pcm, args.emotion)
     results = {"uptime": open("/proc/loadavg").read().split()[:3], "rows": []}
