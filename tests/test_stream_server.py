@@ -337,3 +337,25 @@ def test_binds_localhost_by_default():
     assert srv.DEFAULT_HOST == "127.0.0.1"
     import inspect
     assert inspect.signature(srv.running).parameters["host"].default == "127.0.0.1"
+
+
+def test_serve_command_errors_are_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    def serve(*args):
+        return subprocess.run([sys.executable, "-m", "emoface", "serve", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    out = serve("--engine", "rules")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "does not stream; engines that do: neural" in out.stderr
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        out = serve("--port", str(taken.getsockname()[1]))
+    finally:
+        taken.close()
+    assert out.returncode == 2 and "cannot listen on 127.0.0.1" in out.stderr
+    assert "Traceback" not in out.stderr

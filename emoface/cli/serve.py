@@ -41,8 +41,6 @@ def add_serve(sub) -> None:
 
 
 def _run_serve(args) -> int:
-    from ..stream.server import Limits, serve_forever
-
     cls = engine_class(args.engine)
     if not cls.capabilities.streams:
         raise UserError(f"the {args.engine} engine does not stream; engines that do: "
@@ -52,10 +50,10 @@ def _run_serve(args) -> int:
     if args.workers:
         options["workers"] = args.workers
     try:
-        import websockets  # noqa: F401
-    except ImportError:
-        raise UserError("emoface serve needs the websockets package: pip install "
-                        "'emoface[live]'") from None
+        from ..stream.server import Limits, serve_forever
+    except ImportError as exc:
+        raise UserError(f"emoface serve needs the live extra ({exc.name} is missing): "
+                        "pip install 'emoface[live]'") from None
 
     def ready(host, port):
         print(f"emoface: serving ws://{host}:{port}/stream (viewer: http://{host}:{port}/); "

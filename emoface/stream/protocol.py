@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,5 +152,3 @@ def frame_messages(frames: Frames, fmt: str = "json") -> list[str | bytes]:
     return [json.dumps({"t": round(float(t[i]), 4), "weights": w[i], "head": h[i], "eyes": e[i]},
                        separators=(",", ":")) for i in range(len(t))]
 
-
-BINARY_FRAME = struct.Struct("<62f")

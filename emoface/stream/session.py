@@ -11,7 +11,6 @@ is closed rather than buffered for).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from concurrent.futures import Executor
 
@@ -37,9 +36,6 @@ class Session:
         self.failed: BaseException | None = None
         self.stop = asyncio.Event()      # set on failure: the server closes the connection
         self.frames_sent = 0
-        # Arrival time of each audio message (monotonic) and the samples it ends at: the
-        # benchmark reads latency from them (`arrivals`), bounded like everything else.
-        self.arrivals: deque = deque(maxlen=4096)
 
     # -------------------------------------------------------------- from the socket
     def add_audio(self, data: bytes) -> None:
@@ -47,7 +43,6 @@ class Session:
             raise ProtocolError("bad_audio", "binary messages are PCM16: an even number of bytes")
         self.ops.append(("audio", data))
         self.pending_samples += len(data) // 2
-        self.arrivals.append(time.monotonic())
         if self.pending_samples > self.max_pending:
             self.room.clear()
         self._schedule()
