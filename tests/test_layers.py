@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("export",),         # file formats
     ("render",),         # rig -> frames -> mp4, plots
     ("outputs",),        # every format by extension; -o planning
+    ("stream",),         # live: WebSocket server, live outputs
     ("capture",),        # video -> Animation
     ("data",),           # corpora
     ("train",),          # fits engines/neural
@@ -34,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 HEAVY = frozenset({"torch", "onnx", "onnxruntime", "safetensors", "moderngl", "pxr",
                    "pygltflib", "imageio_ffmpeg", "PIL", "matplotlib", "mediapipe",
                    "ctranslate2", "faster_whisper", "sentence_transformers", "dask",
-                   "distributed"})
+                   "distributed", "websockets"})
 
 
 class Module:
