@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("export",),         # file formats
     ("render",),         # rig -> frames -> mp4, plots
     ("outputs",),        # every format by extension; -o planning
+    ("stream",),         # live: server, viewer, Live Link and VMC outputs
     ("capture",),        # video -> Animation
     ("data",),           # corpora
     ("train",),          # fits engines/neural
