@@ -35,6 +35,18 @@ def _fps(value: str) -> float:
     return fps
 
 
+LIVE_LINK_FPS = 60.0   # the iPhone app's rate: what a Live Link Face CSV normally holds
+
+
+def frame_rate(fps: float | None, paths) -> float:
+    """The rate to animate at: the one asked for; else 60 when every output is a Live Link
+    CSV, else 30. A mixed set shares one rate so its files stay frame for frame the same."""
+    if fps is not None:
+        return fps
+    csv_only = bool(paths) and all(Path(p).suffix.lower() == ".csv" for p in paths)
+    return LIVE_LINK_FPS if csv_only else 30.0
+
+
 def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str = "auto") -> None:
     p.add_argument("--emotion", default=default_emotion,
                    help="auto (heard in the voice) | NAME | NAME:INTENSITY | mix a:0.6+b:0.3 | "
@@ -44,7 +56,9 @@ def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str =
     p.add_argument("--engine", default=None,
                    help=f"{' | '.join(list_engines())} (default {default_engine_name()}; "
                         "`emoface info` says what each is)")
-    p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
+    p.add_argument("--fps", type=_fps, default=None,
+                   help="30 or 60 (default: 60 when every output is a Live Link CSV, the "
+                        "phone's rate that Unreal's importer expects; 30 otherwise)")
     p.add_argument("--seed", type=bounded("seed", 0, MAX_SEED, int), default=0,
                    help=f"seed for blinks, gaze, head: 0 to {MAX_SEED} (default 0)")
 
@@ -91,8 +105,8 @@ def _run_animate(args) -> int:
     paths = outputs.plan(args.output, source.stem)
     if not source.exists():
         raise UserError(f"no such file: {args.audio!r}")
-    anim = load_engine(args.engine).animate(source, spec, text=text, fps=args.fps,
-                                            seed=args.seed)
+    anim = load_engine(args.engine).animate(source, spec, text=text,
+                                            fps=frame_rate(args.fps, paths), seed=args.seed)
     written = outputs.write_all(anim, paths, audio=str(source))
     _report(anim, written)
     return 0
@@ -112,13 +126,14 @@ def _animate_folder(folder: Path, args, spec) -> int:
         exts = tuple("." + e.strip().lstrip(".").lower() for e in args.format.split(",") if e.strip())
     out = args.output if str(args.output).endswith("/") else str(args.output) + "/"
     plans = [(f, outputs.plan(out, f.stem, exts)) for f in files]
+    fps = frame_rate(args.fps, plans[0][1])
     engine = load_engine(args.engine)  # loaded once for the whole folder
     failed = 0
     for f, paths in tqdm(plans, desc="animating", unit="file", disable=None):
         sidecar = f.with_suffix(".txt")
         try:
             text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
-            anim = engine.animate(f, spec, text=text, fps=args.fps, seed=args.seed)
+            anim = engine.animate(f, spec, text=text, fps=fps, seed=args.seed)
             outputs.write_all(anim, paths, audio=str(f))
         except UserError as exc:  # one bad file must not stop a batch
             failed += 1
@@ -162,7 +177,8 @@ def _run_say(args) -> int:
     if wav.parent.exists():
         check_writable(wav)
     anim, samples, sr = pipeline.speak(args.text, emotion=args.emotion, intensity=args.intensity,
-                                       voice=args.voice, engine=args.engine, fps=args.fps,
+                                       voice=args.voice, engine=args.engine,
+                                       fps=frame_rate(args.fps, paths),
                                        seed=args.seed)
     wav.parent.mkdir(parents=True, exist_ok=True)
     save_wav(wav, samples, sr)
