@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("export",),         # file formats
     ("render",),         # rig -> frames -> mp4, plots
     ("outputs",),        # every format by extension; -o planning
-    ("stream",),         # live: server, viewer, Live Link and VMC outputs
+    ("stream",),         # live: WebSocket server, live outputs
     ("capture",),        # video -> Animation
     ("data",),           # corpora
     ("train",),          # fits engines/neural
@@ -32,7 +32,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 # one reason an internal import may sit inside a function.
 HEAVY = frozenset({"torch", "onnx", "onnxruntime", "safetensors", "moderngl", "pxr",
                    "pygltflib", "imageio_ffmpeg", "PIL", "matplotlib", "mediapipe",
-                   "ctranslate2", "faster_whisper", "sentence_transformers"})
+                   "ctranslate2", "faster_whisper", "sentence_transformers",
+                   "websockets"})
 
 
 class Module:

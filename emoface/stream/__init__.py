@@ -1,4 +1,6 @@
-"""Live use: frames sent as they are made (Live Link Face UDP, VMC/OSC, the browser viewer).
+"""Live: the WebSocket server (``emoface serve``), the browser viewer it serves, and the live
+outputs to Unreal Live Link and VMC apps (``emoface live``).
 
-Only value encoders and a real-time loop live here; they import nothing heavy at load.
+Light on import: the server (:mod:`.server`, which needs websockets) and the engines are
+loaded by the commands that use them.
 """
