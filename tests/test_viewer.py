@@ -11,8 +11,10 @@ import urllib.request
 import pytest
 from viewer_fixtures import (
     Browser,
+    RealServer,
     ScriptedServer,
     find_chromium,
+    mouth_inside,
     mouth_opening,
     speech_then_silence,
 )
@@ -55,11 +57,8 @@ def test_viewer_opens_the_mouth_during_speech(scripted, tmp_path):
     try:
         browser.navigate(scripted.url + "/?autostart=mic")
         browser.wait_for(lambda s: s["framesApplied"] > 10, 60, "frames from the server")
-        browser.wait_for(lambda s: s["jawOpen"] > 0.6, 10, "a frame of speech")
-        speaking = browser.screenshot()
-        browser.wait_for(lambda s: s["jawOpen"] < 0.02, 10, "a frame of silence")
-        silent = browser.screenshot()
-        state = browser.state()
+        speaking, _ = browser.still("s.jawOpen > 0.6", 10, "a frame of speech")
+        silent, state = browser.still("s.jawOpen < 0.02", 10, "a frame of silence")
         panel = _panel(browser)
     finally:
         browser.close()
@@ -70,3 +69,43 @@ def test_viewer_opens_the_mouth_during_speech(scripted, tmp_path):
     assert diff["below_face_middle"] > 0.9, diff            # ... in its lower half
     assert diff["inside_open"] > max(150, 2 * diff["inside_closed"]), diff  # teeth, inside
     assert 0.5 < diff["centre_column"] < 0.95, diff         # the head, right of the panel
+
+
+def _serve_can_run() -> str | None:
+    from emoface.engines import engine_class
+
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        return "websockets is not installed"
+    return engine_class("neural").unavailable_reason()
+
+
+def test_viewer_against_emoface_serve(tmp_path):
+    """The same, end to end: `emoface serve` and its neural engine animate espeak-ng speech
+    coming from the page's (fake) microphone."""
+    reason = _serve_can_run()
+    if reason:
+        pytest.skip(reason)
+    from emoface.audio.espeak import is_available, synthesize
+
+    if not is_available():
+        pytest.skip("espeak-ng is not installed")
+    samples, sr, _ = synthesize("Hello there, how are you doing today? I am glad to see you.")
+    wav = speech_then_silence(tmp_path / "speech.wav", samples, sr, silence_s=2.0)
+    server = RealServer()
+    browser = Browser(wav, 800, 600)
+    try:
+        browser.navigate(server.url + "/?autostart=mic")
+        browser.wait_for(lambda s: s["framesApplied"] > 10, 90, "frames from emoface serve")
+        speaking, _ = browser.still("s.aperture > 0.3", 60, "an open mouth")
+        silent, state = browser.still("s.aperture < 0.02", 60, "closed lips")
+        panel = _panel(browser)
+    finally:
+        browser.close()
+        server.close()
+    (tmp_path / "speaking.png").write_bytes(speaking)
+    (tmp_path / "silent.png").write_bytes(silent)
+    assert state["error"] is None
+    opened, closed = mouth_inside(speaking, panel), mouth_inside(silent, panel)
+    assert opened > 2 * closed + 100, (opened, closed)

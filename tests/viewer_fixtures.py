@@ -99,6 +99,16 @@ class Browser:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}; page state: {self.state()}")
 
+    def still(self, condition: str, timeout: float, what: str) -> tuple[bytes, dict]:
+        """Freeze the face on the first frame where the JavaScript ``condition`` (on
+        ``s``, the page state) holds, take a screenshot of it, and let frames through
+        again: the picture shows the frame the state describes."""
+        self.evaluate(f"window.emoface.holdWhen = (s) => {condition}")
+        state = self.wait_for(lambda s: s["held"], timeout, what)
+        picture = self.screenshot()
+        self.evaluate("window.emoface.release()")
+        return picture, state
+
     def screenshot(self) -> bytes:
         return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
 
@@ -223,7 +233,7 @@ def mouth_opening(open_png: bytes, closed_png: bytes, ignore: tuple = ()) -> dic
     face_rows = np.nonzero(((np.abs(b - background).max(-1) > 12) & keep).any(1))[0]
     middle = (face_rows.min() + face_rows.max()) / 2
 
-    def mouth_inside(img):
+    def inside_of_mouth(img):
         light, spread = img.mean(-1), img.max(-1) - img.min(-1)
         not_background = np.abs(img - background).max(-1) > 25
         return (((light > 170) & (spread < 70)) | (light < 70)) & not_background & changed
@@ -231,5 +241,67 @@ def mouth_opening(open_png: bytes, closed_png: bytes, ignore: tuple = ()) -> dic
     return {"changed": int(changed.sum()),
             "below_face_middle": float(np.mean(rows > middle)),
             "centre_column": float(np.mean(cols)) / a.shape[1],
-            "inside_open": int(mouth_inside(a).sum()),
-            "inside_closed": int(mouth_inside(b).sum())}
+            "inside_open": int(inside_of_mouth(a).sum()),
+            "inside_closed": int(inside_of_mouth(b).sum())}
+
+
+def mouth_inside(png: bytes, ignore: tuple = ()) -> int:
+    """Pixels showing the inside of the mouth (teeth: bright and grey; the dark inside)
+    within the box the lips span (lip red: red well above green), whatever the head pose:
+    the count grows as the lips part."""
+    import io
+
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.float32)
+    keep = np.ones(img.shape[:2], bool)
+    for x, y, w, h in ignore:
+        keep[int(y):int(np.ceil(y + h)) + 1, int(x):int(np.ceil(x + w)) + 1] = False
+    r, g = img[..., 0], img[..., 1]
+    lips = (r > 130) & (r - g > 65) & keep
+    rows, cols = np.nonzero(lips)
+    if len(rows) == 0:
+        return 0
+    box = np.zeros_like(lips)
+    box[rows.min():rows.max() + 1, cols.min():cols.max() + 1] = True
+    light, spread = img.mean(-1), img.max(-1) - img.min(-1)
+    not_background = np.abs(img - img[0, -1]).max(-1) > 25
+    return int(((((light > 170) & (spread < 70)) | (light < 90)) & not_background & box).sum())
+
+
+class RealServer:
+    """``emoface serve`` in a child process on a free port (the neural engine)."""
+
+    def __init__(self, *args: str, timeout: float = 120.0):
+        import re
+        import sys
+
+        root = Path(__file__).resolve().parents[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emoface", "serve", "--port", str(free_port()), *args],
+            cwd=root, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        deadline = time.monotonic() + timeout
+        self.port = None
+        while time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            if not line:
+                break
+            found = re.search(r"ws://[\d.]+:(\d+)/stream", line)
+            if found:
+                self.port = int(found.group(1))
+                break
+        if self.port is None:
+            self.close()
+            raise RuntimeError("emoface serve did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

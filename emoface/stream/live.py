@@ -93,21 +93,18 @@ def animation_frames(anim: Animation) -> Iterator[Frame]:
                     None if anim.eyes is None else anim.eyes[i])
 
 
-def _as_frame(item) -> Frame:
-    """An engine stream's frame (an object or a dict with t, weights, head, eyes)."""
-    get = item.get if isinstance(item, dict) else lambda k, d=None: getattr(item, k, d)
-    return Frame(float(get("t")), np.asarray(get("weights"), np.float32),
-                 get("head"), get("eyes"))
+def _unbatch(batch) -> Iterator[Frame]:
+    """A stream's batch of consecutive frames (``engines.streaming.Frames``) one by one."""
+    for t, w, h, e in zip(batch.times, batch.weights, batch.head, batch.eyes):
+        yield Frame(float(t), w, h, e)
 
 
 def stream_frames(stream, chunks: Iterator[np.ndarray]) -> Iterator[Frame]:
     """Feed PCM chunks to an engine stream; frames as soon as it gives them, then the rest
     at the end."""
     for chunk in chunks:
-        for item in stream.feed(chunk):
-            yield _as_frame(item)
-    for item in stream.flush():
-        yield _as_frame(item)
+        yield from _unbatch(stream.feed(chunk))
+    yield from _unbatch(stream.flush())
 
 
 def file_chunks(samples: np.ndarray, sleep_until: Callable[[float], None]) -> Iterator[np.ndarray]:
@@ -184,14 +181,14 @@ def run_live(source: str, target: Target, engine, emotion, *, fps: float, seed: 
             if not streams:
                 raise UserError(f"the microphone needs an engine that streams; the "
                                 f"{engine.name} engine does not (give an audio file)")
-            frames = stream_frames(engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps),
-                                   microphone_chunks(device))
+            frames = stream_frames(engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps,
+                                                 seed=seed), microphone_chunks(device))
             pacer = pacer or Pacer()
         elif streams:
             samples = load_audio(source)
             pacer = pacer or Pacer()
-            frames = stream_frames(engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps),
-                                   file_chunks(samples, pacer.until))
+            frames = stream_frames(engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps,
+                                                 seed=seed), file_chunks(samples, pacer.until))
         else:
             if not Path(source).exists():
                 raise UserError(f"no such file: {source!r}")

@@ -16,6 +16,7 @@ const ARKIT = [
   'mouthShrugUpper', 'mouthSmileLeft', 'mouthSmileRight', 'mouthStretchLeft',
   'mouthStretchRight', 'mouthUpperUpLeft', 'mouthUpperUpRight', 'noseSneerLeft',
   'noseSneerRight', 'tongueOut'];
+const at = Object.fromEntries(ARKIT.map((name, i) => [name, i]));
 const RATE = 16000;
 const CHUNK_S = 320 / RATE;
 const params = new URLSearchParams(location.search);
@@ -23,8 +24,14 @@ const $ = (id) => document.getElementById(id);
 
 // What tests and the curious can read: window.emoface.state
 const state = { ready: false, connected: false, framesApplied: 0, lastT: -1,
-                jawOpen: 0, latencies: [], error: null, ended: false };
-window.emoface = { state };
+                jawOpen: 0, aperture: 0, latencies: [], error: null, ended: false,
+                held: false };
+// holdWhen(state): freeze the face on the first frame it accepts (for a still to compare);
+// release() lets frames through again. The space bar does the same by hand.
+window.emoface = { state, holdWhen: null, release: () => { state.held = false; } };
+document.addEventListener('keydown', (e) => {
+  if (e.code === 'Space' && e.target === document.body) { state.held = !state.held; e.preventDefault(); }
+});
 
 function status(text) { $('status').textContent = text; }
 
@@ -69,6 +76,7 @@ new GLTFLoader().load('/head.glb', (gltf) => {
 }, undefined, (err) => { state.error = String(err); status(`cannot load /head.glb: ${err}`); });
 
 function applyFrame(frame) {
+  if (state.held) return;
   const w = frame.weights;
   for (const [mesh, index] of morphMeshes) {
     const influences = mesh.morphTargetInfluences;
@@ -80,8 +88,14 @@ function applyFrame(frame) {
   }
   state.framesApplied += 1;
   state.lastT = frame.t;
-  state.jawOpen = w[ARKIT.indexOf('jawOpen')];
+  state.jawOpen = w[at.jawOpen];
+  // lip aperture as docs/design.md defines it from the weights (rig-independent)
+  state.aperture = Math.max(0, w[at.jawOpen] - w[at.mouthClose]) + 0.5 * w[at.mouthFunnel]
+    + 0.125 * (w[at.mouthLowerDownLeft] + w[at.mouthLowerDownRight]
+               + w[at.mouthUpperUpLeft] + w[at.mouthUpperUpRight]);
   $('frames').textContent = String(state.framesApplied);
+  const hold = window.emoface.holdWhen;
+  if (hold && hold(state)) { state.held = true; window.emoface.holdWhen = null; }
 }
 
 function render() {
