@@ -274,3 +274,59 @@ def test_microphone_needs_a_streaming_engine(tone, capsys):
     assert main(["live", str(tone.with_name("missing.wav")), "--to", "vmc://127.0.0.1:9",
                  "--engine", "neutral"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+class _StreamingEngine:
+    """A streaming stand-in: frame k of a known animation leaves once the audio up to its
+    end has been fed (the way a real stream's look-ahead holds frames back)."""
+    name = "fixed-stream"
+    capabilities = Capabilities(streams=True)
+
+    def __init__(self, anim):
+        self.anim, self.fed, self.chunks = anim, 0, []
+
+    def stream(self, sample_rate, emotion="auto", fps=30.0, seed=0):
+        from emoface.engines.streaming import Frames
+
+        engine, anim = self, self.anim
+
+        class _Stream:
+            sent = 0
+
+            def _frames(self, upto):
+                a, self.sent = self.sent, max(self.sent, min(upto, anim.num_frames))
+                return Frames(a, anim.fps, anim.weights[a:self.sent], anim.head[a:self.sent],
+                              anim.eyes[a:self.sent], np.zeros((self.sent - a, 8), np.float32))
+
+            def feed(self, chunk):
+                engine.chunks.append(len(chunk))
+                engine.fed += len(chunk)
+                return self._frames(int(engine.fed / sample_rate * anim.fps))
+
+            def flush(self):
+                return self._frames(anim.num_frames)
+
+        return _Stream()
+
+
+def test_streaming_engine_frames_go_out_as_they_come(tmp_path):
+    anim = distinct_animation(frames=30)
+    wav = tmp_path / "half_second.wav"
+    sf.write(wav, np.zeros(8000), 16000)
+    engine = _StreamingEngine(anim)
+    pacer, sent_at = _NoWait(), []
+    rx = Receiver()
+    try:
+        target = live.parse_target(f"livelink://127.0.0.1:{rx.port}")
+        report = live.run_live(str(wav), target, engine, "neutral", fps=60, pacer=pacer,
+                               on_frame=lambda f: sent_at.append((f.t, pacer.now)))
+        threading.Event().wait(0.3)
+    finally:
+        packets = rx.close()
+    assert report.frames == 30 and len(packets) == 30
+    assert set(engine.chunks[:-1]) == {320}                  # 20 ms chunks
+    # each frame left once the audio up to its end had been played, not before
+    assert all(now >= t + 1 / 60 - 1e-9 for t, now in sent_at[:-1])
+    got = np.array([[decode_livelink(p)["values"][n[0].upper() + n[1:]] for n in ARKIT_NAMES]
+                    for p in packets])
+    assert np.abs(got - anim.weights).max() < 1e-6
