@@ -1,5 +1,5 @@
 """Frame rates of written takes: a Live Link CSV at the phone's 60 fps by default, and
-``emoface export --fps`` resampling a take (docs/live.md, "Frame rates")."""
+``emoface export --fps`` resampling a take (docs/live-outputs.md, "Frame rates")."""
 from __future__ import annotations
 
 import numpy as np

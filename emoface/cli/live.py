@@ -21,7 +21,7 @@ def add_live(sub) -> None:
                     f"{livelink.DEFAULT_PORT} by default), vmc://HOST[:PORT] VMC protocol OSC "
                     f"(VSeeFace, Warudo, VMagicMirror; port {vmc.DEFAULT_PORT}). A file is "
                     "played in real time; `mic` reads the microphone (an engine that streams "
-                    "and a sound card needed). docs/live.md has the packet layouts.")
+                    "and a sound card needed). docs/live-outputs.md has the packet layouts.")
     p.add_argument("audio", help="an audio file, or `mic` for the microphone")
     p.add_argument("--to", required=True, metavar="URL",
                    help="livelink://HOST[:PORT] or vmc://HOST[:PORT]")

@@ -15,7 +15,7 @@ One packet per frame, every number big-endian (network order):
 
 The value order is the engine enum's, which is not the order of the app's CSV header: the
 enum has ``JawLeft, JawRight`` and ``MouthLeft, MouthRight``, the CSV the reverse. Sources:
-docs/live.md, "Live Link Face packets".
+docs/live-outputs.md, "Live Link Face packets".
 """
 from __future__ import annotations
 
