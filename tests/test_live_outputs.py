@@ -330,3 +330,17 @@ def test_streaming_engine_frames_go_out_as_they_come(tmp_path):
     got = np.array([[decode_livelink(p)["values"][n[0].upper() + n[1:]] for n in ARKIT_NAMES]
                     for p in packets])
     assert np.abs(got - anim.weights).max() < 1e-6
+
+
+def test_microphone_without_a_device_is_one_line(capsys):
+    """Where there is no input device (CI, this machine), `mic` fails before the engine
+    loads, in one line."""
+    try:
+        import sounddevice as sd
+        if any(d["max_input_channels"] > 0 for d in sd.query_devices()):
+            pytest.skip("this machine has a microphone")
+    except (ImportError, OSError):
+        pass  # no sounddevice or no PortAudio: the command says so in its one line
+    assert main(["live", "mic", "--to", "vmc://127.0.0.1:9", "--engine", "neural"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "microphone" in err, err

@@ -53,8 +53,8 @@ def _run_live(args) -> int:
     target = live.parse_target(args.to)               # a bad URL fails before any work
     live.resolve_host(target)
     spec = parse_emotion(args.emotion, args.intensity)
-    engine_class(args.engine)
     device = int(args.device) if args.device and args.device.isdigit() else args.device
+    live.check_source(args.audio, engine_class(args.engine), device)
     engine = load_engine(args.engine)
     with tqdm(desc=f"live to {target}", unit="frame", disable=None) as bar:
         report = live.run_live(args.audio, target, engine, spec, fps=args.fps, seed=args.seed,

@@ -117,16 +117,7 @@ def file_chunks(samples: np.ndarray, sleep_until: Callable[[float], None]) -> It
 
 def microphone_chunks(device=None) -> Iterator[np.ndarray]:
     """20 ms chunks of mono float32 audio at 16 kHz from the microphone, until Ctrl-C."""
-    try:
-        import sounddevice as sd
-    except (ImportError, OSError) as exc:  # OSError: the PortAudio library is missing
-        raise UserError(f"the microphone needs sounddevice and PortAudio "
-                        f"(pip install 'emoface[live]'; apt install libportaudio2): {exc}"
-                        ) from None
-    try:
-        sd.check_input_settings(device=device, channels=1, samplerate=SAMPLE_RATE)
-    except Exception as exc:  # PortAudioError or ValueError: no such device
-        raise UserError(f"no usable microphone ({exc}); give an audio file instead") from None
+    sd = _input_device(device)
     blocks: queue.Queue = queue.Queue(maxsize=500)
 
     def arrived(data, *_):
@@ -169,32 +160,56 @@ class LiveReport:
     max_late_s: float   # how far behind its audio the latest frame left
 
 
+def check_source(source: str, engine_cls, device=None) -> None:
+    """Fail before loading anything: a missing file; the microphone with an engine that does
+    not stream, or with no usable input device."""
+    if source == MICROPHONE:
+        if not engine_cls.capabilities.streams:
+            raise UserError(f"the microphone needs an engine that streams; the "
+                            f"{engine_cls.name} engine does not (give an audio file)")
+        _input_device(device)
+    elif not Path(source).exists():
+        raise UserError(f"no such file: {source!r}")
+
+
+def _input_device(device):
+    """sounddevice, once it has checked that ``device`` can record 16 kHz mono."""
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as exc:  # OSError: the PortAudio library is missing
+        raise UserError(f"the microphone needs sounddevice and PortAudio "
+                        f"(pip install 'emoface[live]'; apt install libportaudio2): {exc}"
+                        ) from None
+    try:
+        sd.check_input_settings(device=device, channels=1, samplerate=SAMPLE_RATE)
+    except Exception as exc:  # PortAudioError or ValueError: no such device
+        raise UserError(f"no usable microphone ({exc}); give an audio file instead") from None
+    return sd
+
+
 def run_live(source: str, target: Target, engine, emotion, *, fps: float, seed: int = 0,
              subject: str = livelink.DEFAULT_SUBJECT, names: str = "pascal",
              device=None, pacer: Pacer | None = None,
              on_frame: Callable[[Frame], None] | None = None) -> LiveReport:
-    """Send the animation of ``source`` (a file, or ``mic``) to ``target`` as it plays."""
+    """Send the animation of ``source`` (a file, or ``mic``) to ``target`` as it plays.
+    The clock starts once the engine is ready (a stream made, or the file animated)."""
+    check_source(source, type(engine), device)
     sender = open_sender(target, subject=subject, fps=fps, names=names)
     streams = engine.capabilities.streams
     try:
-        if source == MICROPHONE:
-            if not streams:
-                raise UserError(f"the microphone needs an engine that streams; the "
-                                f"{engine.name} engine does not (give an audio file)")
-            frames = stream_frames(engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps,
-                                                 seed=seed), microphone_chunks(device))
-            pacer = pacer or Pacer()
-        elif streams:
-            samples = load_audio(source)
-            pacer = pacer or Pacer()
-            frames = stream_frames(engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps,
-                                                 seed=seed), file_chunks(samples, pacer.until))
+        if streams:
+            stream = engine.stream(SAMPLE_RATE, emotion=emotion, fps=fps, seed=seed)
+            if source == MICROPHONE:
+                chunks = microphone_chunks(device)
+                pacer = pacer or Pacer()
+            else:
+                samples = load_audio(source)
+                pacer = pacer or Pacer()
+                chunks = file_chunks(samples, pacer.until)
+            frames = stream_frames(stream, chunks)
         else:
-            if not Path(source).exists():
-                raise UserError(f"no such file: {source!r}")
-            anim = engine.animate(source, emotion, fps=fps, seed=seed)
-            frames = animation_frames(anim)
-            pacer = pacer or Pacer()  # the clock starts when the first frame can leave
+            frames = animation_frames(engine.animate(source, emotion, fps=fps, seed=seed))
+            pacer = pacer or Pacer()
         day0 = _seconds_of_day() - (pacer.clock() - pacer.start)
         count, worst, t = 0, 0.0, 0.0
         for frame in frames:
