@@ -118,7 +118,6 @@ class StreamServer:
         self.sessions = 0
         self._glb: bytes | None = None
         self.engine_for(engine)          # load now: the first client should not wait
-        _single_threaded_maths()
 
     # ---------------------------------------------------------------- engines
     def engine_for(self, name: str | None):
@@ -199,9 +198,7 @@ class StreamServer:
                 stream = engine.stream(cfg.sample_rate, cfg.emotion, cfg.fps, cfg.seed)
             except UserError as exc:
                 raise ProtocolError("bad_config", str(exc)) from None
-            lookahead = getattr(getattr(engine, "predictor", None), "cfg", None)
-            await ws.send(ready_message(cfg, engine.name,
-                                        lookahead.lookahead_seconds if lookahead else 0.0))
+            await ws.send(ready_message(cfg, engine.name, getattr(stream, "lookahead_s", 0.0)))
         except TimeoutError:
             await _refuse(ws, ProtocolError("timeout", "no configuration within "
                                             f"{lim.config_timeout_s:g} s", CLOSE_GOING_AWAY))
@@ -273,19 +270,21 @@ async def _refuse(ws: ServerConnection, exc: ProtocolError) -> None:
         await ws.close(exc.close_code, reason)
 
 
-def _single_threaded_maths() -> None:
-    """One BLAS/OpenMP thread per worker: the pool gives the parallelism, and small
-    matrices on many threads of a busy machine spend their time waiting (10x slower)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - the live extra installs it
-        threadpool_limits = None
-    if threadpool_limits is not None:
-        threadpool_limits(1)
-    with contextlib.suppress(ImportError):
-        import torch
+@contextlib.contextmanager
+def single_threaded_maths():
+    """One BLAS/OpenMP thread and one torch thread while inside (restored after): the
+    server's pool gives the parallelism, and a stream's small matrix products spread over
+    the threads of a busy machine spend their time waiting (10x slower measured here)."""
+    import torch
+    from threadpoolctl import threadpool_limits
 
-        torch.set_num_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @contextlib.asynccontextmanager
@@ -295,11 +294,12 @@ async def running(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     server). Tests and the benchmark run it inside their own event loop."""
     state = StreamServer(engine, token, limits)
     try:
-        async with serve(state.handle, host, port, process_request=state.process_request,
+        with single_threaded_maths():
+            async with serve(state.handle, host, port, process_request=state.process_request,
                          max_size=limits.max_message_bytes, compression=None,
                          close_timeout=2.0, ping_interval=20, ping_timeout=20,
                          max_queue=4) as server:
-            yield state, server
+                yield state, server
     finally:
         state.close()
 
