@@ -129,7 +129,8 @@ class Session {
   // One WebSocket stream: audio chunks out, frames in; latency per frame is the time from
   // sending the chunk that holds the frame's moment to the frame's arrival.
   constructor(onClose) {
-    const url = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/stream`;
+    let url = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/stream`;
+    if (params.get('token')) url += `?token=${encodeURIComponent(params.get('token'))}`;
     this.ws = new WebSocket(url);
     this.ws.binaryType = 'arraybuffer';
     this.sentAt = new Map();   // chunk index -> performance.now() when sent
@@ -138,7 +139,6 @@ class Session {
       this.ws.onopen = () => {
         const hello = { sample_rate: RATE, emotion: emotionArgument(), fps: 30 };
         if (params.get('engine')) hello.engine = params.get('engine');
-        if (params.get('token')) hello.token = params.get('token');
         this.ws.send(JSON.stringify(hello));
         state.connected = true;
         resolve();
@@ -183,13 +183,15 @@ class Session {
       }
       for (const k of this.sentAt.keys()) { if (k < chunk - 50) this.sentAt.delete(k); else break; }
       applyFrame(message);
+    } else if (message.event === 'ready') {
+      state.engine = message.engine;
     } else if (message.event === 'end') {
       state.ended = true;
       status('done');
       this.ws.close(1000);
-    } else if (message.error) {
-      state.error = message.error;
-      status(`server: ${message.error}`);
+    } else if (message.event === 'error') {
+      state.error = message.message;
+      status(`server: ${message.message}`);
     }
   }
 }
