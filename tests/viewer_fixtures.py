@@ -9,7 +9,6 @@ import http
 import itertools
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -26,12 +25,6 @@ def find_chromium() -> str | None:
     return next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Browser:
     """Headless Chromium whose microphone is ``fake_audio`` (a wav, looped), driven over the
     DevTools protocol: navigate, evaluate JavaScript, capture screenshots."""
@@ -40,19 +33,31 @@ class Browser:
         from websockets.sync.client import connect
 
         self.profile = tempfile.TemporaryDirectory(prefix="emoface-chromium-")
-        port = free_port()
         self.process = subprocess.Popen([
             find_chromium(), "--headless", "--no-sandbox", "--disable-gpu-sandbox",
-            f"--remote-debugging-port={port}", f"--user-data-dir={self.profile.name}",
+            "--remote-debugging-port=0", f"--user-data-dir={self.profile.name}",
             f"--window-size={width},{height}", "--no-first-run", "--mute-audio",
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             f"--use-file-for-fake-audio-capture={fake_audio}",
             "--autoplay-policy=no-user-gesture-required",
             "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        target = self._page_target(port)
+        target = self._page_target(self._devtools_port())
         self.ws = connect(target["webSocketDebuggerUrl"], max_size=2**26)
         self.ids = itertools.count(1)
+
+    def _devtools_port(self, timeout: float = 30.0) -> int:
+        """The port Chromium chose (port 0 asked; it writes the one it took here)."""
+        marker = Path(self.profile.name) / "DevToolsActivePort"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker.is_file() and marker.read_text().strip():
+                return int(marker.read_text().split()[0])
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.close()
+        raise RuntimeError("chromium did not open its DevTools port")
 
     @staticmethod
     def _page_target(port: int, timeout: float = 30.0) -> dict:
@@ -278,7 +283,7 @@ class RealServer:
 
         root = Path(__file__).resolve().parents[1]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "emoface", "serve", "--port", str(free_port()), *args],
+            [sys.executable, "-m", "emoface", "serve", "--port", "0", *args],
             cwd=root, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         deadline = time.monotonic() + timeout
         self.port = None
