@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import numpy as np
 import pytest
 from viewer_fixtures import (
+    RECEIVED_TEXT,
     Browser,
     RealServer,
     ScriptedServer,
@@ -69,6 +71,31 @@ def test_viewer_opens_the_mouth_during_speech(scripted, tmp_path):
     assert diff["below_face_middle"] > 0.9, diff            # ... in its lower half
     assert diff["inside_open"] > max(150, 2 * diff["inside_closed"]), diff  # teeth, inside
     assert 0.5 < diff["centre_column"] < 0.95, diff         # the head, right of the panel
+
+
+def test_viewer_plays_a_file_and_changes_emotion(scripted, tmp_path):
+    """A file chosen in the page is played and streamed to its end ({"event": "end"} both
+    ways); the emotion menu sends {"emotion": ...} mid-stream."""
+    silence = speech_then_silence(tmp_path / "silence.wav", np.zeros(1600), silence_s=0.1)
+    clip = speech_then_silence(tmp_path / "clip.wav", silence_s=0.2)  # 1.5 s voiced + 0.2 s
+    RECEIVED_TEXT.clear()
+    browser = Browser(silence, 800, 600)
+    try:
+        browser.navigate(scripted.url + "/")
+        browser.wait_for(lambda s: s["ready"], 60, "the head")
+        node = browser.call("DOM.getDocument")["root"]["nodeId"]
+        found = browser.call("DOM.querySelector", nodeId=node, selector="#file")["nodeId"]
+        browser.call("DOM.setFileInputFiles", nodeId=found, files=[str(clip)])
+        browser.wait_for(lambda s: s["framesApplied"] > 5, 30, "frames for the file")
+        browser.evaluate("const e = document.getElementById('emotion'); e.value = 'sad';"
+                         "e.dispatchEvent(new Event('change'))")
+        state = browser.wait_for(lambda s: s["ended"], 30, "the end of the file")
+    finally:
+        browser.close()
+    assert RECEIVED_TEXT[0] == {"sample_rate": 16000, "emotion": "auto", "fps": 30}
+    assert {"emotion": "sad:0.7"} in RECEIVED_TEXT and RECEIVED_TEXT[-1] == {"event": "end"}
+    assert state["error"] is None
+    assert 1.5 <= state["lastT"] + 1 / 30 <= 1.8       # the whole file, 1.7 s, came back
 
 
 def _serve_can_run() -> str | None:

@@ -157,18 +157,23 @@ def _files(connection, request):
     return _http(404, b"not found", "text/plain")
 
 
+RECEIVED_TEXT: list[dict] = []   # every JSON message the scripted server was sent
+
+
 def _loudness_frames(connection):
     """The /stream protocol with a stand-in animator: frame k (30 fps) leaves once the audio
     up to its end has come, its jaw open with the loudness of the audio around it."""
     from emoface.arkit import INDEX, NUM_BLENDSHAPES
 
     hello = json.loads(connection.recv())
+    RECEIVED_TEXT.append(hello)
     fps = float(hello.get("fps", 30))
     audio = np.zeros(0, np.float32)
     sent = 0
     for message in connection:
         if isinstance(message, str):
-            if json.loads(message).get("event") == "end":
+            RECEIVED_TEXT.append(json.loads(message))
+            if RECEIVED_TEXT[-1].get("event") == "end":
                 connection.send(json.dumps({"event": "end"}))
                 return
             continue
