@@ -344,3 +344,11 @@ def test_microphone_without_a_device_is_one_line(capsys):
     assert main(["live", "mic", "--to", "vmc://127.0.0.1:9", "--engine", "neural"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "microphone" in err, err
+
+
+def test_streams_run_on_one_maths_thread():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    with live.one_maths_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
