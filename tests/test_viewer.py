@@ -29,6 +29,9 @@ pytestmark = [
                        reason="three.js is not in emoface/stream/viewer/vendor (make viewer)"),
 ]
 
+pytest.importorskip("websockets", reason="the live extra is not installed")
+pytest.importorskip("PIL", reason="the render extra is not installed")
+
 PANEL = "JSON.stringify(document.getElementById('panel').getBoundingClientRect())"
 
 
