@@ -222,9 +222,14 @@ async function begin(connectSource, label) {
   stop();
   state.ended = false;
   state.error = null;
-  session = new Session(() => { if (audio) { audio.stop(); audio = null; } setBusy(false); });
+  const mine = new Session(() => {
+    if (session !== mine) return;          // an older session closing late: not ours to stop
+    if (audio) { audio.stop(); audio = null; }
+    setBusy(false);
+  });
+  session = mine;
   try {
-    await session.open;
+    await mine.open;
     audio = await captureGraph(connectSource);
     setBusy(true);
     status(label);
