@@ -123,16 +123,17 @@ def test_viewer_against_emoface_serve(tmp_path):
         pytest.skip("espeak-ng is not installed")
     samples, sr, _ = synthesize("Hello there, how are you doing today? I am glad to see you.")
     wav = speech_then_silence(tmp_path / "speech.wav", samples, sr, silence_s=2.0)
-    server = RealServer()
-    browser = Browser(wav, 800, 600)
+    server, browser = RealServer(), None
     try:
+        browser = Browser(wav, 800, 600)
         browser.navigate(server.url + "/?autostart=mic")
         browser.wait_for(lambda s: s["framesApplied"] > 10, 90, "frames from emoface serve")
         speaking, _ = browser.still("s.aperture > 0.3", 60, "an open mouth")
         silent, state = browser.still("s.aperture < 0.02", 60, "closed lips")
         panel = _panel(browser)
     finally:
-        browser.close()
+        if browser is not None:
+            browser.close()
         server.close()
     (tmp_path / "speaking.png").write_bytes(speaking)
     (tmp_path / "silent.png").write_bytes(silent)

@@ -25,15 +25,16 @@ def main(out: Path = ROOT / "docs" / "viewer.png") -> None:
     samples, sr, _ = synthesize(SENTENCE)
     with tempfile.TemporaryDirectory() as tmp:
         wav = speech_then_silence(Path(tmp) / "speech.wav", samples, sr)
-        server = RealServer()
-        browser = Browser(wav, 900, 560)
+        server, browser = RealServer(), None
         try:
+            browser = Browser(wav, 900, 560)
             browser.navigate(server.url + "/?autostart=mic")
             browser.wait_for(lambda s: s["framesApplied"] > 30, 90, "frames")
             picture, state = browser.still("s.aperture > 0.35 && s.latencies.length > 30", 60,
                                            "an open mouth")
         finally:
-            browser.close()
+            if browser is not None:
+                browser.close()
             server.close()
     image = Image.open(io.BytesIO(picture)).convert("RGB")
     image.save(out, optimize=True)
