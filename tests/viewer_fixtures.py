@@ -32,7 +32,8 @@ class Browser:
     def __init__(self, fake_audio: Path, width: int = 640, height: int = 480):
         from websockets.sync.client import connect
 
-        self.profile = tempfile.TemporaryDirectory(prefix="emoface-chromium-")
+        self.profile = tempfile.TemporaryDirectory(prefix="emoface-chromium-",
+                                                   ignore_cleanup_errors=True)
         self.process = subprocess.Popen([
             find_chromium(), "--headless", "--no-sandbox", "--disable-gpu-sandbox",
             "--remote-debugging-port=0", f"--user-data-dir={self.profile.name}",
@@ -42,8 +43,12 @@ class Browser:
             "--autoplay-policy=no-user-gesture-required",
             "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        target = self._page_target(self._devtools_port())
-        self.ws = connect(target["webSocketDebuggerUrl"], max_size=2**26)
+        try:
+            target = self._page_target(self._devtools_port())
+            self.ws = connect(target["webSocketDebuggerUrl"], max_size=2**26)
+        except BaseException:
+            self.close()   # never leave a browser behind
+            raise
         self.ids = itertools.count(1)
 
     def _devtools_port(self, timeout: float = 30.0) -> int:
@@ -56,7 +61,6 @@ class Browser:
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
-        self.close()
         raise RuntimeError("chromium did not open its DevTools port")
 
     @staticmethod
