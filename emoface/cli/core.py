@@ -37,6 +37,18 @@ def _fps(value: str) -> float:
     return fps
 
 
+LIVE_LINK_FPS = 60.0   # the iPhone app's rate: what a Live Link Face CSV normally holds
+
+
+def frame_rate(fps: float | None, paths) -> float:
+    """The rate to animate at: the one asked for; else 60 when every output is a Live Link
+    CSV, else 30. A mixed set shares one rate so its files stay frame for frame the same."""
+    if fps is not None:
+        return fps
+    csv_only = bool(paths) and all(Path(p).suffix.lower() == ".csv" for p in paths)
+    return LIVE_LINK_FPS if csv_only else 30.0
+
+
 def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str = "auto") -> None:
     p.add_argument("--emotion", default=default_emotion,
                    help="auto (heard in the voice) | NAME | NAME:INTENSITY | mix a:0.6+b:0.3 | "
@@ -46,7 +58,9 @@ def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str =
     p.add_argument("--engine", default=None,
                    help=f"{' | '.join(list_engines())} (default {default_engine_name()}; "
                         "`emoface info` says what each is)")
-    p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
+    p.add_argument("--fps", type=_fps, default=None,
+                   help="30 or 60 (default: 60 when every output is a Live Link CSV, the "
+                        "phone's rate that Unreal's importer expects; 30 otherwise)")
     p.add_argument("--seed", type=bounded("seed", 0, MAX_SEED, int), default=0,
                    help=f"seed for blinks, gaze, head: 0 to {MAX_SEED} (default 0)")
 
@@ -117,7 +131,7 @@ def _run_animate(args) -> int:
     engine = load_engine(args.engine)
     hearing = batch.speech_model_for(engine, args.transcribe, args.speech_model)
     audio, words = batch.heard(source, hearing)
-    anim = engine.animate(audio, spec, text=text, fps=args.fps, seed=args.seed)
+    anim = engine.animate(audio, spec, text=text, fps=frame_rate(args.fps, paths), seed=args.seed)
     batch.record_heard(anim, hearing, words)
     written = outputs.write_all(anim, paths, audio=str(source))
     _report(anim, written)
@@ -137,7 +151,8 @@ def _animate_folder(folder: Path, args) -> int:
         for job in todo:
             job.remove_leftovers()
     settings = batch.Settings(engine=args.engine, emotion=args.emotion,
-                              intensity=args.intensity, fps=args.fps, seed=args.seed,
+                              intensity=args.intensity,
+                              fps=frame_rate(args.fps, jobs[0].outputs), seed=args.seed,
                               transcribe=args.transcribe, speech_model=args.speech_model)
     # a missing weights package or a skipped --transcribe: said once, before any file
     batch.speech_model_for(engine_class(args.engine), args.transcribe, args.speech_model)
@@ -211,7 +226,8 @@ def _run_say(args) -> int:
     if wav.parent.exists():
         check_writable(wav)
     anim, samples, sr = pipeline.speak(args.text, emotion=args.emotion, intensity=args.intensity,
-                                       voice=args.voice, engine=args.engine, fps=args.fps,
+                                       voice=args.voice, engine=args.engine,
+                                       fps=frame_rate(args.fps, paths),
                                        seed=args.seed)
     wav.parent.mkdir(parents=True, exist_ok=True)
     save_wav(wav, samples, sr)
