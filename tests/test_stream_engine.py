@@ -1,5 +1,5 @@
 """Engine streaming (docs/live.md): chunks of any size in, frames out; the streamed take
-equals the offline one computed with the same (running) cepstral mean, for every chunk
+equals the default offline one (both remove a running cepstral mean), for every chunk
 size; state per stream, engine shared; emotion changeable mid-stream."""
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def speech() -> Speech:
 def engine():
     if not weights_available():
         pytest.skip("bundled weights absent")
-    return load_engine("neural", cepstral_mean="running")
+    return load_engine("neural")   # the plain default: what `emoface animate` gives
 
 
 def run(stream, samples: np.ndarray, chunk: int) -> Frames:

@@ -1,6 +1,7 @@
 """The neural model's input features computed as audio arrives, frame for frame what
 :func:`emoface.audio.features.log_mel` and :func:`emoface.audio.phonetic.phone_scores`
-(with ``cepstral_mean="running"``) give for the whole input.
+(with ``cepstral_mean="running"``, what the neural engine uses offline too) give for the
+whole input.
 
 A frame is computed once every sample its window and its deltas reach has arrived: log-mel
 frame ``k`` needs samples up to ``160 k + 200``, its phone scores up to

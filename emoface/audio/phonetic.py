@@ -250,9 +250,10 @@ def equalise_bands(log_bands: np.ndarray, curve_hz: np.ndarray, gains_db: np.nda
 
 
 # Cepstral mean removal. "utterance": the whole input's mean (the model's batch CMN, what
-# training saw). "running": frame t removes the mean of frames 0..t, started from a prior
-# worth RUNNING_PRIOR_FRAMES frames; it needs no future audio, so a live stream can compute
-# it exactly (emoface.audio.live_features), and offline takes can ask for it to match one.
+# training computes). "running": frame t removes the mean of frames 0..t, started from a
+# prior worth RUNNING_PRIOR_FRAMES frames; it needs no future audio, so a live stream can
+# compute it exactly (emoface.audio.live_features), and the neural engine uses it offline
+# too (held out it scores as the whole-input mean does: docs/live.md).
 CEPSTRAL_MEANS = ("utterance", "running")
 # The mean cepstrum over 60 LibriSpeech clips (every 4th file of shared/data, measured
 # once with band_energies @ _dct): where the running mean starts.

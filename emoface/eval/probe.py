@@ -64,7 +64,8 @@ def phone_head_accuracy(engine, prepared) -> tuple[int, int] | None:
         return None
     correct = judged = 0
     for prep in prepared:
-        feats, _ = model_inputs(prep.plain.samples, prep.plain.prosody(), net.cfg.n_phonetic)
+        feats, _ = model_inputs(prep.plain.samples, prep.plain.prosody(), net.cfg.n_phonetic,
+                                engine.cepstral_mean)
         with torch.no_grad():
             x = net.normalise(torch.from_numpy(feats)[None])
             logits = net.content.phone_head(net.content(x))[0]

@@ -39,11 +39,12 @@ _JAW, _CLOSE = INDEX["jawOpen"], INDEX["mouthClose"]
 
 
 def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0,
-                 cepstral_mean: str = "utterance") -> tuple[np.ndarray, np.ndarray]:
+                 cepstral_mean: str = "running") -> tuple[np.ndarray, np.ndarray]:
     """(features (T, 80 + n_phonetic): log-mel, then the phone scores when the weights read
-    them; prosody (T, 3)) exactly as training saw them. The phone scores remove the
-    input's mean cepstrum, so they are computed once over the whole input, not per window
-    (``cepstral_mean="running"``: a running mean instead, what a live stream can do)."""
+    them; prosody (T, 3)). The phone scores remove a running mean cepstrum, what a live
+    stream can compute, so an offline take equals the streamed one; they are computed once
+    over the whole input, not per window. ``cepstral_mean="utterance"`` removes the whole
+    input's mean instead, as training does (docs/live.md: held out, the two score alike)."""
 
     mel = log_mel(samples16k)
     n = len(mel)
@@ -153,7 +154,7 @@ class NeuralEngine(Engine):
     capabilities = Capabilities(hears_emotion=True, samples=True, streams=True, trained=True)
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto",
-                 temperature: float = 1.0, cepstral_mean: str = "utterance"):
+                 temperature: float = 1.0, cepstral_mean: str = "running"):
         if weights is None and not weights_available():
             raise UserError(f"the neural engine needs its weights and torch: "
                             f"{self.unavailable_reason()}")
@@ -162,8 +163,9 @@ class NeuralEngine(Engine):
                             f"not {cepstral_mean!r}")
         self.predictor = Predictor(weights, backend)
         self.temperature = float(temperature)
-        # "running": the phone scores' cepstral mean a live stream uses, so an offline take
-        # equals the stream of the same audio (docs/live.md).
+        # "running" (default): the phone scores' cepstral mean a live stream uses, so an
+        # offline take equals the stream of the same audio; "utterance": the whole input's,
+        # what training used (docs/live.md, "What a stream equals", compares them).
         self.cepstral_mean = cepstral_mean
 
     def stream(self, sample_rate: int, emotion="auto", fps: float = 30.0, seed: int = 0):
@@ -185,7 +187,7 @@ class NeuralEngine(Engine):
 
 def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float = 30.0,
                  seed: int = 0, temperature: float = 1.0,
-                 cepstral_mean: str = "utterance") -> Animation:
+                 cepstral_mean: str = "running") -> Animation:
     """Animate a :class:`~emoface.audio.Speech` with a loaded predictor; ``track`` None
     means ``auto``."""
     rng = np.random.default_rng(seed)

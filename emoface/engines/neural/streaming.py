@@ -6,9 +6,9 @@ What streams exactly and what cannot (docs/live.md, "What a stream equals"):
   soon as the audio an output frame reaches has arrived (at most 183 ms ahead of it:
   the phone scores' window and delta-deltas, the convolutions, one future encoder frame
   per content layer, the next encoder frame of the 50 -> 30 fps interpolation);
-- except the phone scores' cepstral mean, which offline is the whole input's: a stream
-  cannot know it, so it removes a running mean (``cepstral_mean="running"``). The
-  offline engine gives the same take with ``NeuralEngine(cepstral_mean="running")``;
+- the phone scores' cepstral mean included: a stream cannot know the whole input's, so
+  both remove a running mean (``cepstral_mean="running"``, the offline default; training
+  used the whole input's, ``"utterance"``, which held out scores alike: docs/live.md);
 - ``auto`` emotion: offline, 4 s windows centred around each frame; live, the 4 s
   ending at every second second (so the heard emotion arrives 2 to 4 s late);
 - blinks, gaze and head drift: drawn frame by frame (:class:`LiveNonverbal`), not planned
