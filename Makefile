@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS := dev,render,export,model,capture
+EXTRAS := dev,render,export,model,capture,speech
 TORCH := torch==2.13.0
 # Re-install when pyproject.toml changes; otherwise the venv step does nothing.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)

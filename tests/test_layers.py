@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "emoface"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("version", "errors", "paths", "files", "arkit", "emotion", "animation"),  # value types
     ("audio",),          # load, resample, features, prosody, phones
+    ("speech",),         # pretrained speech model (Whisper): encoder features, transcripts
     ("rig",),            # meshes with blendshapes, the bundled head
     ("engines",),        # speech -> Animation: nonverbal, baselines, rules, neural, registry
     ("export",),         # file formats
