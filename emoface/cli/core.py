@@ -11,13 +11,16 @@ import sys
 from pathlib import Path
 
 from .. import outputs, pipeline
-from ..audio.io import AUDIO_EXTENSIONS, save_wav
+from ..audio.io import AUDIO_EXTENSIONS, audio_duration, save_wav
+from ..audio.speech import Speech
 from ..demo import run_demo
 from ..diagnostics import info_lines, self_check
 from ..emotion import parse_emotion
 from ..engines import MAX_SEED, default_engine_name, engine_class, list_engines, load_engine
-from ..errors import UserError
+from ..engines.long_input import LONG_INPUT_S
+from ..errors import UserError, note, warn
 from ..files import check_writable
+from ..speech import DEFAULT_MODEL, ENV_VAR, load_speech_model, transcribed, transcript_source
 from . import bounded
 
 BATCH_EXIT_STATUS = ("exit status: 0 everything written; 1 a folder was given and some of its "
@@ -62,6 +65,12 @@ def add_animate(sub) -> None:
     text = p.add_mutually_exclusive_group()
     text.add_argument("--text", help="transcript (better lip sync via forced alignment)")
     text.add_argument("--text-file", help="file holding the transcript")
+    text.add_argument("--transcribe", action="store_true",
+                      help="no transcript? let Whisper hear the words, then align them like a "
+                           "given transcript (English; other languages: audio alone)")
+    p.add_argument("--speech-model", default=None, metavar="MODEL",
+                   help="Whisper model for --transcribe: tiny.en, base, or a CTranslate2 model "
+                        f"folder (default ${ENV_VAR}, else {DEFAULT_MODEL})")
     p.add_argument("--format", default=None,
                    help="for folder input: output extensions, comma-separated (e.g. npz,csv)")
     _common_animation_options(p)
@@ -91,11 +100,47 @@ def _run_animate(args) -> int:
     paths = outputs.plan(args.output, source.stem)
     if not source.exists():
         raise UserError(f"no such file: {args.audio!r}")
-    anim = load_engine(args.engine).animate(source, spec, text=text, fps=args.fps,
-                                            seed=args.seed)
+    engine = load_engine(args.engine)
+    hearing = _speech_model_for(engine, args)
+    audio, heard = _heard(source, hearing)
+    anim = engine.animate(audio, spec, text=text, fps=args.fps, seed=args.seed)
+    _record_heard(anim, hearing, heard)
     written = outputs.write_all(anim, paths, audio=str(source))
     _report(anim, written)
     return 0
+
+
+def _speech_model_for(engine, args):
+    """The Whisper model that --transcribe asks for, loaded before any work (a missing
+    package fails first), or None when there is nothing to transcribe for."""
+    if not args.transcribe:
+        if args.speech_model:
+            warn("--speech-model is used with --transcribe only; ignored")
+        return None
+    if not engine.capabilities.reads_transcript:
+        warn(f"the {engine.name} engine does not read a transcript; --transcribe is skipped "
+             "(animating from the audio alone)")
+        return None
+    return load_speech_model(args.speech_model)
+
+
+def _heard(source: Path, model):
+    """(what the engine animates, what Whisper heard): the path itself without a model,
+    else the loaded speech carrying Whisper's words as its transcript."""
+    if model is None:
+        return source, None
+    if audio_duration(source) > LONG_INPUT_S:
+        note(f"--transcribe reads audio up to {LONG_INPUT_S / 60:g} min; {source.name} is "
+             "longer and is animated from the audio alone, window by window")
+        return source, None
+    return transcribed(Speech.from_file(source), model)
+
+
+def _record_heard(anim, model, heard) -> None:
+    if heard is not None:
+        anim.meta["transcript"] = {"source": transcript_source(model), "text": heard.text,
+                                   "language": heard.language,
+                                   "language_probability": round(heard.language_probability, 3)}
 
 
 def _animate_folder(folder: Path, args, spec) -> int:
@@ -113,12 +158,15 @@ def _animate_folder(folder: Path, args, spec) -> int:
     out = args.output if str(args.output).endswith("/") else str(args.output) + "/"
     plans = [(f, outputs.plan(out, f.stem, exts)) for f in files]
     engine = load_engine(args.engine)  # loaded once for the whole folder
+    hearing = _speech_model_for(engine, args)
     failed = 0
     for f, paths in tqdm(plans, desc="animating", unit="file", disable=None):
         sidecar = f.with_suffix(".txt")
         try:
             text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
-            anim = engine.animate(f, spec, text=text, fps=args.fps, seed=args.seed)
+            audio, heard = (f, None) if text else _heard(f, hearing)
+            anim = engine.animate(audio, spec, text=text, fps=args.fps, seed=args.seed)
+            _record_heard(anim, hearing, heard)
             outputs.write_all(anim, paths, audio=str(f))
         except UserError as exc:  # one bad file must not stop a batch
             failed += 1
@@ -129,6 +177,9 @@ def _animate_folder(folder: Path, args, spec) -> int:
 
 def _report(anim, written) -> None:
     method = anim.meta.get("phone_method", "-")
+    heard = anim.meta.get("transcript")
+    if heard:
+        method += f" of {heard['source']}'s words"
     for p in written:
         print(f"wrote {p}  ({anim.num_frames} frames, {anim.duration:.2f} s at {anim.fps:g} fps, "
               f"engine {anim.meta.get('engine')}, phones: {method})")

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from .model import FRAME_RATE, SpeechModel, Transcription, Word
+from .transcripts import alignable_text, transcribed, transcript_source
 from .weights import PACKAGES, available, resolve
 
 DEFAULT_MODEL = "tiny.en"
@@ -41,4 +42,5 @@ def load_speech_model(spec: str | None = None) -> SpeechModel:
 
 
 __all__ = ["DEFAULT_MODEL", "ENV_VAR", "FRAME_RATE", "PACKAGES", "SpeechModel",
-           "Transcription", "Word", "available", "load_speech_model", "model_spec"]
+           "Transcription", "Word", "alignable_text", "available", "load_speech_model",
+           "model_spec", "transcribed", "transcript_source"]
