@@ -11,7 +11,8 @@ from ..errors import UserError
 from . import bounded
 
 FOLDER_SOURCES = ("livelink-take", "etf3d", "video")
-SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb tts flite "
+SOURCE_HELP = ("sources to build, each NAME or NAME=PATH: librivox asterisk emodb librispeech "
+               "(transcribed by Whisper) tts flite "
                "livelink-take=DIR etf3d=DIR video=DIR (or 'video DIR': talking-face videos, "
                "targets captured from the face), or 'default' (librivox asterisk emodb from "
                "../shared/data, tts and flite generated)")
@@ -41,6 +42,10 @@ def add_data(sub) -> None:
                         "sentence as TTS)")
     b.add_argument("--workers", type=bounded("workers", 1, 64, int), default=2,
                    help="parallel processes (default 2)")
+    b.add_argument("--speech-model", default=None, metavar="MODEL",
+                   help="Whisper model that transcribes untranscribed speech (librispeech): "
+                        "tiny.en, base or a model folder (default $EMOFACE_SPEECH_MODEL, else "
+                        "the speech front-end's default)")
     b.add_argument("--retry-skipped", action="store_true",
                    help="try again the clips an earlier build skipped")
     b.add_argument("--prune", action="store_true",
@@ -104,7 +109,7 @@ def _run_build(args) -> int:
     options = BuildOptions(tts_hours=args.tts_hours,
                            tts_clips_per_sentence=args.tts_clips_per_sentence,
                            tts_seed=args.tts_seed, flite_hours=args.flite_hours,
-                           workers=args.workers,
+                           workers=args.workers, speech_model=args.speech_model,
                            progress=not args.quiet, retry_skipped=args.retry_skipped,
                            prune=args.prune)
     report = build(out, sources, options)

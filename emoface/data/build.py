@@ -63,6 +63,7 @@ class BuildOptions:
     flite_hours: float = 2.0
     flite_seed: int = 2
     workers: int = 2
+    speech_model: str | None = None   # Whisper for untranscribed speech (None: the default)
     progress: bool = True
     retry_skipped: bool = False
     prune: bool = False

@@ -7,6 +7,7 @@ source          default location                               phone timings
 librivox        ../shared/data/speech/librivox                 forced alignment
 asterisk        ../shared/data/speech/asterisk (8 kHz)         forced alignment
 emodb           ../shared/data/emodb                           hand labels (lablaut)
+librispeech     ../shared/data/speech/librispeech (no text)    alignment of Whisper's words
 tts             generated (espeak-ng, sentences_en.txt)        espeak-ng's own events
 flite           generated (CMU Flite, sentences_en.txt)        flite's own segment table
 livelink-take   a folder given as livelink-take=DIR            alignment or phone loop
@@ -49,6 +50,7 @@ SOURCES: dict[str, Source] = {
     "librivox": Source("librivox", "librivox"),
     "asterisk": Source("asterisk", "asterisk"),
     "emodb": Source("emodb", "emodb"),
+    "librispeech": Source("librispeech", "librispeech"),
     "tts": Source("tts", "tts", needs_root=False),
     "flite": Source("flite", "flite", needs_root=False),
     "livelink-take": Source("livelink-take", "captured", "plan_livelink", "load_livelink"),
