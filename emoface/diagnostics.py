@@ -13,6 +13,8 @@ from .engines.neural.checkpoint import default_weights, read_metadata
 from .outputs import writable_extensions
 from .paths import shared_data_dir
 from .pipeline import speak
+from .speech import available as speech_models_available
+from .speech import model_spec
 from .version import __version__
 
 _PACKAGES = (
@@ -20,6 +22,7 @@ _PACKAGES = (
     ("praat-parselmouth", "parselmouth"), ("pocketsphinx", "pocketsphinx"),
     ("moderngl", "moderngl"), ("imageio-ffmpeg", "imageio_ffmpeg"), ("pygltflib", "pygltflib"),
     ("usd-core", "pxr"), ("torch", "torch"), ("onnxruntime", "onnxruntime"),
+    ("ctranslate2", "ctranslate2"), ("faster-whisper", "faster_whisper"),
 )
 
 
@@ -50,6 +53,9 @@ def info_lines() -> list[str]:
         lines.append(f"  {'libsndfile':18s} {sf.__libsndfile_version__}")
     lines.append(f"engines: {', '.join(list_engines())} (default: {default_engine_name()})")
     lines.append(f"model: {_model_line()}")
+    models = speech_models_available()
+    lines.append(f"speech models (--transcribe): {', '.join(models) if models else 'none installed'}"
+                 f" (default {model_spec()})")
 
     lines.append(f"output formats: {' '.join(writable_extensions())}")
     data = shared_data_dir()

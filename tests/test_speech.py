@@ -168,3 +168,41 @@ def test_missing_package_is_one_line_naming_it(tmp_path, shared_data, blocked, n
     assert len(lines) == 1 and lines[0].startswith("emoface: error:"), result.stderr
     assert named in lines[0] and "Traceback" not in result.stderr
     assert not list(out.iterdir())
+
+
+def test_animate_transcribe_aligns_whisper_words(shared_data, tmp_path):
+    from emoface.outputs import read
+
+    take = tmp_path / "take.npz"
+    result = subprocess.run([sys.executable, "-m", "emoface", "animate",
+                             str(need(shared_data / LONG_CLIP)), "--transcribe", "--engine",
+                             "rules", "--emotion", "neutral", "-o", str(take)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "alignment of whisper:tiny.en's words" in result.stdout
+    meta = read(take).meta
+    assert meta["phone_method"] == "alignment"
+    assert meta["transcript"]["source"] == "whisper:tiny.en"
+    assert "dashwood" in meta["transcript"]["text"].lower()
+
+
+def test_speech_the_aligner_cannot_read_falls_back_to_the_audio(shared_data, capsys):
+    from emoface.audio.speech import Speech
+
+    german = Speech.from_file(need(shared_data / "emodb" / "wav" / "03a01Fa.wav"))
+    base = speech.load_speech_model("base")
+    out, heard = speech.transcribed(german, base)
+    assert heard.language == "de" and heard.words
+    assert out.text is None and out.phones() and out.phone_method == "phone_loop"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("emoface: note:") and "heard de" in err[0]
+
+
+def test_transcribe_is_skipped_for_an_engine_without_transcripts(shared_data, tmp_path, capsys):
+    from emoface.cli import main
+
+    code = main(["animate", str(need(shared_data / CLIP)), "--transcribe", "--engine",
+                 "loudness-jaw", "-o", str(tmp_path / "take.npz")])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "does not read a transcript; --transcribe is skipped" in err
