@@ -67,7 +67,8 @@ def log_mel(samples16k: np.ndarray, n_mels: int = N_MELS) -> np.ndarray:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    # Python floats keep float32 arrays float32 (a numpy float64 scalar would promote them).
+    return 0.5 * x * (1.0 + erf(x * 0.7071067811865476))
 
 
 def _conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int) -> np.ndarray:
