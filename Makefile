@@ -5,22 +5,22 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS := dev,render,export,model,capture,speech
+EXTRAS := dev,render,export,model,capture,cluster,speech,text,live
 TORCH := torch==2.13.0
 # Re-install when pyproject.toml changes; otherwise the venv step does nothing.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := espeak-ng libespeak-ng1 flite
+APT_PACKAGES := espeak-ng libespeak-ng1 flite chromium libportaudio2
 
 VALIDATOR := tools/gltf-validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.package-lock.json
 
-.PHONY: demo test sysdeps venv validator corpus model voice-emotion clean
+.PHONY: demo test sysdeps venv validator viewer corpus model voice-emotion clean
 
-demo: venv
+demo: venv viewer
 	$(PY) -m emoface demo --out out/demo
 
-test: venv validator
+test: venv validator viewer
 	$(PY) -m pytest
 
 venv: sysdeps $(STAMP)
@@ -69,6 +69,25 @@ validator: $(VALIDATOR_STAMP)
 $(VALIDATOR_STAMP): $(VALIDATOR)/package.json $(VALIDATOR)/package-lock.json
 	@if command -v npm >/dev/null; then cd $(VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: GLB validation tests will be skipped (install nodejs)"; fi
+
+# three.js for the browser viewer (`emoface serve`): the pinned npm package, and the module
+# files the page imports copied into the package (emoface/stream/viewer/vendor/, git-ignored,
+# shipped as package data), so the installed package serves the page with no CDN.
+VIEWER_NPM := tools/viewer
+VIEWER_VENDOR := emoface/stream/viewer/vendor
+THREE := $(VIEWER_NPM)/node_modules/three
+viewer: $(VIEWER_VENDOR)/three.module.js
+$(VIEWER_VENDOR)/three.module.js: $(VIEWER_NPM)/package.json $(VIEWER_NPM)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  (cd $(VIEWER_NPM) && npm ci --no-audit --no-fund --loglevel=error) && \
+	  mkdir -p $(VIEWER_VENDOR)/addons/loaders $(VIEWER_VENDOR)/addons/utils && \
+	  cp $(THREE)/LICENSE $(VIEWER_VENDOR)/LICENSE && \
+	  cp $(THREE)/build/three.core.js $(VIEWER_VENDOR)/ && \
+	  cp $(THREE)/examples/jsm/loaders/GLTFLoader.js $(VIEWER_VENDOR)/addons/loaders/ && \
+	  cp $(THREE)/examples/jsm/utils/BufferGeometryUtils.js $(THREE)/examples/jsm/utils/SkeletonUtils.js \
+	     $(VIEWER_VENDOR)/addons/utils/ && \
+	  cp $(THREE)/build/three.module.js $(VIEWER_VENDOR)/; \
+	else echo "npm not found: the viewer page cannot load three.js (install nodejs)"; fi
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

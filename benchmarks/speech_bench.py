@@ -175,7 +175,8 @@ def cli_rows(models) -> list[dict]:
         sf.write(wav, x, SAMPLE_RATE)
         txt.write_text(text)
         base = [sys.executable, "-m", "emoface", "animate", str(wav), "-o", str(take)]
-        runs = [("neural (default engine)", []), ("rules, no transcript", ["--engine", "rules"]),
+        runs = [("neural, no transcript", ["--engine", "neural"]),
+                ("rules (the default engine), no transcript", ["--engine", "rules"]),
                 ("rules, true transcript", ["--engine", "rules", "--text-file", str(txt)])]
         runs += [(f"rules --transcribe ({m})", ["--engine", "rules", "--transcribe",
                                                 "--speech-model", m]) for m in models]

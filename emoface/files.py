@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import signal
@@ -60,6 +61,16 @@ def _temporary_beside(target: Path) -> str:
                         f"in {str(folder)!r}") from None
     os.close(fd)
     return tmp
+
+
+def leftover_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Temporary files beside ``path`` that writes to it made and never renamed: what a
+    process killed outright (SIGKILL, power loss) leaves behind (see :func:`atomic_path`)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return []
+    pattern = f".{glob.escape(target.name)}.*{glob.escape(target.suffix or '.tmp')}"
+    return sorted(p for p in target.parent.glob(pattern) if p.is_file())
 
 
 @contextlib.contextmanager

@@ -42,6 +42,42 @@ def test_similarity_and_head_angles_invert_the_renderer_rotation():
     assert head_angles(r) == pytest.approx(angles, abs=1e-9)
 
 
+def test_the_head_turn_drift_of_the_points_is_not_read_as_expression():
+    """FaceMesh's pose-free points drift with the head's turn; the basis carries that drift
+    (fitted on renders with known turns) and the fit removes it before solving."""
+    from emoface.arkit import ARKIT_NAMES, INDEX
+    from emoface.capture.fit import fit_take
+    from emoface.capture.solve import RIGID, head_features
+    from emoface.render.scene import rotation
+
+    rng = np.random.default_rng(2)
+    n_pts, n_frames = 478, 40
+    rest = rng.standard_normal((n_pts, 3))
+    shapes = np.zeros((len(ARKIT_NAMES), n_pts, 3))
+    solved = np.zeros(len(ARKIT_NAMES), bool)
+    for name in ("browInnerUp", "eyeWideLeft", "mouthSmileLeft"):
+        shapes[INDEX[name]] = 0.05 * rng.standard_normal((n_pts, 3))
+        solved[INDEX[name]] = True
+    shapes[:, list(RIGID)] = 0.0
+    # The drift looks like raised brows as the head turns: exactly what must not be read.
+    drift = np.zeros((9, n_pts, 3))
+    drift[0] = 0.8 * shapes[INDEX["browInnerUp"]]
+    basis = {"reference": rest, "neutral": rest, "basis": shapes, "solved": solved,
+             "gaze_gain": np.zeros((2, 2)), "pose_drift": drift}
+    head = np.stack([np.linspace(-0.25, 0.25, n_frames), np.zeros(n_frames),
+                     np.zeros(n_frames)], 1)
+    pose_free = rest + np.einsum("tk,knc->tnc", head_features(head), drift)
+    points = np.stack([p @ rotation(*h).T for p, h in zip(pose_free, head)])
+    found = np.ones(n_frames, bool)
+    kept = fit_take(points, found, 25.0, basis, neutral="rig", smoothing_s=0.0,
+                    contact_rule=False)
+    assert np.abs(kept.head[:, 0] - head[:, 0]).max() < 1e-3
+    assert kept.channel("browInnerUp").max() < 0.02
+    ignored = fit_take(points, found, 25.0, {**basis, "pose_drift": np.zeros_like(drift)},
+                       neutral="rig", smoothing_s=0.0, contact_rule=False)
+    assert ignored.channel("browInnerUp").max() > 0.5    # without it: brows up as it turns
+
+
 # --------------------------------------------------------------- need mediapipe + GL
 @pytest.fixture(scope="module")
 def gl():
@@ -91,7 +127,9 @@ def test_capture_of_a_rendered_clip_recovers_the_known_take(gl):
     assert r["jawOpen"] >= 0.85
     aperture = np.corrcoef(lip_aperture(truth.weights), lip_aperture(got.weights))[0, 1]
     assert aperture >= 0.85
-    assert np.nanmean(list(r.values())) >= 0.2      # the rest: weakly, but not noise
+    assert np.nanmean(list(r.values())) >= 0.35     # the rest: partly (0.48 when written)
+    # The brows the default head now moves far enough to see (0.72-0.84 when written).
+    assert min(r["browDownRight"], r["browOuterUpLeft"], r["browOuterUpRight"]) >= 0.6
     assert max(report["head_mean_deg"]) < 3.0
     assert got.weights.min() >= 0 and got.weights.max() <= 1
     assert len(got.meta["confidence"]) == got.num_frames and not got.meta["missing_frames"]

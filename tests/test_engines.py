@@ -49,7 +49,7 @@ def test_capabilities_are_declared_not_guessed():
 @pytest.mark.skipif(engine_class("neural").unavailable_reason() is not None,
                     reason="bundled model not installed")
 def test_the_neural_engine_loads_its_weights_once_for_many_inputs(monkeypatch):
-    from emoface.engines.neural import engine as neural
+    from emoface.engines.neural import runtime as neural  # Predictor and its loading
 
     made, loaded = [], []
     real_init, real_load = neural.Predictor.__init__, neural.load_network

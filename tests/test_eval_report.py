@@ -181,3 +181,16 @@ def test_real_motion_section_when_the_results_have_it(results, tmp_path):
     assert _row(md, "rules |") == ["rules", "0.60", "0.50 (+0)", "2/4 (50 %)", "10.0 % of 60",
                                    "2.00 (7.00)"]
     assert _row(md, realmotion.CAPTURE)[1:3] == ["-", "0.95 (+0)"]
+
+
+def test_rewriting_the_report_keeps_sections_other_commands_wrote():
+    old = ("# emoface benchmarks\n\nold table\n\n## Per dataset\n\nold rows\n\n"
+           "## Long inputs: peak memory\n\nmeasured by benchmarks/memory\n\n"
+           "## Batch animation on a pool of workers\n\nfiles/s rows\n\n## Notes\n\n- old note\n")
+    new = "# emoface benchmarks\n\nnew table\n\n## Per dataset\n\nnew rows\n\n## Notes\n\n- new note\n"
+    merged = report.keep_other_sections(old, new)
+    assert "old rows" not in merged and "old note" not in merged and "new rows" in merged
+    assert merged.index("## Long inputs") < merged.index("## Batch animation") < merged.index(
+        "## Notes")
+    assert "measured by benchmarks/memory" in merged and "files/s rows" in merged
+    assert report.keep_other_sections(new, new) == new

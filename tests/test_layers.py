@@ -17,22 +17,25 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("version", "errors", "paths", "files", "arkit", "emotion", "animation"),  # value types
     ("audio",),          # load, resample, features, prosody, phones
     ("speech",),         # pretrained speech model (Whisper): encoder features, transcripts
+    ("text",),           # words in time, MiniLM word features
     ("rig",),            # meshes with blendshapes, the bundled head
     ("engines",),        # speech -> Animation: nonverbal, baselines, rules, neural, registry
     ("export",),         # file formats
     ("render",),         # rig -> frames -> mp4, plots
     ("outputs",),        # every format by extension; -o planning
+    ("stream",),         # live: WebSocket server, live outputs
     ("capture",),        # video -> Animation
     ("data",),           # corpora
     ("train",),          # fits engines/neural
     ("eval",),           # measures everything
-    ("pipeline", "demo", "diagnostics", "cli", "__main__", "__init__"),  # the front door
+    ("pipeline", "demo", "diagnostics", "batch", "cluster", "cli", "__main__", "__init__"),  # the front door
 )
 # Optional libraries (extras) and slow-to-load ones: importing them only where used is the
 # one reason an internal import may sit inside a function.
 HEAVY = frozenset({"torch", "onnx", "onnxruntime", "safetensors", "moderngl", "pxr",
                    "pygltflib", "imageio_ffmpeg", "PIL", "matplotlib", "mediapipe",
-                   "ctranslate2", "faster_whisper", "sentence_transformers"})
+                   "ctranslate2", "faster_whisper", "sentence_transformers", "dask",
+                   "distributed", "websockets"})
 
 
 class Module:

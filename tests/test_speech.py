@@ -58,7 +58,7 @@ def test_model_is_loaded_once_and_describes_itself(tiny):
 def test_windowed_features_equal_one_shot_on_a_clip_shorter_than_a_window(tiny, shared_data):
     x = _read(shared_data, LONG_CLIP)               # 7.1 s, under one 30 s window
     mel = tiny._mel(x, padding=0)
-    one_shot = np.asarray(tiny._whisper.model.encode(
+    one_shot = np.asarray(tiny._runtime().model.encode(
         tiny._ct2.StorageView.from_array(np.ascontiguousarray(mel[None]))))[0]
     windowed = tiny.encode(x)
     assert windowed.shape == (tiny.frames(len(x)), 384) == one_shot.shape
@@ -206,3 +206,21 @@ def test_transcribe_is_skipped_for_an_engine_without_transcripts(shared_data, tm
     assert code == 0
     err = capsys.readouterr().err
     assert "does not read a transcript; --transcribe is skipped" in err
+
+
+def test_a_folder_transcribes_the_files_without_a_transcript_beside_them(shared_data, tmp_path):
+    import shutil
+
+    from emoface.cli import main
+    from emoface.outputs import read
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(need(shared_data / CLIP), folder / "heard.wav")
+    shutil.copy(need(shared_data / CLIP), folder / "given.wav")
+    (folder / "given.txt").write_text(" ".join(CLIP_WORDS))
+    assert main(["animate", str(folder), "-o", f"{out}/", "--format", "npz", "--transcribe",
+                 "--engine", "rules", "--emotion", "neutral"]) == 0
+    heard, given = read(out / "heard.npz").meta, read(out / "given.npz").meta
+    assert heard["transcript"]["source"] == "whisper:tiny.en" and "transcript" not in given
+    assert heard["phone_method"] == given["phone_method"] == "alignment"

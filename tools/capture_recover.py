@@ -6,7 +6,7 @@ the rendered video and prints Pearson r between true and recovered weights per s
 the head-angle error.
 
     python tools/capture_recover.py [--rig default ict] [--frames 250] [--seeds 0 1]
-                                    [--neutral rig|video] [--cache DIR]
+                                    [--neutral rig|video] [--cache DIR] [--still-head]
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--neutral", choices=("rig", "video"), default="rig")
     ap.add_argument("--cache", default=None, help="cache folder for rig bases")
+    ap.add_argument("--still-head", action="store_true",
+                    help="no head turns: the expression solve alone")
     args = ap.parse_args()
     table = {}
     for rig in args.rig:
@@ -32,7 +34,8 @@ def main() -> None:
         for seed in args.seeds:
             t = time.time()
             rep, truth, got = render_and_recover(rig, args.frames, seed=seed,
-                                                 neutral=args.neutral, cache_dir=args.cache)
+                                                 neutral=args.neutral, cache_dir=args.cache,
+                                                 head=not args.still_head)
             print(f"{rig} seed {seed}: {args.frames} frames in {time.time() - t:.1f} s")
             rs.append([rep["r"][n] for n in REPORTED])
             head_mean.append(rep["head_mean_deg"])

@@ -308,12 +308,12 @@ def author(head: dh.Head) -> tuple[np.ndarray, dict]:
         settle[f.eye_ids[side], 2] = -0.1
         shapes[f"eyeBlink{side}"] = f.lid_rotation(side, blink_up, blink_lo) + settle
         shapes[f"eyeSquint{side}"] = (
-            f.lid_rotation(side, lambda x: 0.10 * np.ones_like(x),
-                           lambda x: -0.32 * gap(x), reach_down=0.6)
-            + guard * sob * 0.28 * gauss(p, (1.0 * sx * 3.3, 0.9, 8.2), (1.6, 0.9, 2.0))[:, None]
+            f.lid_rotation(side, lambda x: 0.14 * np.ones_like(x),
+                           lambda x: -0.40 * gap(x), reach_down=0.6)
+            + guard * sob * 0.45 * gauss(p, (1.0 * sx * 3.3, 0.9, 8.2), (1.6, 0.9, 2.0))[:, None]
             * up)
-        shapes[f"eyeWide{side}"] = f.lid_rotation(side, lambda x: -0.18 * np.ones_like(x),
-                                                  lambda x: 0.05 * np.ones_like(x),
+        shapes[f"eyeWide{side}"] = f.lid_rotation(side, lambda x: -0.45 * np.ones_like(x),
+                                                  lambda x: 0.08 * np.ones_like(x),
                                                   reach_up=0.7)
         out = sx  # outward yaw sign for this eye
         look = {
@@ -336,18 +336,22 @@ def author(head: dh.Head) -> tuple[np.ndarray, dict]:
         whole = gauss(p, (3.0 * sx, 5.3, 8.0), (2.6, 1.7, 3.5))
         face_w = guard * sob
         shapes[f"browDown{side}"] = face_w * (
-            whole[:, None] * np.array([0.0, -0.5, 0.08])
-            + inner[:, None] * np.array([-0.3 * sx, -0.15, 0.12]))
-        shapes[f"browOuterUp{side}"] = face_w * outer[:, None] * np.array([0.05 * sx, 0.62, -0.05])
+            whole[:, None] * np.array([0.0, -1.25, 0.1])
+            + inner[:, None] * np.array([-0.45 * sx, -1.0, 0.3]))
+        shapes[f"browOuterUp{side}"] = face_w * outer[:, None] * np.array([0.05 * sx, 1.4, -0.05])
     inner_both = sum(gauss(p, (1.2 * sx, 5.3, 8.6), (1.35, 1.5, 3.0)) for _, sx in SIDES)
-    shapes["browInnerUp"] = guard * sob * inner_both[:, None] * np.array([0.0, 0.62, 0.02])
+    shapes["browInnerUp"] = guard * sob * inner_both[:, None] * np.array([0.0, 1.6, 0.02])
+    # Lowered brows bunch the skin between them forward: a bulge the shading shows.
+    glabella = guard * sob * gauss(p, (0.0, 4.9, 9.0), (0.9, 0.9, 2.0))[:, None] * np.array([0, -0.1, 0.3])
+    for side, _ in SIDES:
+        shapes[f"browDown{side}"] = shapes[f"browDown{side}"] + 0.6 * glabella
 
     # ------------------------------------------------------------- cheeks, nose
     for side, sx in SIDES:
         cheek = gauss(p, (3.6 * sx, -0.6, 8.2), (1.7, 1.5, 3.0))
         shapes[f"cheekSquint{side}"] = guard * sob * (
-            cheek[:, None] * np.array([0.12 * sx, 0.6, 0.15])) + f.lid_rotation(
-            side, lambda x: np.zeros_like(x), lambda x: -0.2 * np.ones_like(x))
+            cheek[:, None] * np.array([0.15 * sx, 0.9, 0.2])) + f.lid_rotation(
+            side, lambda x: np.zeros_like(x), lambda x: -0.28 * np.ones_like(x))
         wing = gauss(p, (1.25 * sx, -1.1, 9.8), (0.9, 1.0, 2.0))
         side_nose = gauss(p, (1.5 * sx, 0.6, 9.0), (0.9, 1.4, 2.0))
         lip_side = gauss(p, (1.1 * sx, dh.MOUTH_Y + 0.9, 10.0), (1.0, 0.8, 2.0)) * ~f.lower

@@ -249,10 +249,32 @@ def equalise_bands(log_bands: np.ndarray, curve_hz: np.ndarray, gains_db: np.nda
     return log_bands + gains * (np.log(10.0) / 10.0)
 
 
-def features(log_bands: np.ndarray) -> np.ndarray:
-    """(T, 25) log band energies -> (T, 3, 13) mean-removed cepstra, deltas, delta-deltas."""
-    c = log_bands @ _dct()
-    c -= c.mean(0)
+# Cepstral mean removal. "utterance": the whole input's mean (the model's batch CMN, what
+# training saw). "running": frame t removes the mean of frames 0..t, started from a prior
+# worth RUNNING_PRIOR_FRAMES frames; it needs no future audio, so a live stream can compute
+# it exactly (emoface.audio.live_features), and offline takes can ask for it to match one.
+CEPSTRAL_MEANS = ("utterance", "running")
+# The mean cepstrum over 60 LibriSpeech clips (every 4th file of shared/data, measured
+# once with band_energies @ _dct): where the running mean starts.
+RUNNING_PRIOR = np.array([51.067, -0.888, -1.144, 7.992, -0.687, -0.066, -6.176, -3.608,
+                          -2.176, 0.254, -0.949, -0.16, 0.607])
+RUNNING_PRIOR_FRAMES = 100
+
+
+def running_means(cepstra: np.ndarray, start: int = 0, total: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Running means for frames ``start ..`` of ``cepstra`` (T, 13), given the sum of the
+    frames before ``start`` (``total``); returns (means, the new sum)."""
+    before = np.zeros(N_CEPS) if total is None else total
+    sums = before + np.cumsum(cepstra, 0)
+    count = RUNNING_PRIOR_FRAMES + start + 1 + np.arange(len(cepstra))
+    means = (RUNNING_PRIOR_FRAMES * RUNNING_PRIOR + sums) / count[:, None]
+    return means, (sums[-1] if len(sums) else before)
+
+
+def deltas(c: np.ndarray) -> np.ndarray:
+    """(T, 13) mean-removed cepstra -> (T, 3, 13) with deltas ``c[t+2] - c[t-2]`` and their
+    deltas, indices held at the edges."""
     pad = np.pad(c, ((3, 3), (0, 0)), mode="edge")
     d = np.zeros_like(pad)
     d[2:-2] = pad[4:] - pad[:-4]
@@ -261,29 +283,49 @@ def features(log_bands: np.ndarray) -> np.ndarray:
     return np.stack([c, d[3:-3], dd[3:-3]], 1)
 
 
+def features(log_bands: np.ndarray, cepstral_mean: str = "utterance") -> np.ndarray:
+    """(T, 25) log band energies -> (T, 3, 13) mean-removed cepstra, deltas, delta-deltas."""
+    c = log_bands @ _dct()
+    if cepstral_mean == "running":
+        c = c - running_means(c)[0]
+    elif cepstral_mean == "utterance":
+        c -= c.mean(0)
+    else:
+        raise ValueError(f"cepstral_mean must be one of {CEPSTRAL_MEANS}, not {cepstral_mean!r}")
+    return deltas(c)
+
+
 def forward_posteriors(state_ll: np.ndarray, loop: np.ndarray,
-                       scale: float = FILTER_SCALE) -> np.ndarray:
+                       scale: float = FILTER_SCALE, alpha: np.ndarray | None = None
+                       ) -> np.ndarray:
     """(T, phones) log-posterior of the phone sounding at each frame given the frames up to
     it: the forward pass of a phone loop (every phone's 3-state HMM, any phone may follow
     any other, equally likely), the likelihoods raised to ``scale``. Causal, so it adds no
     look-ahead; unlike a frame's own scores it knows how long phones last and that their
-    states come in order. ``loop``: :func:`_loop_transitions` (``AcousticModel.loop``)."""
+    states come in order. ``loop``: :func:`_loop_transitions` (``AcousticModel.loop``).
+    ``alpha``: the last row of an earlier call's forward variables (before the log and the
+    state sum) to continue from, updated in place (a live stream scores block by block)."""
     t_len, n, states = state_ll.shape
     if t_len == 0:
         return np.empty((0, n))
     ll = scale * state_ll.reshape(t_len, n * states)
     lik = np.exp(ll - ll.max(1, keepdims=True))           # each frame's best senone: 1
     alphas = np.empty((t_len, n * states))
-    alpha = np.zeros(n * states)
-    alpha[::states] = 1.0 / n
+    resume = alpha is not None and alpha.any()
+    carry = alpha
+    if not resume:
+        alpha = np.zeros(n * states)
+        alpha[::states] = 1.0 / n
     for t in range(t_len):
-        if t:
+        if t or resume:
             alpha = alpha @ loop
         alpha *= lik[t]
         total = alpha.sum()
         # A frame no state can explain (all underflow): start afresh from that frame.
         alpha = alpha / total if total > 1e-280 else lik[t] / lik[t].sum()
         alphas[t] = alpha
+    if carry is not None:
+        carry[:] = alpha
     return np.log(np.maximum(alphas.reshape(t_len, n, states).sum(2), 1e-300))
 
 
@@ -307,26 +349,33 @@ def _to_unit_range(logpost: np.ndarray) -> np.ndarray:
     return (np.maximum(logpost, FLOOR) / -FLOOR * 2.0 + 1.0).astype(np.float32)
 
 
-def scores_from_bands(log_bands: np.ndarray, filtered: bool = False) -> np.ndarray:
+def frame_scores(state_ll: np.ndarray) -> np.ndarray:
+    """(T, phones, states) senone log-likelihoods -> (T, 42) scores in [-1, 1]."""
+    ll = _sum_states(state_ll) * ACOUSTIC_SCALE
+    m = ll.max(1, keepdims=True)
+    return _to_unit_range(ll - m - np.log(np.exp(ll - m).sum(1, keepdims=True)))
+
+
+def scores_from_bands(log_bands: np.ndarray, filtered: bool = False,
+                      cepstral_mean: str = "utterance") -> np.ndarray:
     """(T, 42) float32 in [-1, 1]: each phone's scaled log-posterior, floored (see module);
     with ``filtered``, (T, 84): then also the phone loop's :func:`forward_posteriors`."""
     model = acoustic_model()
     width = len(model.phones) * (2 if filtered else 1)
     if len(log_bands) == 0:
         return np.zeros((0, width), np.float32)
-    state_ll = model.state_loglik(features(log_bands))
-    ll = _sum_states(state_ll) * ACOUSTIC_SCALE
-    m = ll.max(1, keepdims=True)
-    scores = _to_unit_range(ll - m - np.log(np.exp(ll - m).sum(1, keepdims=True)))
+    state_ll = model.state_loglik(features(log_bands, cepstral_mean))
+    scores = frame_scores(state_ll)
     if not filtered:
         return scores
     return np.concatenate([scores, _to_unit_range(forward_posteriors(state_ll, model.loop))], 1)
 
 
-def phone_scores(samples16k: np.ndarray, filtered: bool = False) -> np.ndarray:
+def phone_scores(samples16k: np.ndarray, filtered: bool = False,
+                 cepstral_mean: str = "utterance") -> np.ndarray:
     """(frames, 42) phone scores of mono 16 kHz audio in [-1, 1], on the log-mel grid;
     (frames, 84) with ``filtered`` (see :func:`scores_from_bands`)."""
-    return scores_from_bands(band_energies(samples16k), filtered)
+    return scores_from_bands(band_energies(samples16k), filtered, cepstral_mean)
 
 
 def columns_filtered(n_phonetic: int) -> bool:

@@ -4,7 +4,9 @@ We render the rig from the front (our renderer) through a known random take (eve
 shape in sparse bursts, the head turning; :func:`emoface.capture.takes.random_take`),
 track the renders with FaceMesh as a video is tracked, remove the head pose, and fit by
 ridge regression the displacement of every point per unit of each shape, plus the rest
-shape (the intercept). Fitting on combinations matches how FaceMesh reads a moving face
+shape (the intercept) and how the pose-free points drift with the head's turn (terms in
+the true yaw, pitch, roll and their products: FaceMesh's points are not a rigid face
+turning, and left in, that drift is read as expression). Fitting on combinations matches how FaceMesh reads a moving face
 better than rendering one shape at a time. Points are normalised: centred on the rigid
 points and scaled so the outer eye corners are 1 apart. The eyeLook shapes and tongueOut
 are not solved from landmarks (gaze comes from the irises; the tongue is unseen).
@@ -12,7 +14,7 @@ are not solved from landmarks (gaze comes from the irises; the tongue is unseen)
 Irises: still renders with the eyes rotated by known angles calibrate iris displacement
 per radian of gaze.
 
-Building takes about half a minute for the bundled head, a minute for ICT FaceKit (needs
+Building takes one to four minutes for the bundled head, up to eight for ICT FaceKit (needs
 moderngl and mediapipe); the result is cached as an npz keyed by a hash of the rig's
 geometry (the bundled head's ships in emoface/assets).
 """
@@ -36,13 +38,13 @@ from .landmarks import (
     quiet_native_stderr,
     track,
 )
-from .solve import RIGID, align, fill_missing
+from .solve import RIGID, align, fill_missing, head_features
 from .takes import random_take
 
-BASIS_VERSION = 2
+BASIS_VERSION = 3
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "capture_basis_default.npz"
 UNSOLVED = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook")) + ("tongueOut",)
-TRAIN_FRAMES, TRAIN_SEED = 800, 1000  # the recover check uses seeds far from this one
+TRAIN_FRAMES, TRAIN_SEED = 1600, 1000  # the recover check uses seeds far from this one
 RIDGE = 1e-3
 GAZE_TEST = 0.25  # radians of eye rotation rendered to calibrate the irises
 
@@ -91,11 +93,14 @@ def build_basis(rig, frames: int = TRAIN_FRAMES, seed: int = TRAIN_SEED,
         y = pose_free(fill_missing(points, found))[found].reshape(int(found.sum()), -1)
         solved = np.array([n not in UNSOLVED for n in ARKIT_NAMES])
         w = take.weights[found][:, solved].astype(np.float64)
-        design = np.concatenate([w, np.ones((len(w), 1))], 1)
-        ridge = RIDGE * len(w) * np.diag(np.r_[np.ones(w.shape[1]), 0.0])
+        turn = head_features(take.head[found])
+        design = np.concatenate([w, turn, np.ones((len(w), 1))], 1)
+        ridge = RIDGE * len(w) * np.diag(np.r_[np.ones(w.shape[1] + turn.shape[1]), 0.0])
         coef = np.linalg.solve(design.T @ design + ridge, design.T @ y)
+        k = int(solved.sum())
         basis = np.zeros((len(ARKIT_NAMES), NUM_LANDMARKS * 3))
-        basis[solved] = coef[:-1]
+        basis[solved] = coef[:k]
+        pose_drift = coef[k:-1].reshape(turn.shape[1], NUM_LANDMARKS, 3)
         neutral = coef[-1].reshape(NUM_LANDMARKS, 3)
 
         gaze = np.zeros((2, 2))  # [eye (left, right)][yaw, pitch] iris shift per radian
@@ -115,6 +120,7 @@ def build_basis(rig, frames: int = TRAIN_FRAMES, seed: int = TRAIN_SEED,
         quiet.__exit__(None, None, None)
     return {"reference": reference.astype(np.float32), "neutral": neutral.astype(np.float32),
             "basis": basis.reshape(len(ARKIT_NAMES), NUM_LANDMARKS, 3).astype(np.float32),
+            "pose_drift": pose_drift.astype(np.float32),
             "gaze_gain": gaze.astype(np.float32), "solved": solved,
             "rig_hash": np.array(rig_hash(rig)), "rig_name": np.array(rig.name)}
 

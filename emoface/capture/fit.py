@@ -15,7 +15,7 @@ from ..animation import Animation
 from ..arkit import ARKIT_NAMES, INDEX, lip_aperture
 from .basis import iris_indices
 from .landmarks import inner_lip_opening
-from .solve import align, fill_missing, pose_generators, smooth, solve_bounded
+from .solve import align, fill_missing, head_features, pose_generators, smooth, solve_bounded
 
 SOLVE_POINTS = np.arange(468)          # every FaceMesh point but the irises
 COORD_WEIGHT = np.array([1.0, 1.0, 0.5])  # MediaPipe's depth is noisier than x, y
@@ -93,6 +93,8 @@ def fit_take(points: np.ndarray, found: np.ndarray, fps: float, basis: dict,
         raise ValueError(f"neutral must be 'video' or 'rig', not {neutral!r}")
     filled = fill_missing(points, found)
     aligned, head, _ = align(filled, basis["reference"])
+    # What the head's turn alone does to the pose-free points (see basis) is not expression.
+    aligned = aligned - np.einsum("tk,knc->tnc", head_features(head), basis["pose_drift"])
     rest = basis["neutral"] if neutral == "rig" else rest_shape(aligned, found, filled)
     solved = np.flatnonzero(basis["solved"])
     b = basis["basis"][solved][:, SOLVE_POINTS] * COORD_WEIGHT

@@ -53,10 +53,14 @@ def compare(truth: Animation, got: Animation) -> dict:
 
 def render_and_recover(rig="default", frames: int = 250, fps: float = 25.0, seed: int = 0,
                        neutral: str = "rig", cache_dir=None, size=(360, 360),
-                       progress: bool = False) -> tuple[dict, Animation, Animation]:
-    """Render a random take on ``rig``, capture it back: (comparison, truth, captured)."""
+                       progress: bool = False, head: bool = True
+                       ) -> tuple[dict, Animation, Animation]:
+    """Render a random take on ``rig``, capture it back: (comparison, truth, captured).
+    ``head=False`` keeps the head still (the expression solve alone)."""
 
-    truth = random_take(frames, fps, seed)
+    truth = random_take(frames, fps, seed, head=head)
+    if truth.head is None:
+        truth.head = np.zeros((frames, 3), np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         clip = render_clip(truth, rig, Path(tmp) / "clip.mp4", size)
         got = capture(clip, rig=rig, cache_dir=cache_dir, neutral=neutral, progress=progress)

@@ -87,6 +87,19 @@ def solve_bounded(y: np.ndarray, basis: np.ndarray, l2: float = 1e-3, l1: float 
     return w
 
 
+# Head angles (radians) over this scale feed the pose terms of the basis: about +-1 over
+# the turns the basis is fitted on.
+HEAD_FEATURE_SCALE = 0.2
+
+
+def head_features(head: np.ndarray) -> np.ndarray:
+    """(T, 9) yaw, pitch, roll, their squares and products (scaled): the terms in which
+    FaceMesh's pose-free points still drift with the head's turn (its 2.5D points are not
+    a rigid face turning), fitted per rig by :mod:`.basis` and removed before the solve."""
+    y, p, r = (np.asarray(head, np.float64) / HEAD_FEATURE_SCALE).T
+    return np.stack([y, p, r, y * y, p * p, r * r, y * p, y * r, p * r], 1)
+
+
 def pose_generators(points: np.ndarray) -> np.ndarray:
     """(7, N, 3) first-order changes of ``points`` under small rotations about x, y, z,
     translations along x, y, z and a scale: solved with the weights, they absorb what the

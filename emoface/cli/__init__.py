@@ -33,6 +33,8 @@ COMMANDS: tuple[str, ...] = (
     "emoface.cli.model:add_train",
     "emoface.cli.model:add_export_onnx",
     "emoface.cli.export:add_export",
+    "emoface.cli.serve:add_serve",
+    "emoface.cli.live:add_live",
     "emoface.cli.bench:add_bench",
     "emoface.cli.render:add_render",
     "emoface.cli.render:add_plot",

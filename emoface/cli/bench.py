@@ -104,6 +104,8 @@ def run_and_report(suite, engines, out: Path, markdown: Path, figures: Path, *,
     paths = report.write_figures(results, agg, figures, prefix=prefix)
     md = report.render_markdown(results, agg, info, report.command_line(), paths,
                                 markdown.parent, title)
+    if markdown.exists():  # sections other commands measured stay
+        md = report.keep_other_sections(markdown.read_text(), md)
     markdown.write_text(md)
     (out / f"{stem}.json").write_text(json.dumps(report.to_json(results, agg, info),
                                                  default=_plain))

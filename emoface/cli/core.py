@@ -6,21 +6,20 @@ declare options; the work happens in ``_run_*`` with heavy imports inside.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from pathlib import Path
 
-from .. import outputs, pipeline
-from ..audio.io import AUDIO_EXTENSIONS, audio_duration, save_wav
-from ..audio.speech import Speech
+from .. import batch, outputs, pipeline
+from ..audio.io import save_wav
 from ..demo import run_demo
 from ..diagnostics import info_lines, self_check
 from ..emotion import parse_emotion
 from ..engines import MAX_SEED, default_engine_name, engine_class, list_engines, load_engine
-from ..engines.long_input import LONG_INPUT_S
-from ..errors import UserError, note, warn
+from ..errors import UserError, note
 from ..files import check_writable
-from ..speech import DEFAULT_MODEL, ENV_VAR, load_speech_model, transcribed, transcript_source
+from ..speech import DEFAULT_MODEL, ENV_VAR
 from . import bounded
 
 BATCH_EXIT_STATUS = ("exit status: 0 everything written; 1 a folder was given and some of its "
@@ -38,6 +37,18 @@ def _fps(value: str) -> float:
     return fps
 
 
+LIVE_LINK_FPS = 60.0   # the iPhone app's rate: what a Live Link Face CSV normally holds
+
+
+def frame_rate(fps: float | None, paths) -> float:
+    """The rate to animate at: the one asked for; else 60 when every output is a Live Link
+    CSV, else 30. A mixed set shares one rate so its files stay frame for frame the same."""
+    if fps is not None:
+        return fps
+    csv_only = bool(paths) and all(Path(p).suffix.lower() == ".csv" for p in paths)
+    return LIVE_LINK_FPS if csv_only else 30.0
+
+
 def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str = "auto") -> None:
     p.add_argument("--emotion", default=default_emotion,
                    help="auto (heard in the voice) | NAME | NAME:INTENSITY | mix a:0.6+b:0.3 | "
@@ -47,7 +58,9 @@ def _common_animation_options(p: argparse.ArgumentParser, default_emotion: str =
     p.add_argument("--engine", default=None,
                    help=f"{' | '.join(list_engines())} (default {default_engine_name()}; "
                         "`emoface info` says what each is)")
-    p.add_argument("--fps", type=_fps, default=30.0, help="30 or 60 (default 30)")
+    p.add_argument("--fps", type=_fps, default=None,
+                   help="30 or 60 (default: 60 when every output is a Live Link CSV, the "
+                        "phone's rate that Unreal's importer expects; 30 otherwise)")
     p.add_argument("--seed", type=bounded("seed", 0, MAX_SEED, int), default=0,
                    help=f"seed for blinks, gaze, head: 0 to {MAX_SEED} (default 0)")
 
@@ -73,6 +86,17 @@ def add_animate(sub) -> None:
                         f"folder (default ${ENV_VAR}, else {DEFAULT_MODEL})")
     p.add_argument("--format", default=None,
                    help="for folder input: output extensions, comma-separated (e.g. npz,csv)")
+    p.add_argument("--resume", action="store_true",
+                   help="for folder input: skip files whose outputs are all there already "
+                        "(a stopped run goes on where it was)")
+    pool = p.add_mutually_exclusive_group()
+    pool.add_argument("--workers", metavar="N", type=bounded("workers", 1, 1024, int), default=None,
+                      help="for folder input: animate on N local worker processes "
+                           "(needs the cluster extra)")
+    pool.add_argument("--cluster", metavar="ADDRESS", default=None,
+                      help="for folder input: animate on the workers of the Dask scheduler "
+                           "at ADDRESS (tcp://host:8786); files by the same path on every "
+                           "worker (docs/cluster.md)")
     _common_animation_options(p)
     p.set_defaults(func=_run_animate)
 
@@ -92,87 +116,76 @@ def _run_animate(args) -> int:
     engine_class(args.engine)                              # unknown engine: likewise
     source = Path(args.audio)
     if source.is_dir():
-        return _animate_folder(source, args, spec)
+        return _animate_folder(source, args)
     if args.format:
         raise UserError("--format is for folder input; for one file, name the output "
                         "with the extension you want")
+    for option, value in (("--workers", args.workers), ("--cluster", args.cluster),
+                          ("--resume", args.resume)):
+        if value:
+            raise UserError(f"{option} is for folder input")
     text = _read_text_file(args.text_file) if args.text_file else args.text
     paths = outputs.plan(args.output, source.stem)
     if not source.exists():
         raise UserError(f"no such file: {args.audio!r}")
     engine = load_engine(args.engine)
-    hearing = _speech_model_for(engine, args)
-    audio, heard = _heard(source, hearing)
-    anim = engine.animate(audio, spec, text=text, fps=args.fps, seed=args.seed)
-    _record_heard(anim, hearing, heard)
+    hearing = batch.speech_model_for(engine, args.transcribe, args.speech_model)
+    audio, words = batch.heard(source, hearing)
+    anim = engine.animate(audio, spec, text=text, fps=frame_rate(args.fps, paths), seed=args.seed)
+    batch.record_heard(anim, hearing, words)
     written = outputs.write_all(anim, paths, audio=str(source))
     _report(anim, written)
     return 0
 
 
-def _speech_model_for(engine, args):
-    """The Whisper model that --transcribe asks for, loaded before any work (a missing
-    package fails first), or None when there is nothing to transcribe for."""
-    if not args.transcribe:
-        if args.speech_model:
-            warn("--speech-model is used with --transcribe only; ignored")
-        return None
-    if not engine.capabilities.reads_transcript:
-        warn(f"the {engine.name} engine does not read a transcript; --transcribe is skipped "
-             "(animating from the audio alone)")
-        return None
-    return load_speech_model(args.speech_model)
-
-
-def _heard(source: Path, model):
-    """(what the engine animates, what Whisper heard): the path itself without a model,
-    else the loaded speech carrying Whisper's words as its transcript."""
-    if model is None:
-        return source, None
-    if audio_duration(source) > LONG_INPUT_S:
-        note(f"--transcribe reads audio up to {LONG_INPUT_S / 60:g} min; {source.name} is "
-             "longer and is animated from the audio alone, window by window")
-        return source, None
-    return transcribed(Speech.from_file(source), model)
-
-
-def _record_heard(anim, model, heard) -> None:
-    if heard is not None:
-        anim.meta["transcript"] = {"source": transcript_source(model), "text": heard.text,
-                                   "language": heard.language,
-                                   "language_probability": round(heard.language_probability, 3)}
-
-
-def _animate_folder(folder: Path, args, spec) -> int:
+def _animate_folder(folder: Path, args) -> int:
     from tqdm import tqdm
-
 
     if args.text or args.text_file:
         raise UserError("--text is for one file; in a folder, put NAME.txt beside NAME.wav")
-    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS)
-    if not files:
-        raise UserError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {str(folder)!r}")
-    exts = None
-    if args.format:
-        exts = tuple("." + e.strip().lstrip(".").lower() for e in args.format.split(",") if e.strip())
-    out = args.output if str(args.output).endswith("/") else str(args.output) + "/"
-    plans = [(f, outputs.plan(out, f.stem, exts)) for f in files]
-    engine = load_engine(args.engine)  # loaded once for the whole folder
-    hearing = _speech_model_for(engine, args)
-    failed = 0
-    for f, paths in tqdm(plans, desc="animating", unit="file", disable=None):
-        sidecar = f.with_suffix(".txt")
-        try:
-            text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
-            audio, heard = (f, None) if text else _heard(f, hearing)
-            anim = engine.animate(audio, spec, text=text, fps=args.fps, seed=args.seed)
-            _record_heard(anim, hearing, heard)
-            outputs.write_all(anim, paths, audio=str(f))
-        except UserError as exc:  # one bad file must not stop a batch
-            failed += 1
-            sys.stderr.write(f"emoface: skipped {f.name}: {exc}\n")
-    print(f"animated {len(files) - failed} of {len(files)} files into {args.output}")
+    jobs = batch.plan_folder(folder, args.output, args.format)
+    todo = [job for job in jobs if not (args.resume and job.done)]
+    if len(todo) < len(jobs):
+        note(f"{len(jobs) - len(todo)} of {len(jobs)} files already written; skipping them")
+    if args.resume:
+        for job in todo:
+            job.remove_leftovers()
+    settings = batch.Settings(engine=args.engine, emotion=args.emotion,
+                              intensity=args.intensity,
+                              fps=frame_rate(args.fps, jobs[0].outputs), seed=args.seed,
+                              transcribe=args.transcribe, speech_model=args.speech_model)
+    # a missing weights package or a skipped --transcribe: said once, before any file
+    batch.speech_model_for(engine_class(args.engine), args.transcribe, args.speech_model)
+    with contextlib.ExitStack() as stack:
+        if (args.workers or args.cluster) and todo:
+            pool = stack.enter_context(_pool(args, settings))
+            print(f"{len(pool.start_s)} workers ready in {pool.ready_s:.1f} s")
+            results = pool.animate(todo)
+        else:
+            results = batch.animate_here(todo, settings)
+        failed = 0
+        # unit "file": the bar shows files/s and the time left
+        for job, error in tqdm(results, total=len(todo), desc="animating", unit="file",
+                               disable=None):
+            if error:  # one bad file must not stop a batch
+                failed += 1
+                sys.stderr.write(f"emoface: skipped {job.audio.name}: {error}\n")
+    done = len(todo) - failed
+    print(f"animated {done} of {len(todo)} files into {args.output}"
+          + (f" ({len(jobs) - len(todo)} already there)" if len(todo) < len(jobs) else ""))
     return 1 if failed else 0
+
+
+def _pool(args, settings):
+    """The pool of workers ``--workers``/``--cluster`` ask for; dask is imported here only."""
+    try:
+        from .. import cluster
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("dask", "distributed"):
+            raise UserError("--workers and --cluster need Dask distributed; "
+                            "pip install 'emoface[cluster]'") from None
+        raise
+    return cluster.Pool(settings, address=args.cluster, workers=args.workers)
 
 
 def _report(anim, written) -> None:
@@ -213,7 +226,8 @@ def _run_say(args) -> int:
     if wav.parent.exists():
         check_writable(wav)
     anim, samples, sr = pipeline.speak(args.text, emotion=args.emotion, intensity=args.intensity,
-                                       voice=args.voice, engine=args.engine, fps=args.fps,
+                                       voice=args.voice, engine=args.engine,
+                                       fps=frame_rate(args.fps, paths),
                                        seed=args.seed)
     wav.parent.mkdir(parents=True, exist_ok=True)
     save_wav(wav, samples, sr)

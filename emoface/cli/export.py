@@ -4,14 +4,17 @@
     emoface export take.npz -o take.usda --rig ict         # ICT FaceKit from the shared data
     emoface export take.json -o take.glb --rig my_face.glb --mapping my_names.json
     emoface export take.csv -o avatar_talking.glb --onto avatar.glb   # animate the user's file
+    emoface export take.npz -o take60.csv --fps 60         # another frame rate (resampled)
 """
 from __future__ import annotations
 
 from ..errors import UserError
 from ..files import check_writable
 from ..outputs import read, write, writer_for
+from . import bounded
 
 ENGINE_EXTENSIONS = (".glb", ".gltf", ".usda", ".usd")
+MAX_FPS = 240.0
 
 
 def add_export(sub) -> None:
@@ -31,6 +34,9 @@ def add_export(sub) -> None:
     p.add_argument("--onto", default=None, metavar="USER.glb",
                    help="keep this GLB as it is and add the animation to its morph targets "
                         "(output must be .glb)")
+    p.add_argument("--fps", type=bounded("fps", 1.0, MAX_FPS), default=None,
+                   help="resample the take to this frame rate (linear in time; e.g. 60 for a "
+                        "Live Link CSV at the phone's rate, 24 or 25 for film); default: keep it")
     p.add_argument("--morph-normals", action="store_true",
                    help="GLB: also store per-target normal deltas (better shading, ~2x size)")
     p.set_defaults(func=_run_export)
@@ -52,6 +58,8 @@ def _run_export(args) -> int:
     if args.onto and out.suffix.lower() != ".glb":
         raise UserError(f"--onto writes a .glb; got {str(out)!r}")
     anim = read(args.animation)
+    if args.fps is not None:
+        anim = anim.resample(args.fps)
     options = {}
     if engine:
         options = {"rig": args.rig or "default", "mapping": args.mapping, "onto": args.onto}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -152,6 +153,8 @@ def add_train(sub) -> None:
 def _run_train(args) -> int:
 
     best = train(args.config, args.out, resume=args.resume, corpus=args.corpus, steps=args.steps)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun: rank 0 reports and bundles
+        return 0
     print(f"weights: {best}")
     if args.bundle:
 

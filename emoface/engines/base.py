@@ -74,6 +74,17 @@ def _file_seconds(path) -> float:
         return 0.0
 
 
+def streaming_engine_names() -> list[str]:
+    """Names of the engine classes defined so far whose ``capabilities.streams`` is True."""
+    found, todo = [], list(Engine.__subclasses__())
+    while todo:
+        cls = todo.pop(0)
+        todo += cls.__subclasses__()
+        if getattr(cls, "capabilities", None) is not None and cls.capabilities.streams:
+            found.append(cls.name)
+    return sorted(set(found))
+
+
 class Engine:
     """Base class of every engine. Subclasses set the three class attributes and
     implement :meth:`_animate`; loading happens in ``__init__``."""
@@ -170,9 +181,20 @@ class Engine:
         """``track`` None means ``auto``."""
         raise NotImplementedError
 
-    def stream(self, sample_rate: int, emotion: str = "auto", fps: float = DEFAULT_FPS):
-        """A stream object for live audio (state per stream, the engine shared)."""
-        raise UserError(f"the {self.name} engine does not stream")
+    def stream(self, sample_rate: int, emotion: str = "auto", fps: float = DEFAULT_FPS,
+               seed: int = 0):
+        """A stream object for live audio (:class:`~.streaming.Stream`: state per stream,
+        the engine shared). Engines whose ``capabilities.streams`` is False refuse."""
+        raise UserError(f"the {self.name} engine does not stream; engines that do: "
+                        f"{', '.join(streaming_engine_names()) or 'none'}")
+
+    @staticmethod
+    def _check_stream_args(fps: float, seed: int) -> None:
+        if not (isinstance(fps, (int, float)) and 0 < fps <= 120):
+            raise UserError(f"fps must be a number above 0 and up to 120, got {fps!r}")
+        if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+                and 0 <= seed <= MAX_SEED):
+            raise UserError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -12,6 +12,7 @@ eyes use the same signs.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,25 +220,39 @@ def head_drift(times: np.ndarray, fps: float, speaking: np.ndarray, motion_gain:
     return drift.astype(np.float32)
 
 
+def _with_phrase_blinks(blinks: np.ndarray, phrase: np.ndarray) -> np.ndarray:
+    """``phrase`` blinks added to ``blinks``, dropping drawn ones too close to them (a
+    blink moves to the boundary rather than doubling)."""
+    near = np.abs(blinks[:, None] - phrase[None, :]).min(1) < P.BLINK_SNAP_TO_PAUSE
+    return np.sort(np.concatenate([blinks[~near], phrase]))
+
+
 _BLINK = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
 _WIDE = [INDEX["eyeWideLeft"], INDEX["eyeWideRight"]]
 _LOOK_DOWN = [INDEX["eyeLookDownLeft"], INDEX["eyeLookDownRight"]]
 
 
 def eyes_and_head(w: np.ndarray, times: np.ndarray, fps: float, phones: list[Phone],
-                  amounts: np.ndarray, posture: np.ndarray, rng: np.random.Generator
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  amounts: np.ndarray, posture: np.ndarray, rng: np.random.Generator,
+                  phrase_blinks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Add blinks and gaze to the weights ``w`` (in place) and return (head, eyes).
 
     ``phones`` only need to tell speech from silence (pauses draw blinks, speech moves the
     head more); ``posture`` (T, 3) is the head's expressive part (emotional posture and
-    accent nods), to which the seeded drift is added. Both engines finish with this."""
+    accent nods), to which the seeded drift is added. Both engines finish with this.
+    ``phrase_blinks`` (times of phrase ends the words tell) add blinks there; the seeded
+    draws stay the same, so gaze and head drift do not move when they are given."""
 
     duration = len(times) / fps
     speaking = speaking_mask(phones, times)
     blinks = blink_times(duration, pause_onsets(phones), float(speaking.mean()),
                          float(blink_gain(amounts).mean()), rng)
-    blink = blink_curve(times, blinks, rng)
+    if phrase_blinks is not None and len(phrase_blinks):
+        shapes = copy.deepcopy(rng)   # the same draws give the kept blinks the same shapes
+        blink_curve(times, blinks, rng)
+        blink = blink_curve(times, _with_phrase_blinks(blinks, phrase_blinks), shapes)
+    else:
+        blink = blink_curve(times, blinks, rng)
     g = gaze(times, speaking, rng)
     w += gaze_channels(g)
     w[:, _BLINK] += P.LID_FOLLOWS_GAZE_DOWN * w[:, _LOOK_DOWN]

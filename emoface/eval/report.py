@@ -964,6 +964,34 @@ def render_markdown(results: dict, agg: dict, info: dict, command: str,
     return "\n".join(parts)
 
 
+def keep_other_sections(old: str, new: str) -> str:
+    """``new`` plus every ``## `` section of ``old`` that ``new`` does not write.
+
+    BENCHMARKS.md also holds sections measured by their own commands (long inputs, batch
+    workers, streaming latency); rewriting the report must not drop them. They go back in
+    their old order, before the generated "## Notes" (or at the end)."""
+    def sections(text: str) -> list[tuple[str, str]]:
+        out, head, body = [], None, []
+        for line in text.splitlines(keepends=True):
+            if line.startswith("## "):
+                out.append((head, "".join(body)))
+                head, body = line.strip(), [line]
+            else:
+                body.append(line)
+        out.append((head, "".join(body)))
+        return out
+
+    written = {head for head, _ in sections(new) if head}
+    kept = [body for head, body in sections(old) if head and head not in written]
+    if not kept:
+        return new
+    extra = "".join(b if b.endswith("\n\n") else b.rstrip("\n") + "\n\n" for b in kept)
+    at = new.find("\n## Notes\n")
+    if at < 0:
+        return new.rstrip("\n") + "\n\n" + extra
+    return new[:at + 1] + extra + new[at + 1:]
+
+
 FOLDS_FIGURE = Path("docs") / "voice_emotion_confusion.png"
 
 

@@ -10,6 +10,8 @@ falls: audio shorter than one window is encoded in one pass, exactly as a one-sh
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,15 @@ def _threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _return_freed_memory() -> None:
+    """Hand the heap's freed pages back to the system (glibc keeps them otherwise, and
+    the peak memory of what runs next would stand on them)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 class SpeechModel:
     """One Whisper model, loaded once: ``name``, ``dim`` (feature size), ``frame_rate``
     (50 per second), ``num_layers`` (encoder blocks), ``multilingual``."""
@@ -66,22 +77,35 @@ class SpeechModel:
     frame_rate = FRAME_RATE
 
     def __init__(self, name: str, path: Path, compute_type: str = COMPUTE_TYPE):
-        ctranslate2, faster_whisper = _import_runtime()
+        ctranslate2, self._faster_whisper = _import_runtime()
         self._ct2 = ctranslate2
-        self.name, self.path = name, Path(path)
-        # A directory, always: faster-whisper then never reaches its download code.
-        self._whisper = faster_whisper.WhisperModel(str(self.path), device="cpu",
-                                                    compute_type=compute_type,
-                                                    cpu_threads=_threads(),
-                                                    local_files_only=True)
-        self._mel = self._whisper.feature_extractor
-        self.multilingual = bool(self._whisper.model.is_multilingual)
+        self.name, self.path, self.compute_type = name, Path(path), compute_type
+        self._whisper = None
         self._layers = None
+        runtime = self._runtime()
+        self._mel = runtime.feature_extractor
+        self.multilingual = bool(runtime.model.is_multilingual)
         probe = self._encode_window(np.zeros(FRAME_SAMPLES * 2, np.float32))
         self.dim = int(probe.shape[1])
 
     def __repr__(self) -> str:
         return f"SpeechModel({self.name!r}, dim={self.dim}, path={str(self.path)!r})"
+
+    def release(self) -> None:
+        """Free the runtime and its copy of the weights until the next call needs them
+        (loaded again then, about 1 s): `animate --transcribe` does this before the
+        aligner runs, so that their memory peaks do not stack."""
+        self._whisper = None
+        gc.collect()
+        _return_freed_memory()
+
+    def _runtime(self):
+        if self._whisper is None:
+            # A directory, always: faster-whisper then never reaches its download code.
+            self._whisper = self._faster_whisper.WhisperModel(
+                str(self.path), device="cpu", compute_type=self.compute_type,
+                cpu_threads=_threads(), local_files_only=True)
+        return self._whisper
 
     @property
     def num_layers(self) -> int:
@@ -104,7 +128,7 @@ class SpeechModel:
             mel = np.pad(mel, ((0, 0), (0, 2 - mel.shape[1])), mode="edge")
         if layer is None:
             storage = self._ct2.StorageView.from_array(np.ascontiguousarray(mel[None], np.float32))
-            return np.asarray(self._whisper.model.encode(storage))[0]
+            return np.asarray(self._runtime().model.encode(storage))[0]
         return self._layer_encoder().forward(mel, layer)
 
     def encode(self, samples: np.ndarray, layer: int | None = None,
@@ -143,16 +167,18 @@ class SpeechModel:
 
     # ---------------------------------------------------------------- transcripts
     def transcribe(self, samples: np.ndarray, language: str | None = None,
-                   beam_size: int = 5) -> Transcription:
+                   beam_size: int = 5, word_timings: bool = True) -> Transcription:
         """Words with timings, the language (detected when ``language`` is None on a
-        multilingual model; English for an ``.en`` model) and its probability."""
+        multilingual model; English for an ``.en`` model) and its probability.
+        ``word_timings`` False skips the timing pass (``words`` is then empty) for callers
+        that need the text only; ``beam_size`` 1 decodes greedily."""
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         if language and not self.multilingual and language != "en":
             raise UserError(f"Whisper {self.name} hears English only, not {language!r}; "
                             "use a multilingual model (base)")
-        segments, info = self._whisper.transcribe(
+        segments, info = self._runtime().transcribe(
             x, language=language or (None if self.multilingual else "en"),
-            beam_size=beam_size, word_timestamps=True, vad_filter=False)
+            beam_size=beam_size, word_timestamps=word_timings, vad_filter=False)
         words, texts = [], []
         for seg in segments:
             texts.append(seg.text.strip())

@@ -1,7 +1,11 @@
 """``emoface train CONFIG``: fit the network to a corpus.
 
-One code path for this 2-core CPU, one GPU, or several GPUs under ``torchrun``
-(DistributedDataParallel: each rank draws its own batches from its own seed stream).
+One code path for this 2-core CPU, one GPU, or several GPUs or machines under ``torchrun``
+(DistributedDataParallel: gradients averaged over the ranks every step; docs/cluster.md).
+A step's global batch is ``batch_size`` x ``accumulate`` x ranks clips, drawn as
+``accumulate`` x ranks micro-batches, each from its own data stream (stream ``rank *
+accumulate + k``), so one process with ``accumulate = N`` sees the batches N ranks see and
+takes the same steps, up to rounding.
 A run folder holds ``config.toml`` (as used), ``log.jsonl``, ``loss.png``,
 ``last.safetensors`` / ``best.safetensors`` (weights with the model and training configs in
 the metadata), ``average.safetensors`` when the recipe asks for checkpoint averaging
@@ -10,11 +14,13 @@ the metadata), ``average.safetensors`` when the recipe asks for checkpoint avera
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import time
 import tomllib
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -40,7 +46,8 @@ class TrainConfig:
     eq_prob: float = 0.0             # of an augmented crop: a random smooth equaliser
     mel_drop_prob: float = 0.0       # of crops with phone scores: the log-mel flattened whole
     steps: int = 6000
-    batch_size: int = 16
+    batch_size: int = 16             # clips per micro-batch (per rank)
+    accumulate: int = 1              # micro-batches whose gradients make one step
     lr: float = 1e-3
     warmup_steps: int = 300
     weight_decay: float = 0.01
@@ -119,15 +126,60 @@ def _toml_line(key, value) -> str:
 
 # --------------------------------------------------------------------------- helpers
 def _distributed():
+    """(ranks, this rank), joining the process group torchrun describes in the
+    environment: NCCL between GPUs, gloo on CPUs."""
+    import torch
     import torch.distributed as dist
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
-        import torch
-
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     rank = dist.get_rank() if world > 1 else 0
     return world, rank
+
+
+def _loss_module(net, cfg: TrainConfig):
+    """The training losses as one module call: DistributedDataParallel averages gradients
+    over the ranks from hooks it sets in its forward call, so the losses must be computed
+    inside one (calling the network's parts directly would train each rank alone)."""
+    import torch
+
+    class Losses(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, batch, generator=None):
+            return compute_losses(self.net, batch, cfg, generator)
+
+    return Losses()
+
+
+def _mean_over_ranks(parts: dict[str, float], world: int, device) -> dict[str, float]:
+    """Loss terms averaged over the ranks: the loss of the global batch, the same on
+    every rank (what the log shows)."""
+    if world == 1:
+        return parts
+    import torch
+    import torch.distributed as dist
+
+    keys = sorted(parts)
+    values = torch.tensor([parts[k] for k in keys], dtype=torch.float64, device=device)
+    dist.all_reduce(values)
+    return {k: float(v) / world for k, v in zip(keys, values.tolist())}
+
+
+def _gather(obj, world: int) -> list:
+    """``obj`` of every rank, in rank order (every rank must call this)."""
+    if world == 1:
+        return [obj]
+    import torch.distributed as dist
+
+    out = [None] * world
+    dist.all_gather_object(out, obj)
+    return out
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -250,6 +302,16 @@ def trained_parameters(net, parts: str):
     return [p for name in PART_MODULES[parts] for p in getattr(net, name).parameters()]
 
 
+def _freeze_untrained(net, cfg: TrainConfig) -> None:
+    trained = {id(p) for p in trained_parameters(net, cfg.train_parts)}
+    phone_head = net.content.phone_head
+    if phone_head is not None and not cfg.w_phone:
+        trained -= {id(p) for p in phone_head.parameters()}
+    for p in net.parameters():
+        if id(p) not in trained:
+            p.requires_grad_(False)
+
+
 def evaluate(net, sampler, cfg: TrainConfig, device, batches: int = 8) -> dict:
     """Validation losses on fixed batches (the same every time: seed 12345)."""
     import torch
@@ -279,12 +341,23 @@ def evaluate(net, sampler, cfg: TrainConfig, device, batches: int = 8) -> dict:
 # ----------------------------------------------------------------------------- run
 def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
           **overrides) -> Path:
+    """Train the recipe at ``config_path`` into the run folder ``out``; the weights file
+    the run chose (see :func:`_result_path`)."""
+    return fit(config_path, out, resume, **overrides)[1]
+
+
+def fit(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
+        **overrides):
+    """:func:`train`, returning (this rank's network as trained, or None when a resumed run
+    had nothing left to do; the weights file the run chose)."""
     import torch
     from tqdm import tqdm
 
     from ..engines.neural.network import EmoFaceNet
 
     cfg = TrainConfig.load(config_path, **overrides)
+    if cfg.accumulate < 1:
+        raise UserError(f"{str(config_path)!r}: accumulate must be 1 or more, not {cfg.accumulate}")
     world, rank = _distributed()
     main = rank == 0
     if cfg.threads:
@@ -300,7 +373,7 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         (out / "config.toml").write_text(cfg.to_toml())
     if resume and world == 1 and _finished_steps(state_path) >= cfg.steps:
         # Nothing left to train (a rerun of `make model`): skip minutes of clip loading.
-        return _result_path(cfg, out)
+        return None, _result_path(cfg, out)
 
     clips = load_clips(cfg, "train", keep_audio=cfg.augment_prob > 0, quiet=not main)
     val_clips = load_clips(cfg, "val", keep_audio=False, quiet=not main)
@@ -320,10 +393,15 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         mean, std = mel_statistics(clips)
         net.mel_mean.copy_(torch.from_numpy(mean))
         net.mel_std.copy_(torch.from_numpy(std))
+    if world > 1:  # the ranks start from the same weights but should not drop the same units
+        torch.manual_seed(cfg.seed * 1000 + rank)
     opt = torch.optim.AdamW(trained_parameters(net, cfg.train_parts), lr=cfg.lr,
                             weight_decay=cfg.weight_decay)
-    rng = np.random.default_rng([cfg.seed, rank])
-    gen = torch.Generator(device=device).manual_seed(cfg.seed * 1000 + rank)
+    # This rank's data streams, one per micro-batch of a step: stream (rank * accumulate +
+    # k) draws the clips (numpy) and the latent noise (torch) of micro-batch k.
+    streams = [rank * cfg.accumulate + k for k in range(cfg.accumulate)]
+    rngs = [np.random.default_rng([cfg.seed, s]) for s in streams]
+    gens = [torch.Generator(device=device).manual_seed(cfg.seed * 1000 + s) for s in streams]
     step, best, log = 0, float("inf"), []
     average: dict | None = None
     averaged = 0
@@ -331,34 +409,64 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
         state = torch.load(state_path, weights_only=False, map_location=device)
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        rng.bit_generator.state = state["numpy_rng"][rank] if rank < len(state["numpy_rng"]) else rng.bit_generator.state
-        gen.set_state(state["torch_rng"])
+        # One state per stream (a state of an older version: one for stream 0 only).
+        saved_torch = state["torch_rng"]
+        if isinstance(saved_torch, torch.Tensor):
+            saved_torch = [saved_torch]
+        for s, rng, gen in zip(streams, rngs, gens):
+            if s < len(state["numpy_rng"]):
+                rng.bit_generator.state = state["numpy_rng"][s]
+            if s < len(saved_torch):
+                gen.set_state(saved_torch[s].cpu())
         step, best, log = state["step"], state["best"], state["log"]
         average, averaged = state.get("average"), state.get("averaged", 0)
-    model = net
+    loss_fn = _loss_module(net, cfg)
     if world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(net)
+        # DDP waits every step for a gradient of each parameter that requires one: the
+        # parts this stage does not train (train_parts, a phone head at w_phone = 0) get
+        # none, so they are frozen here (they would not move anyway). Buffers are not
+        # synchronised: the log-mel statistics are equal on every rank and never change,
+        # and gloo cannot send the dropout's int16 thresholds. torch 2.13 deprecates
+        # broadcast_buffers, but its successor still sends buffers once at the start.
+        _freeze_untrained(net, cfg)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "`broadcast_buffers` is deprecated", FutureWarning)
+            loss_fn = torch.nn.parallel.DistributedDataParallel(loss_fn, broadcast_buffers=False)
 
     bar = tqdm(total=cfg.steps, initial=step, desc="training", unit="step", disable=not main or None)
     running: dict[str, float] = {}
     started = time.time()
-    model.train()
+    net.train()
     while step < cfg.steps:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        batch = _to_tensors(sampler.batch(cfg.batch_size, rng), device)
-        loss, parts = compute_losses(model, batch, cfg, gen)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        parts: dict[str, float] = {}
+        for k, (rng, gen) in enumerate(zip(rngs, gens)):
+            batch = _to_tensors(sampler.batch(cfg.batch_size, rng), device)
+            last = k == cfg.accumulate - 1
+            # gradients are averaged over the ranks once, with the last micro-batch
+            with contextlib.nullcontext() if last or world == 1 else loss_fn.no_sync():
+                loss, micro = loss_fn(batch, gen)
+                (loss / cfg.accumulate).backward()
+            for key, v in micro.items():
+                parts[key] = parts.get(key, 0.0) + v / cfg.accumulate
+        parts = _mean_over_ranks(parts, world, device)
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
         opt.step()
         step += 1
-        for k, v in parts.items():
-            running[k] = 0.98 * running.get(k, v) + 0.02 * v
+        for key, v in parts.items():
+            running[key] = 0.98 * running.get(key, v) + 0.02 * v
         bar.update(1)
         bar.set_postfix({k: f"{v:.4f}" for k, v in running.items() if k in ("reconstruction", "emotion")})
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            # every rank's data streams, so that --resume continues each of them
+            numpy_states = [st for states in _gather([r.bit_generator.state for r in rngs], world)
+                            for st in states]
+            torch_states = [st for states in _gather([g.get_state() for g in gens], world)
+                            for st in states]
         if main and (step % cfg.eval_every == 0 or step == cfg.steps):
-            val = evaluate(model, val_sampler, cfg, device)
+            val = evaluate(net, val_sampler, cfg, device)
             entry = {"step": step, "lr": lr_at(step, cfg), "seconds": round(time.time() - started, 1),
                      "train": dict(running), "val": val}
             log.append(entry)
@@ -377,7 +485,7 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
                 _save_average(net, average, out / "average.safetensors",
                               {**meta, "averaged_checkpoints": str(averaged)})
             torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(),
-                        "numpy_rng": [rng.bit_generator.state], "torch_rng": gen.get_state(),
+                        "numpy_rng": numpy_states, "torch_rng": torch_states,
                         "step": step, "best": best, "log": log, "average": average,
                         "averaged": averaged}, state_path.with_suffix(".tmp"))
             os.replace(state_path.with_suffix(".tmp"), state_path)
@@ -386,8 +494,9 @@ def train(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool =
     if world > 1:
         import torch.distributed as dist
 
+        dist.barrier()  # rank 0's last checkpoint is written before any rank leaves
         dist.destroy_process_group()
-    return _result_path(cfg, out)
+    return net, _result_path(cfg, out)
 
 
 def _network_from(cfg: TrainConfig):

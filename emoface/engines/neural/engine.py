@@ -18,29 +18,33 @@ from ...arkit import INDEX, NUM_BLENDSHAPES
 from ...audio.activity import speech_segments
 from ...audio.features import log_mel, semitones_re_100hz
 from ...audio.phones import SILENCE, Phone
-from ...audio.phonetic import columns_filtered, phone_scores
+from ...audio.phonetic import CEPSTRAL_MEANS, columns_filtered, phone_scores
 from ...emotion import NUM_EMOTIONS, EmotionTrack
 from ...errors import UserError
 from ..base import Capabilities, Engine
 from ..nonverbal import eyes_and_head
 from .calibration import Calibration, bundled_calibration
-from .checkpoint import default_weights, load_network, read_config, weights_available
+from .checkpoint import default_weights, weights_available
 from .config import FEATURE_RATE, OUTPUT_FPS, PREDICTED_CHANNELS
-from .onnx_export import onnx_sessions
+from .runtime import NO_PHONE as NO_PHONE
+from .runtime import SILENT_LOG_MEL as SILENT_LOG_MEL
+from .runtime import STEP as STEP
+from .runtime import Predictor, _aligned, calibrated_rows, pad_features, voiced_shares
+from .streaming import NeuralStream
 from .whisper_emotion import choose_whisper, heard_table
 
 ENGINE_NAME = "neural"
 WINDOW_CORE_S = 40.0   # output per window
-STEP = 10              # feature frames per alignment unit (100 ms = 3 output frames)
 _PREDICTED = np.array([INDEX[n] for n in PREDICTED_CHANNELS])
 _JAW, _CLOSE = INDEX["jawOpen"], INDEX["mouthClose"]
 
 
-def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0,
+                 cepstral_mean: str = "utterance") -> tuple[np.ndarray, np.ndarray]:
     """(features (T, 80 + n_phonetic): log-mel, then the phone scores when the weights read
     them; prosody (T, 3)) exactly as training saw them. The phone scores remove the
-    input's mean cepstrum, so they are computed once over the whole input, not per window."""
+    input's mean cepstrum, so they are computed once over the whole input, not per window
+    (``cepstral_mean="running"``: a running mean instead, what a live stream can do)."""
 
     mel = log_mel(samples16k)
     n = len(mel)
@@ -53,78 +57,9 @@ def model_inputs(samples16k: np.ndarray, prosody, n_phonetic: int = 0
     features = np.stack([semitones_re_100hz(f0) / 12.0, fit(prosody.voiced), fit(prosody.loudness)], 1)
     if n_phonetic:
 
-        mel = np.concatenate([mel, phone_scores(samples16k, columns_filtered(n_phonetic))[:n]], 1)
+        scores = phone_scores(samples16k, columns_filtered(n_phonetic), cepstral_mean)
+        mel = np.concatenate([mel, scores[:n]], 1)
     return mel, features.astype(np.float32)
-
-
-SILENT_LOG_MEL = float(np.log(1e-6))   # log-mel of digital silence
-NO_PHONE = -1.0                        # phone score floor: "not this phone"
-
-
-def pad_features(feats: np.ndarray, frames: int, n_mels: int) -> np.ndarray:
-    """``feats`` continued to ``frames`` frames with silence: the log-mel floor, and no
-    phone scored."""
-    if frames <= len(feats):
-        return feats
-    pad = np.full((frames - len(feats), feats.shape[1]), NO_PHONE, np.float32)
-    pad[:, :n_mels] = SILENT_LOG_MEL
-    return np.concatenate([feats, pad])
-
-
-class Predictor:
-    """Runs the network with torch or onnxruntime (the same maths either way)."""
-
-    def __init__(self, weights: str | Path | None = None, backend: str = "auto"):
-
-        self.path = Path(weights) if weights else default_weights()
-        self.cfg = read_config(self.path)
-        self._net = None
-        self.backend = "torch"
-        self.sessions = None
-        if backend in ("auto", "onnx"):
-
-            # With a cached export chosen here, torch is never imported (~1.5 s).
-            self.sessions = onnx_sessions(self.path, lambda: self.net, required=backend == "onnx")
-            if self.sessions is not None:
-                self.backend = "onnx"
-
-    @property
-    def net(self):
-        if self._net is None:
-
-            self._net = load_network(self.path)
-        return self._net
-
-    # -- the two halves of the network
-    def emotion(self, mel: np.ndarray, prosody: np.ndarray) -> tuple[np.ndarray, float]:
-        """Probabilities of the 8 emotions and the intensity heard in one stretch of audio."""
-        mel = np.ascontiguousarray(mel[:, :self.cfg.n_mels])   # the branch hears log-mel only
-        if self.sessions is not None:
-            logits, intensity = self.sessions["emotion"].run(
-                None, {"mel": mel[None], "prosody": prosody[None]})
-        else:
-            import torch
-
-            with torch.inference_mode():
-                _, _, logits, intensity = self.net.encode_emotion(
-                    torch.from_numpy(mel[None]), torch.from_numpy(prosody[None]))
-            logits, intensity = logits.numpy(), intensity.numpy()
-        z = np.exp(logits[0] - logits[0].max())
-        return (z / z.sum()).astype(np.float32), float(np.asarray(intensity).reshape(-1)[0])
-
-    def decode(self, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray):
-        """Weights (T30, 42) and head (T30, 3) for ``amounts`` per output frame."""
-        if self.sessions is not None:
-            w, h = self.sessions["decode"].run(None, {
-                "mel": mel[None], "amounts": amounts[None].astype(np.float32),
-                "z": z[None].astype(np.float32)})
-            return w[0], h[0]
-        import torch
-
-        with torch.inference_mode():
-            w, h = self.net.decode(torch.from_numpy(mel[None]), torch.from_numpy(amounts[None]),
-                                   torch.from_numpy(z[None]))
-        return w[0].numpy(), h[0].numpy()
 
 
 def windows(n_mel: int, core: int, context: int) -> list[tuple[int, int, int, int]]:
@@ -136,10 +71,6 @@ def windows(n_mel: int, core: int, context: int) -> list[tuple[int, int, int, in
         out.append((max(0, a - context), min(n_mel, b + context), a, b))
         a = b
     return out
-
-
-def _aligned(frames: float) -> int:
-    return int(math.ceil(frames / STEP) * STEP)
 
 
 def run(pred: Predictor, mel: np.ndarray, amounts: np.ndarray, z: np.ndarray,
@@ -166,12 +97,6 @@ def _window_starts(n: int, win: int, hop: int) -> list[int]:
     return starts
 
 
-def voiced_shares(prosody: np.ndarray, spans) -> np.ndarray:
-    """Share of voiced frames (``prosody[:, 1]``) in each (start, stop) span."""
-    return np.array([float(np.mean(prosody[a:b, 1] > 0.5)) if b > a else 0.0
-                     for a, b in spans])
-
-
 def heard_emotion(pred: Predictor, mel: np.ndarray, prosody: np.ndarray,
                   window_s: float = 4.0, hop_s: float = 1.0, with_voiced: bool = False):
     """Emotion over time: centres of ``window_s`` windows every ``hop_s`` seconds, and per
@@ -189,19 +114,6 @@ def heard_emotion(pred: Predictor, mel: np.ndarray, prosody: np.ndarray,
     if not with_voiced:
         return centres, table
     return centres, table, voiced_shares(prosody, [(s, min(n, s + win)) for s in starts])
-
-
-def calibrated_rows(table: np.ndarray, voiced, cal: Calibration
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of :func:`heard_emotion` calibrated: probabilities (K, 8) and intensity (K,),
-    0 where the voice is unsure (below ``cal.min_intensity``) or hardly voiced (below
-    ``cal.min_voiced``: silence, noise)."""
-    table = np.asarray(table, np.float64)
-    probs = cal.probs(table[:, :NUM_EMOTIONS])
-    intensity = cal.intensity(probs, table[:, NUM_EMOTIONS])
-    intensity[np.asarray(voiced, np.float64) < cal.min_voiced] = 0.0
-    intensity[intensity < cal.min_intensity] = 0.0
-    return probs, intensity
 
 
 def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: np.ndarray,
@@ -248,15 +160,27 @@ class NeuralEngine(Engine):
 
     name = ENGINE_NAME
     description = "the bundled network: lip sync from audio alone, emotion given or heard"
-    capabilities = Capabilities(hears_emotion=True, samples=True, trained=True)
+    capabilities = Capabilities(hears_emotion=True, samples=True, streams=True, trained=True)
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto",
-                 temperature: float = 1.0):
+                 temperature: float = 1.0, cepstral_mean: str = "utterance"):
         if weights is None and not weights_available():
             raise UserError(f"the neural engine needs its weights and torch: "
                             f"{self.unavailable_reason()}")
+        if cepstral_mean not in CEPSTRAL_MEANS:
+            raise UserError(f"cepstral_mean must be one of {', '.join(CEPSTRAL_MEANS)}, "
+                            f"not {cepstral_mean!r}")
         self.predictor = Predictor(weights, backend)
         self.temperature = float(temperature)
+        # "running": the phone scores' cepstral mean a live stream uses, so an offline take
+        # equals the stream of the same audio (docs/live.md).
+        self.cepstral_mean = cepstral_mean
+
+    def stream(self, sample_rate: int, emotion="auto", fps: float = 30.0, seed: int = 0):
+        """A live stream (:class:`~.streaming.NeuralStream`); the network is shared."""
+        self._check_stream_args(fps, seed)
+        return NeuralStream(self.predictor, sample_rate, emotion, fps, int(seed),
+                            self.temperature)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -266,15 +190,17 @@ class NeuralEngine(Engine):
 
     def _animate(self, speech, track, fps, seed):
         return animate_with(self.predictor, speech, track, fps=fps, seed=seed,
-                            temperature=self.temperature)
+                            temperature=self.temperature, cepstral_mean=self.cepstral_mean)
 
 
 def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float = 30.0,
-                 seed: int = 0, temperature: float = 1.0) -> Animation:
+                 seed: int = 0, temperature: float = 1.0,
+                 cepstral_mean: str = "utterance") -> Animation:
     """Animate a :class:`~emoface.audio.Speech` with a loaded predictor; ``track`` None
     means ``auto``."""
     rng = np.random.default_rng(seed)
-    mel, prosody = model_inputs(speech.samples, speech.prosody(), pred.cfg.n_phonetic)
+    mel, prosody = model_inputs(speech.samples, speech.prosody(), pred.cfg.n_phonetic,
+                                cepstral_mean)
     n = frame_count(speech.duration, OUTPUT_FPS)
     t = np.arange(n) / OUTPUT_FPS
     amounts = (auto_amounts(pred, mel, prosody, t, samples16k=speech.samples) if track is None

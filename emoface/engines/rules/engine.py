@@ -5,7 +5,7 @@ Layers, composed in this order:
      loudness and by the emotion's articulation gain;
   2. expression: FACS-built emotion poses following the emotion track (expressions.py),
      with smiles and stretches yielding to lip rounding;
-  3. brow accents on pitch peaks;
+  3. brow accents on pitch peaks, and what the transcript's words add (text_cues.py);
   4. nonverbal: blinks, gaze, head motion with nods and emotional posture (nonverbal.py);
   5. constraints: lips sealed on /p b m/, lower lip tucked on /f v/ (constraints.py).
 Same inputs and seed give the identical animation.
@@ -19,6 +19,7 @@ from ...arkit import INDEX
 from ...audio.phones import Phone
 from ...emotion import EMOTION_INDEX, EmotionTrack
 from ...errors import note
+from ...text.words import TimedWord, timed_words
 from .. import nonverbal
 from ..base import Capabilities, Engine
 from ..neural.checkpoint import weights_available
@@ -26,6 +27,7 @@ from ..neural.voice_emotion import VoiceEmotion
 from . import constraints, expressions
 from . import params as P
 from .coarticulation import blend, segments_from_phones
+from .text_cues import text_cues
 
 ENGINE_NAME = "rules"
 _JAW = INDEX["jawOpen"]
@@ -40,9 +42,12 @@ _LOWERING = [EMOTION_INDEX["angry"], EMOTION_INDEX["disgusted"]]
 
 
 def animate_phones(phones: list[Phone], prosody, duration: float, emotion: EmotionTrack,
-                   fps: float = 30.0, seed: int = 0) -> Animation:
+                   fps: float = 30.0, seed: int = 0,
+                   words: list[TimedWord] | None = None) -> Animation:
     """Animate ``duration`` seconds of speech described by ``phones`` and ``prosody``
-    (an object with ``times``, ``loudness`` 0..1, ``f0`` Hz with 0 when unvoiced)."""
+    (an object with ``times``, ``loudness`` 0..1, ``f0`` Hz with 0 when unvoiced).
+    ``words`` (the transcript's words in time) add the text-aware cues of
+    :mod:`.text_cues`; without them the animation is what the audio alone gives."""
     rng = np.random.default_rng(seed)
     n = frame_count(duration, fps)
     t = np.arange(n) / fps
@@ -72,12 +77,18 @@ def animate_phones(phones: list[Phone], prosody, duration: float, emotion: Emoti
     heights = P.BROW_ACCENT_AMPLITUDE * np.clip(prominence / 3.0, 0.3, 1.5)
     brow = nonverbal.pulses(t, accent_t, heights, rise=0.12, decay=0.3)
     lowering = np.clip(amounts[:, _LOWERING].sum(1), 0, 1)  # angry emphasis frowns instead
+    # 3b. what the words add: emphasis, questions, negation, valence, phrase-end blinks
+    cues = text_cues(words or [], t, fps, amounts, accent_t, prominence)
+    brow = brow + cues.brow
     w[:, _BROW_UP] += (brow * (1 - lowering))[:, None] * np.array([1.0, 0.8, 0.8])
     w[:, _BROW_DOWN] += (brow * lowering)[:, None]
+    w += cues.upper
 
     # 4. blinks, gaze and head, with nods on the same accents
     posture = nonverbal.nods(t, accent_t, prominence) + expressions.head_posture(amounts)
-    head, eyes = nonverbal.eyes_and_head(w, t, fps, phones, amounts, posture, rng)
+    posture = posture + cues.head
+    head, eyes = nonverbal.eyes_and_head(w, t, fps, phones, amounts, posture, rng,
+                                         phrase_blinks=cues.blinks)
 
     # 5. constraints, then the contract's range
     np.clip(w, 0.0, 1.0, out=w)
@@ -101,7 +112,9 @@ def _loudness_at(prosody, t: np.ndarray, fps: float) -> np.ndarray:
 
 def animate(speech, emotion: EmotionTrack, fps: float = 30.0, seed: int = 0) -> Animation:
     """Animate a :class:`emoface.audio.Speech` (phones and prosody computed as needed)."""
-    anim = animate_phones(speech.phones(), speech.prosody(), speech.duration, emotion, fps, seed)
+    phones = speech.phones()
+    anim = animate_phones(phones, speech.prosody(), speech.duration, emotion, fps, seed,
+                          words=timed_words(phones, speech.text))
     anim.meta["phone_method"] = speech.phone_method
     return anim
 

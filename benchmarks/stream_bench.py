@@ -1,0 +1,269 @@
+"""Live streaming benchmark: latency, real-time factor and memory of ``emoface serve``.
+
+    python benchmarks/stream_bench.py                       # 1 and 50 streams, 30-min memory run
+    python benchmarks/stream_bench.py --streams 1 --long-minutes 0
+
+The server runs as its own process (``emoface serve --port 0``); clients in this process
+send 20 ms PCM16 chunks over loopback, paced in real time. Latency of a frame: from the
+moment the chunk that completes the audio the frame needs was sent (loopback: its arrival)
+to the moment the frame is received; which chunk completes it is read from a local
+stream fed the same chunks (the server computes a frame as soon as that chunk is in).
+"End to end" adds the model's look-ahead: from the chunk holding the frame's own time.
+Real-time factor: the server process's CPU seconds over the audio seconds of all streams.
+Memory: the server's resident set while one stream plays ``--long-minutes`` of speech as
+fast as it is answered (the clip looped), sampled every simulated minute.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from emoface.audio.speech import Speech  # noqa: E402
+from emoface.paths import shared_data_dir  # noqa: E402
+
+CHUNK = 320          # samples: 20 ms at 16 kHz
+SENTENCES = ["The quick brown fox jumps over the lazy dog.",
+             "Please call Stella and ask her to bring these things with her from the store.",
+             "Six spoons of fresh snow peas, five thick slabs of blue cheese.",
+             "Maybe a snack for her brother Bob."]
+
+
+def speech_clip() -> np.ndarray:
+    parts = [Speech.synthesize(s, rate=160).samples for s in SENTENCES]
+    gap = np.zeros(4000, np.float32)
+    x = np.concatenate([np.concatenate([p, gap]) for p in parts])
+    return (np.clip(x, -1, 1) * 32767).astype("<i2")
+
+
+def completing_chunks(pcm: np.ndarray, emotion: str) -> np.ndarray:
+    """For each 30 fps frame, the index of the 20 ms chunk after which it comes out."""
+    from emoface.engines import load_engine
+    from emoface.stream.server import single_threaded_maths
+
+    with single_threaded_maths():
+        return _completing_chunks(load_engine("neural"), pcm, emotion)
+
+
+def _completing_chunks(engine, pcm, emotion):
+    stream = engine.stream(16000, emotion=emotion)
+    out = []
+    for i in range(0, len(pcm), CHUNK):
+        out += [i // CHUNK] * len(stream.feed(pcm[i:i + CHUNK]))
+    out += [len(pcm) // CHUNK] * len(stream.flush())
+    return np.array(out)
+
+
+class ServerProcess:
+    def __init__(self, extra=()):
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "emoface", "serve", "--port", "0", "--max-sessions", "200",
+             *extra], stderr=subprocess.PIPE, text=True, env=env)
+        line = self.proc.stderr.readline()
+        if "ws://" not in line:
+            raise RuntimeError(f"server did not start: {line}")
+        self.url = line.split()[2]
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+async def paced_stream(url, pcm, emotion, start_delay):
+    """One client: real-time 20 ms chunks; returns (send times per chunk, receive times per
+    frame)."""
+    import websockets
+
+    await asyncio.sleep(start_delay)
+    sent, got = [], []
+    async with websockets.connect(url, max_size=None, compression=None) as ws:
+        await ws.send(json.dumps({"sample_rate": 16000, "emotion": emotion}))
+        await ws.recv()
+
+        async def reader():
+            async for msg in ws:
+                if msg.startswith('{"event"'):
+                    return
+                got.append(time.perf_counter())
+
+        task = asyncio.create_task(reader())
+        t0 = time.perf_counter()
+        for i, a in enumerate(range(0, len(pcm), CHUNK)):
+            delay = t0 + i * CHUNK / 16000 - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent.append(time.perf_counter())
+            await ws.send(pcm[a:a + CHUNK].tobytes())
+        sent.append(time.perf_counter())
+        await ws.send(json.dumps({"event": "end"}))
+        await task
+    return np.array(sent), np.array(got)
+
+
+def latency_run(n_streams, pcm, emotion, done_by):
+    server = ServerProcess()
+    try:
+        cpu0 = server.cpu_s()
+
+        async def main():
+            rng = np.random.default_rng(0)
+            return await asyncio.gather(*[
+                paced_stream(server.url, pcm, emotion, float(rng.uniform(0, 0.02)))
+                for _ in range(n_streams)])
+
+        wall = time.perf_counter()
+        results = asyncio.run(main())
+        wall = time.perf_counter() - wall
+        cpu = server.cpu_s() - cpu0
+    finally:
+        server.stop()
+    lat, e2e = [], []
+    own = (np.arange(len(done_by)) / 30 * 16000 // CHUNK).astype(int)
+    for sent, got in results:
+        assert len(got) == len(done_by), (len(got), len(done_by))
+        lat.append(got - sent[done_by])
+        e2e.append(got - sent[np.minimum(own, len(sent) - 1)])
+    lat, e2e = np.concatenate(lat) * 1000, np.concatenate(e2e) * 1000
+    seconds = len(pcm) / 16000
+    return {"streams": n_streams, "audio_s": round(seconds, 1),
+            "latency_p50_ms": round(float(np.percentile(lat, 50)), 1),
+            "latency_p95_ms": round(float(np.percentile(lat, 95)), 1),
+            "latency_max_ms": round(float(lat.max()), 1),
+            "end_to_end_p50_ms": round(float(np.percentile(e2e, 50)), 1),
+            "end_to_end_p95_ms": round(float(np.percentile(e2e, 95)), 1),
+            "server_cpu_rtf_per_stream": round(cpu / (seconds * n_streams), 4),
+            "wall_over_audio": round(wall / seconds, 3)}
+
+
+def memory_run(minutes, pcm, emotion):
+    import websockets
+
+    server = ServerProcess()
+    samples = []
+    total = int(minutes * 60 * 16000)
+
+    async def main():
+        async with websockets.connect(server.url, max_size=None, compression=None) as ws:
+            await ws.send(json.dumps({"sample_rate": 16000, "emotion": emotion}))
+            await ws.recv()
+            frames = 0
+
+            async def reader():
+                nonlocal frames
+                async for msg in ws:
+                    if msg.startswith('{"event"'):
+                        return
+                    frames += 1
+
+            task = asyncio.create_task(reader())
+            block = 16000                     # 1 s messages, as fast as the server reads
+            sent, next_mark = 0, 0
+            t0 = time.perf_counter()
+            while sent < total:
+                a = sent % len(pcm)
+                piece = pcm[a:a + min(block, len(pcm) - a, total - sent)]
+                await ws.send(piece.tobytes())
+                sent += len(piece)
+                if sent >= next_mark:
+                    samples.append((round(sent / 16000 / 60, 1), round(server.rss_mb(), 1),
+                                    round(time.perf_counter() - t0, 1)))
+                    next_mark += 60 * 16000
+                # Do not run ahead of the answers by more than 10 s of audio.
+                while sent / 16000 * 30 - frames > 300:
+                    await asyncio.sleep(0.01)
+            await ws.send(json.dumps({"event": "end"}))
+            await task
+            samples.append((round(sent / 16000 / 60, 1), round(server.rss_mb(), 1),
+                            round(time.perf_counter() - t0, 1)))
+            return frames
+
+    try:
+        frames = asyncio.run(main())
+    finally:
+        server.stop()
+    return {"minutes": minutes, "frames": frames, "rss_mb_by_minute": samples}
+
+
+def offline_difference(data_dir: Path) -> dict:
+    """The streamed take (running cepstral mean; it equals the offline engine asked for the
+    same) against the default offline take (whole-input mean), neutral, on 5 LibriVox and
+    5 CMU ARCTIC clips of shared/data."""
+    import emoface
+    from emoface.arkit import INDEX, lip_aperture
+    from emoface.engines.neural.config import PREDICTED_CHANNELS
+    from emoface.stream.server import single_threaded_maths
+
+    chans = [INDEX[n] for n in PREDICTED_CHANNELS if not n.startswith("eyeWide")]
+    files = (sorted((data_dir / "speech/librivox").glob("*.wav"))[:5]
+             + sorted((data_dir / "speech/cathy/flac").glob("*.flac"))[:5])
+    rows = []
+    with single_threaded_maths():
+        default = emoface.load_engine("neural")
+        running = emoface.load_engine("neural", cepstral_mean="running")
+        for f in files:
+            speech = Speech.from_file(f)
+            a = default.animate(speech, emotion="neutral").weights
+            b = running.animate(speech, emotion="neutral").weights
+            d = np.abs(a[:, chans] - b[:, chans])
+            rows.append([d.max(), d[30:].mean(), np.percentile(d[30:].max(1), 95),
+                         np.corrcoef(lip_aperture(a), lip_aperture(b))[0, 1]])
+    m = np.mean(rows, 0)
+    return {"clips": len(files), "max_abs_diff": round(float(m[0]), 4),
+            "mean_abs_diff_after_1s": round(float(m[1]), 4),
+            "p95_frame_max_diff": round(float(m[2]), 4), "lip_aperture_r": round(float(m[3]), 4)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--streams", default="1,50", help="comma-separated stream counts")
+    ap.add_argument("--emotion", default="auto")
+    ap.add_argument("--long-minutes", type=float, default=30.0,
+                    help="minutes of audio for the memory run (0: skip)")
+    ap.add_argument("--offline-diff", action="store_true",
+                    help="only: streamed vs the default offline take on shared/data clips")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    if args.offline_diff:
+        print(json.dumps(offline_difference(shared_data_dir())))
+        return 0
+    pcm = speech_clip()
+    done_by = completing_chunks(pcm, args.emotion)
+    results = {"uptime": open("/proc/loadavg").read().split()[:3], "rows": []}
+    for n in [int(s) for s in args.streams.split(",") if s]:
+        row = latency_run(n, pcm, args.emotion, done_by)
+        results["rows"].append(row)
+        print(json.dumps(row), flush=True)
+    if args.long_minutes:
+        mem = memory_run(args.long_minutes, pcm, args.emotion)
+        results["memory"] = mem
+        print(json.dumps(mem), flush=True)
+    results["uptime_after"] = open("/proc/loadavg").read().split()[:3]
+    print(json.dumps({"loadavg_before": results["uptime"], "loadavg_after": results["uptime_after"]}))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""One client's stream on the server: its messages in order, its compute off the event
+loop, its frames out through a bounded queue.
+
+Compute runs in the server's thread pool, one job at a time per session; a job takes
+every message that has arrived since the last one (audio joined into one block), so a
+busy server answers in larger steps instead of falling behind in many small ones. Audio
+waiting for compute is bounded (the session stops reading the socket above it: TCP then
+slows the sender), and so are the frames waiting to be sent (a client that stops reading
+is closed rather than buffered for).
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from concurrent.futures import Executor
+
+import numpy as np
+
+from ..engines.streaming import Frames, Stream, pcm_to_float
+from .protocol import CLOSE_POLICY, ProtocolError, StreamConfig, end_message, frame_messages
+
+
+class Session:
+    def __init__(self, stream: Stream, cfg: StreamConfig, pool: Executor,
+                 max_pending_s: float, max_queued: int):
+        self.stream, self.cfg, self.pool = stream, cfg, pool
+        self.ops: deque = deque()
+        self.pending_samples = 0
+        self.max_pending = int(max_pending_s * cfg.sample_rate)
+        self.room = asyncio.Event()
+        self.room.set()
+        self.out: asyncio.Queue = asyncio.Queue()
+        self.max_queued = max_queued
+        self.running = False
+        self.ended = False
+        self.failed: BaseException | None = None
+        self.stop = asyncio.Event()      # set on failure: the server closes the connection
+        self.frames_sent = 0
+
+    # -------------------------------------------------------------- from the socket
+    def add_audio(self, data: bytes) -> None:
+        if len(data) % 2:
+            raise ProtocolError("bad_audio", "binary messages are PCM16: an even number of bytes")
+        self.ops.append(("audio", data))
+        self.pending_samples += len(data) // 2
+        if self.pending_samples > self.max_pending:
+            self.room.clear()
+        self._schedule()
+
+    def set_emotion(self, emotion: str) -> None:
+        self.ops.append(("emotion", emotion))
+        self._schedule()
+
+    def end(self) -> None:
+        self.ops.append(("end", None))
+        self._schedule()
+
+    # -------------------------------------------------------------- compute
+    def _schedule(self) -> None:
+        if self.running or not self.ops or self.failed is not None:
+            return
+        batch = list(self.ops)
+        self.ops.clear()
+        self.running = True
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self.pool, self._run, batch)
+        fut.add_done_callback(lambda f: self._done(f, batch))
+
+    def _run(self, batch: list) -> tuple[list[Frames], bool]:
+        """In a worker thread: the messages in order; audio messages in a row as one block."""
+        out, audio, ended = [], [], False
+
+        def feed():
+            if audio:
+                x = np.concatenate([pcm_to_float(a) for a in audio])
+                audio.clear()
+                out.append(self.stream.feed(x))
+
+        for kind, value in batch:
+            if kind == "audio":
+                audio.append(value)
+                continue
+            feed()
+            if kind == "emotion":
+                self.stream.set_emotion(value)
+            elif kind == "end":
+                out.append(self.stream.flush())
+                ended = True
+        feed()
+        return out, ended
+
+    def _done(self, fut, batch) -> None:
+        self.running = False
+        self.pending_samples -= sum(len(v) // 2 for k, v in batch if k == "audio")
+        if self.pending_samples <= self.max_pending:
+            self.room.set()
+        exc = fut.exception()
+        if exc is not None:
+            self.failed = exc
+            self.stop.set()
+            return
+        frames, ended = fut.result()
+        if self.out.qsize() > self.max_queued:
+            # The frames of earlier jobs are still there: the client does not read.
+            self.failed = ProtocolError(
+                "not_reading", f"over {self.max_queued} frames wait to be sent: the client "
+                "does not read them", CLOSE_POLICY)
+            while not self.out.empty():      # free them now: the connection is closing
+                self.out.get_nowait()
+            self.stop.set()
+            return
+        for f in frames:
+            if len(f):
+                for m in frame_messages(f, self.cfg.format):
+                    self.out.put_nowait(m)
+                self.frames_sent += len(f)
+        if ended:
+            self.ended = True
+            self.out.put_nowait(end_message(self.frames_sent, self.stream.seconds))
+            self.out.put_nowait(None)
+            return
+        self._schedule()

@@ -1,0 +1,196 @@
+"""Engine streaming (docs/live.md): chunks of any size in, frames out; the streamed take
+equals the offline one computed with the same (running) cepstral mean, for every chunk
+size; state per stream, engine shared; emotion changeable mid-stream."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from emoface.arkit import INDEX  # noqa: E402
+from emoface.audio.features import log_mel  # noqa: E402
+from emoface.audio.io import resample  # noqa: E402
+from emoface.audio.live_features import LiveFeatures  # noqa: E402
+from emoface.audio.live_resample import LiveResampler  # noqa: E402
+from emoface.audio.phonetic import phone_scores  # noqa: E402
+from emoface.audio.speech import Speech  # noqa: E402
+from emoface.emotion import EMOTION_INDEX  # noqa: E402
+from emoface.engines import load_engine  # noqa: E402
+from emoface.engines.neural.checkpoint import weights_available  # noqa: E402
+from emoface.engines.neural.config import PREDICTED_CHANNELS, ModelConfig  # noqa: E402
+from emoface.engines.neural.incremental import IncrementalNetwork  # noqa: E402
+from emoface.engines.neural.network import EmoFaceNet  # noqa: E402
+from emoface.engines.streaming import Frames  # noqa: E402
+from emoface.errors import UserError  # noqa: E402
+
+# The network's channels, less eyeWide (the blinks of the nonverbal layer scale it): the
+# nonverbal layer is drawn live frame by frame, offline over the whole take.
+NETWORK = [INDEX[n] for n in PREDICTED_CHANNELS if not n.startswith("eyeWide")]
+
+needs_weights = pytest.mark.skipif(not weights_available(), reason="bundled weights absent")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """As the server runs streams: one BLAS and torch thread (docs/live.md)."""
+    from emoface.stream.server import single_threaded_maths
+
+    with single_threaded_maths():
+        yield
+
+
+@pytest.fixture(scope="module")
+def speech() -> Speech:
+    return Speech.synthesize("She sells sea shells by the sea shore, happily.", rate=150)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    if not weights_available():
+        pytest.skip("bundled weights absent")
+    return load_engine("neural", cepstral_mean="running")
+
+
+def run(stream, samples: np.ndarray, chunk: int) -> Frames:
+    parts = [stream.feed(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
+    parts.append(stream.flush())
+    firsts = [p.first for p in parts if len(p)]
+    joined = Frames.join([p for p in parts if len(p)])
+    assert firsts == sorted(firsts) and joined.first == 0
+    return joined
+
+
+def test_live_features_equal_whole_input_features():
+    rng = np.random.default_rng(1)
+    x = (0.2 * rng.normal(size=16000 + 77)).astype(np.float32)
+    ref = np.concatenate([log_mel(x), phone_scores(x, True, "running")], 1)
+    for chunk in (1, 333, 5000):
+        lf = LiveFeatures(84)
+        rows = [lf.push(x[i:i + chunk]) for i in range(0, len(x), chunk)] + [lf.finish()]
+        got = np.concatenate(rows)
+        assert got.shape == ref.shape
+        np.testing.assert_allclose(got, ref, atol=1e-4)
+
+
+@pytest.mark.parametrize("rate", [8000, 24000, 48000])
+def test_live_resampling_equals_whole_signal_resampling(rate):
+    x = np.random.default_rng(2).normal(size=rate + 11).astype(np.float32)
+    for chunk in (7, 960):
+        r = LiveResampler(rate)
+        y = np.concatenate([r.push(x[i:i + chunk]) for i in range(0, len(x), chunk)] + [r.finish()])
+        np.testing.assert_allclose(y, resample(x, rate, 16000), atol=1e-5)
+
+
+@pytest.mark.parametrize("cfg", [
+    dict(n_phonetic=0, content_lookahead=2, decoder_lookahead=1, decoder_layers=1),
+    dict(n_phonetic=42, content_lookahead=1, decoder_lookahead=0, decoder_layers=2),
+])
+def test_incremental_network_equals_whole_input_decode(cfg):
+    torch.manual_seed(0)
+    small = dict(d_model=32, n_heads=2, content_layers=2, d_emotion=16,
+                 emotion_layers=1, content_window=6, decoder_window=5, d_latent=4)
+    net = EmoFaceNet(ModelConfig(**small, **cfg)).eval()
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(157, net.cfg.n_features)).astype(np.float32)
+    n_out = 47
+    amounts = rng.dirichlet(np.ones(8), size=n_out).astype(np.float32)
+    z = rng.normal(size=4).astype(np.float32)
+    with torch.inference_mode():
+        w_ref, h_ref = net.decode(torch.from_numpy(feats[None]), torch.from_numpy(amounts[None]),
+                                  torch.from_numpy(z[None]))
+    for step in (1, 3, 40, 157):
+        inc = IncrementalNetwork(net, z)
+        at = lambda a, b: amounts[a:b]
+        outs = [inc.push(feats[i:i + step], at) for i in range(0, len(feats), step)]
+        outs.append(inc.finish(len(feats), n_out, at))
+        w = np.concatenate([o[0] for o in outs])
+        h = np.concatenate([o[1] for o in outs])
+        np.testing.assert_allclose(w, w_ref[0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(h, h_ref[0].numpy(), atol=1e-5)
+
+
+@needs_weights
+@pytest.mark.parametrize("fps", [30, 60])
+def test_stream_equals_offline_animation_for_every_chunk_size(engine, speech, fps):
+    offline = engine.animate(speech, emotion="happy:0.7", fps=fps, seed=5)
+    takes = []
+    for chunk in ((320, 4410, len(speech.samples)) if fps == 30 else (160, 7777)):
+        got = run(engine.stream(16000, emotion="happy:0.7", fps=fps, seed=5), speech.samples, chunk)
+        assert len(got) == offline.num_frames
+        np.testing.assert_allclose(got.weights[:, NETWORK], offline.weights[:, NETWORK], atol=1e-3)
+        assert got.weights.min() >= 0 and got.weights.max() <= 1
+        takes.append(got)
+    # The whole frame (blinks, gaze, head drift too) does not depend on the chunking.
+    for other in takes[1:]:
+        np.testing.assert_allclose(other.weights, takes[0].weights, atol=1e-5)
+        np.testing.assert_allclose(other.head, takes[0].head, atol=1e-5)
+        np.testing.assert_allclose(other.eyes, takes[0].eyes, atol=1e-5)
+
+
+@needs_weights
+def test_int16_pcm_and_other_rates_are_accepted(engine, speech):
+    pcm = (np.clip(speech.samples, -1, 1) * 32767).astype(np.int16)
+    a = run(engine.stream(16000, emotion="neutral"), pcm, 640)
+    up = resample(speech.samples, 16000, 48000)
+    b = run(engine.stream(48000, emotion="neutral"), up, 1920)
+    assert abs(len(a) - len(b)) <= 1
+    n = min(len(a), len(b))
+    # Resampled there and back is not the same audio; the mouth still follows it.
+    jaw = INDEX["jawOpen"]
+    assert np.corrcoef(a.weights[:n, jaw], b.weights[:n, jaw])[0, 1] > 0.9
+
+
+@needs_weights
+def test_streams_share_the_engine_and_keep_their_own_state(engine, speech):
+    x = speech.samples
+    alone = run(engine.stream(16000, emotion="sad", seed=1), x, 800)
+    s1 = engine.stream(16000, emotion="sad", seed=1)
+    s2 = engine.stream(16000, emotion="angry", seed=2)
+    parts = []
+    for i in range(0, len(x), 800):     # interleaved on one engine
+        parts.append(s1.feed(x[i:i + 800]))
+        s2.feed(x[::-1][i:i + 800])
+    parts.append(s1.flush())
+    s2.flush()
+    joined = Frames.join([p for p in parts if len(p)])
+    np.testing.assert_allclose(joined.weights, alone.weights, atol=1e-5)
+
+
+@needs_weights
+def test_emotion_changes_mid_stream(engine, speech):
+    x = speech.samples
+    half = len(x) // 2
+    steady = run(engine.stream(16000, emotion="happy:0.9"), x, 1600)
+    s = engine.stream(16000, emotion="happy:0.9")
+    parts = [s.feed(x[:half])]
+    s.set_emotion("sad:0.9")
+    parts += [s.feed(x[half:]), s.flush()]
+    changed = Frames.join([p for p in parts if len(p)])
+    assert len(changed) == len(steady)
+    sad = changed.amounts[:, EMOTION_INDEX["sad"]]
+    assert sad[-5:].min() > 0.8 and sad[:10].max() == 0.0
+    late = slice(len(changed) - 10, None)
+    assert np.abs(changed.weights[late] - steady.weights[late]).max() > 0.02
+    # Frames out before the change keep the first emotion.
+    n0 = len(parts[0])
+    np.testing.assert_allclose(changed.weights[:n0], steady.weights[:n0], atol=1e-5)
+
+
+@needs_weights
+def test_auto_streams_with_the_voice_branch(engine, speech):
+    got = run(engine.stream(16000, emotion="auto"), speech.samples, 3200)
+    assert len(got) == engine.animate(speech, fps=30).num_frames
+    np.testing.assert_allclose(got.amounts.sum(1), 1.0, atol=1e-4)
+
+
+def test_engines_that_do_not_stream_say_which_do():
+    with pytest.raises(UserError, match="does not stream; engines that do: neural"):
+        load_engine("loudness-jaw").stream(16000)
+
+
+@needs_weights
+@pytest.mark.parametrize("rate", [44100, 0, "16000"])
+def test_unaccepted_sample_rates_are_refused(engine, rate):
+    with pytest.raises(UserError, match="8000, 16000, 24000, 32000, 48000"):
+        engine.stream(rate)
