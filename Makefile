@@ -15,7 +15,7 @@ APT_PACKAGES := espeak-ng libespeak-ng1 flite chromium libportaudio2
 VALIDATOR := tools/gltf-validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.package-lock.json
 
-.PHONY: demo test sysdeps venv validator viewer corpus model clean
+.PHONY: demo test sysdeps venv validator viewer corpus model voice-emotion clean
 
 demo: venv viewer
 	$(PY) -m emoface demo --out out/demo
@@ -56,6 +56,13 @@ model: corpus
 	$(PY) -m emoface train configs/model.toml --out runs/model --resume
 	$(PY) -m emoface train configs/emotion.toml --out runs/emotion --resume
 	$(PY) -m emoface train configs/finetune.toml --out runs/finetune --resume --bundle
+
+# The voice emotion classifier on Whisper features (emoface/assets/voice_emotion_whisper.json),
+# from EmoDB and LibriSpeech in ../shared/data: nested leave-one-speaker-out, then the shipped
+# fit and its calibration (docs/model.md). About 10 min here; features cached in ~/.cache.
+voice-emotion: venv
+	$(PY) tools/voice_emotion_whisper.py --config configs/voice_emotion_whisper.toml \
+	    --bundle emoface/assets/voice_emotion_whisper.json
 
 # The Khronos glTF validator (npm) that the GLB tests run on every exported file.
 validator: $(VALIDATOR_STAMP)

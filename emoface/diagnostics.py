@@ -10,6 +10,7 @@ from .audio.espeak import library_version
 from .audio.speech import Speech
 from .engines import default_engine_name, engine_class, list_engines, load_engine
 from .engines.neural.checkpoint import default_weights, read_metadata
+from .engines.neural.whisper_emotion import describe_branch as describe_voice_emotion
 from .outputs import writable_extensions
 from .paths import shared_data_dir
 from .pipeline import speak
@@ -53,6 +54,7 @@ def info_lines() -> list[str]:
         lines.append(f"  {'libsndfile':18s} {sf.__libsndfile_version__}")
     lines.append(f"engines: {', '.join(list_engines())} (default: {default_engine_name()})")
     lines.append(f"model: {_model_line()}")
+    lines.append(f"voice emotion (--emotion auto): {describe_voice_emotion()}")
     models = speech_models_available()
     lines.append(f"speech models (--transcribe): {', '.join(models) if models else 'none installed'}"
                  f" (default {model_spec()})")

@@ -155,7 +155,7 @@ def main(argv=None) -> int:
                     help="fit on leave-one-speaker-out folds (FOLDS/<speaker>/last.safetensors)")
     ap.add_argument("--n", type=int, default=400, help="TTS validation clips (default 400)")
     args = ap.parse_args(argv)
-    voice = VoiceEmotion(calibration=Calibration())   # the branch as it is
+    voice = VoiceEmotion(calibration=Calibration(), branch="network")   # the branch as it is
 
     if not args.report:
         if args.folds:
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
               f"UAR {f['uar']:.3f}  mean top p {f['mean_top_p']:.3f}  "
               f"mean intensity {f['mean_intensity']:.3f}  neutral verdicts from "
               f"unsure {f['unsure']:.3f}  UAR of the verdict {f['uar_verdict']:.3f}")
-    calibrated = VoiceEmotion(calibration=cal)
+    calibrated = VoiceEmotion(calibration=cal, branch="network")
     print("non-speech (4 s each):")
     for name, x in non_speech_signals().items():
         h = calibrated.hear(Speech(x, source=name))

@@ -21,7 +21,7 @@ from ..arkit import INDEX, LIPS_MEET, lip_aperture
 from ..emotion import EMOTIONS
 from . import control, realmotion
 from .emotion import confusion_matrix, expression_classifier, uar
-from .runner import FOLDS_COMMAND, trained_engines
+from .runner import FOLDS_COMMAND, WHISPER_EMOTION_COMMAND, trained_engines
 
 SIX = ["angry", "disgusted", "fearful", "happy", "sad", "neutral"]
 HELD = "held"
@@ -489,6 +489,8 @@ def voice_table(results: dict) -> str:
             for name, r in ve.items()]
     folds = results.get("folds")
     rows += _folds_rows(folds) if folds else []
+    whisper = results.get("whisper_emotion")
+    rows += _whisper_rows(whisper) if whisper else []
     text = markdown_table(["voice-emotion classifier", "UAR %", "accuracy %", "utterances",
                            "UAR % per held-out speaker"], rows) + (
         f"\n\nEmoDB, {n} utterances of the 6 emotions it shares with emoface (anger, disgust, "
@@ -506,7 +508,23 @@ def voice_table(results: dict) -> str:
                  f"`{FOLDS_COMMAND}` (it retrains the emotion stage 8 times, about 30 min on "
                  "this CPU) writes runs/folds/results.json and "
                  "docs/voice_emotion_confusion.png; run the benchmark again afterwards.")
+    if whisper:
+        text += (f" The Whisper-feature row (the voice emotion `auto` uses when the speech extra "
+                 f"is installed) chooses its encoder layer and L2 inside each fold on the "
+                 f"training speakers only; it comes from `{WHISPER_EMOTION_COMMAND}` "
+                 f"({whisper['path']}, written {whisper['written']}), not from this run.")
     return text
+
+
+def _whisper_rows(res: dict) -> list[list[str]]:
+    pooled = res.get("pooled") or {}
+    if "uar" not in pooled:
+        return []
+    per = ", ".join(f"{s}: {100 * f['uar']:.0f}" for s, f in sorted((res.get("folds") or {}).items()))
+    english = " + English read speech as neutral" if res.get("english_neutral") else ""
+    return [[f"Whisper {res.get('model', '?')} encoder features{english}, softmax regression, "
+             "retrained without each speaker", f"{100 * pooled['uar']:.1f}",
+             f"{100 * pooled['accuracy']:.1f}", str(pooled.get("utterances", "?")), per]]
 
 
 

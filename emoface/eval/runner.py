@@ -646,13 +646,18 @@ FOLDS_RESULTS = Path("runs") / "folds" / "results.json"
 FOLDS_COMMAND = "emoface dev emotion-folds"
 
 
-def folds_results() -> dict | None:
+WHISPER_EMOTION_RESULTS = Path("runs") / "voice_emotion_whisper" / "results.json"
+WHISPER_EMOTION_COMMAND = "make voice-emotion"
+
+
+def folds_results(relative: Path = FOLDS_RESULTS) -> dict | None:
     """The leave-one-speaker-out retraining of the emotion branch, when it has been run
     (``emoface dev emotion-folds`` writes runs/folds/results.json): pooled and
-    per-speaker UAR. Looked for in the working folder, then the project."""
+    per-speaker UAR; or, with ``relative`` the Whisper classifier's results
+    (``make voice-emotion``). Looked for in the working folder, then the project."""
 
     for base in (Path.cwd(), PROJECT_DIR):
-        path = base / FOLDS_RESULTS
+        path = base / relative
         if path.is_file():
             try:
                 data = json.loads(path.read_text())
@@ -814,6 +819,7 @@ def run_suite(suite: Suite, systems: list[System], out_dir: Path | None, *,
     results["voice_emotion"] = run_voice_emotion(suite.voice_emotion, cache, progress, training)
     results["voice_emotion_items"] = len(suite.voice_emotion)
     results["folds"] = folds_results()
+    results["whisper_emotion"] = folds_results(WHISPER_EMOTION_RESULTS)
     timings["voice_emotion"] = time.time() - t
     results["livelink"] = run_livelink(cache) if suite.livelink else None
     t = time.time()

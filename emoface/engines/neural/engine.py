@@ -31,6 +31,7 @@ from .runtime import SILENT_LOG_MEL as SILENT_LOG_MEL
 from .runtime import STEP as STEP
 from .runtime import Predictor, _aligned, calibrated_rows, pad_features, voiced_shares
 from .streaming import NeuralStream
+from .whisper_emotion import choose_whisper, heard_table
 
 ENGINE_NAME = "neural"
 WINDOW_CORE_S = 40.0   # output per window
@@ -117,11 +118,20 @@ def heard_emotion(pred: Predictor, mel: np.ndarray, prosody: np.ndarray,
 
 
 def auto_amounts(pred: Predictor, mel: np.ndarray, prosody: np.ndarray, times: np.ndarray,
-                 calibration: Calibration | None = None) -> np.ndarray:
+                 calibration: Calibration | None = None, samples16k: np.ndarray | None = None
+                 ) -> np.ndarray:
     """``auto``: the emotion heard around each frame, as amounts (calibrated probability x
-    calibrated intensity); where the voice is unsure, neutral."""
-    cal = calibration if calibration is not None else bundled_calibration()
-    centres, table, shares = heard_emotion(pred, mel, prosody, with_voiced=True)
+    calibrated intensity); where the voice is unsure, neutral. Given the ``samples16k``
+    and with the bundled weights, the Whisper-feature classifier hears it when installed
+    (:func:`.whisper_emotion.choose_whisper`); else the network's own branch."""
+    whisper = (choose_whisper() if samples16k is not None
+               and pred.path.resolve() == default_weights().resolve() else None)
+    if whisper is not None:
+        cal = calibration if calibration is not None else whisper.calibration
+        centres, table, shares = heard_table(whisper, samples16k, prosody)
+    else:
+        cal = calibration if calibration is not None else bundled_calibration()
+        centres, table, shares = heard_emotion(pred, mel, prosody, with_voiced=True)
     rows, strength = calibrated_rows(table, shares, cal)
     probs = np.stack([np.interp(times, centres, rows[:, e]) for e in range(NUM_EMOTIONS)], 1)
     intensity = np.interp(times, centres, strength)
@@ -195,7 +205,8 @@ def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float
                                 cepstral_mean)
     n = frame_count(speech.duration, OUTPUT_FPS)
     t = np.arange(n) / OUTPUT_FPS
-    amounts = auto_amounts(pred, mel, prosody, t) if track is None else track.at(t)
+    amounts = (auto_amounts(pred, mel, prosody, t, samples16k=speech.samples) if track is None
+               else track.at(t))
     z = (rng.normal(size=pred.cfg.d_latent) * temperature).astype(np.float32)
     need = max(len(mel), _aligned(math.ceil(n / (OUTPUT_FPS / FEATURE_RATE))))
     if need > len(mel):  # the last output frame may sit just past the last feature frame
