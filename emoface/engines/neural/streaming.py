@@ -159,12 +159,29 @@ class NeuralStream(Stream):
         self._amounts.append(a)
         return a
 
+    @property
+    def batch_key(self) -> object:
+        return id(self.pred)
+
     def _push(self, samples16k: np.ndarray) -> Frames | None:
+        return self._push_many([self], [samples16k])[0]
+
+    @classmethod
+    def _push_many(cls, streams: list[NeuralStream], samples: list[np.ndarray]
+                   ) -> list[Frames | None]:
+        """Features per stream, then the network once for all (one batch per layer)."""
+        from .incremental import push_many  # torch
+
+        feats = [s._features(x) for s, x in zip(streams, samples)]
+        outs = push_many([s.network for s in streams], feats, [s._amounts_at for s in streams])
+        return [s._frames(*o) for s, o in zip(streams, outs)]
+
+    def _features(self, samples16k: np.ndarray) -> np.ndarray:
         self.gate.push(samples16k)
         feats = self.features.push(samples16k)
         self.n_feats += len(feats)
         self.heard.push(samples16k, feats, self.spec.auto)
-        return self._frames(*self.network.push(feats, self._amounts_at))
+        return feats
 
     def _finish(self) -> Frames | None:
         feats = self.features.finish()
