@@ -23,6 +23,7 @@ import numpy as np
 from ...arkit import INDEX, NUM_BLENDSHAPES
 from ...audio.features import semitones_re_100hz
 from ...audio.live_features import LiveFeatures
+from ...audio.live_features import push_many as features_many
 from ...audio.prosody import analyse, normalise_loudness
 from ...emotion import NUM_EMOTIONS
 from ..streaming import BASE_FPS, Frames, LiveNonverbal, SpeechGate, Stream
@@ -172,16 +173,13 @@ class NeuralStream(Stream):
         """Features per stream, then the network once for all (one batch per layer)."""
         from .incremental import push_many  # torch
 
-        feats = [s._features(x) for s, x in zip(streams, samples)]
+        feats = features_many([s.features for s in streams], samples)
+        for s, x, f in zip(streams, samples, feats):
+            s.gate.push(x)
+            s.n_feats += len(f)
+            s.heard.push(x, f, s.spec.auto)
         outs = push_many([s.network for s in streams], feats, [s._amounts_at for s in streams])
         return [s._frames(*o) for s, o in zip(streams, outs)]
-
-    def _features(self, samples16k: np.ndarray) -> np.ndarray:
-        self.gate.push(samples16k)
-        feats = self.features.push(samples16k)
-        self.n_feats += len(feats)
-        self.heard.push(samples16k, feats, self.spec.auto)
-        return feats
 
     def _finish(self) -> Frames | None:
         feats = self.features.finish()
