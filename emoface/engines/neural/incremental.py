@@ -221,6 +221,7 @@ class IncrementalNetwork:
         with torch.inference_mode():
             zt = torch.from_numpy(np.asarray(z, np.float32))[None]
             self.tokens = torch.stack([dec.neutral_token[None], dec.latent_token(zt)], 1)[0]
+            self.front_weights = _front_weights(enc)
         self.fused = Rows(d)                      # decoder input before smoothing
         self.decoder = [BlockState(b, d, dec.window, dec.lookahead, dec.slopes)
                         for b in dec.blocks]
@@ -245,31 +246,30 @@ class IncrementalNetwork:
     def total50(self) -> int | None:
         return None if self.total_feats is None else (self.total_feats + 1) // 2
 
-    def _front(self) -> torch.Tensor:
-        """The front convolutions' new encoder rows (before norm_in)."""
-        enc, final = self.enc, self.total_feats
-        # conv 1 (k5, pad 2) at 100 fps, with the phone scores' conv beside it.
+    def _front1_windows(self) -> torch.Tensor:
+        """Conv 1's input windows (n, C * 5) of its new rows: conv 1 (k5, pad 2) at 100 fps,
+        the phone scores' conv beside it, run as one product for all streams."""
+        final = self.total_feats
         a = self.front1.stop
         b = final if final is not None else self.feats.stop - 2
-        if b > a:
-            x = _padded(self.feats, a - 2, b + 2, final).T[None]       # (1, C, n + 4)
-            y = F.conv1d(x[:, :enc.n_mels], enc.front[0].weight, enc.front[0].bias)
-            if enc.phonetic_in is not None:
-                y = y + F.conv1d(x[:, enc.n_mels:], enc.phonetic_in.weight,
-                                 enc.phonetic_in.bias)
-            self.front1.add(enc.front[1](y)[0].T)
-            self.feats.keep_from(b - 2)
-        # conv 2 (k5, stride 2, pad 2): encoder frame j reads conv-1 rows 2j-2 .. 2j+2.
-        total50 = self.total50
+        if b <= a:
+            return torch.zeros(0, self.cfg.n_features * 5)
+        x = _padded(self.feats, a - 2, b + 2, final).T                 # (C, n + 4)
+        self.feats.keep_from(b - 2)
+        return x.unfold(1, 5, 1).transpose(0, 1).reshape(b - a, -1)
+
+    def _front2_windows(self) -> torch.Tensor:
+        """Conv 2's windows (k5, stride 2, pad 2): encoder frame j reads conv-1 rows
+        2j-2 .. 2j+2."""
+        final = self.total_feats
         ja = self.front2_done
-        jb = total50 if final is not None else max(ja, (self.front1.stop - 3) // 2 + 1)
+        jb = self.total50 if final is not None else max(ja, (self.front1.stop - 3) // 2 + 1)
         if jb <= ja:
-            return torch.zeros(0, self.cfg.d_model)
-        x = _padded(self.front1, 2 * ja - 2, 2 * jb + 1, final).T[None]
-        conv = enc.front[2]
+            return torch.zeros(0, self.cfg.d_model * 5)
+        x = _padded(self.front1, 2 * ja - 2, 2 * jb + 1, final).T
         self.front2_done = jb
         self.front1.keep_from(2 * jb - 2)
-        return enc.front[3](F.conv1d(x, conv.weight, conv.bias, stride=2))[0].T
+        return x.unfold(1, 5, 2).transpose(0, 1).reshape(jb - ja, -1)
 
     def _content_and_amounts(self, amounts_at):
         """Output frames whose next encoder frame is final: their interpolated content
@@ -311,6 +311,17 @@ class IncrementalNetwork:
         return x + smooth
 
 
+def _front_weights(enc) -> tuple[torch.Tensor, ...]:
+    """The front convolutions as matrices over their input windows (channel-major, as
+    ``unfold`` lays them out); conv 1 and the phone scores' conv side by side."""
+    c1, c2 = enc.front[0], enc.front[2]
+    w1, b1 = c1.weight, c1.bias
+    if enc.phonetic_in is not None:
+        w1 = torch.cat([w1, enc.phonetic_in.weight], 1)
+        b1 = b1 + enc.phonetic_in.bias
+    return w1.reshape(len(w1), -1), b1, c2.weight.reshape(len(c2.weight), -1), c2.bias
+
+
 def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_at: list
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """:meth:`IncrementalNetwork.push` for several streams of the same network at once:
@@ -325,7 +336,15 @@ def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_a
 def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
     first = nets[0]
     enc, dec, d = first.enc, first.dec, first.cfg.d_model
-    front, counts = _joined([n._front() for n in nets], d)
+    w1, b1, w2, b2 = first.front_weights
+    windows, counts = _joined([n._front1_windows() for n in nets], w1.shape[1])
+    if len(windows):
+        rows = enc.front[1](F.linear(windows, w1, b1))
+        for net, part in zip(nets, _split_rows(rows, counts)):
+            if len(part):
+                net.front1.add(part)
+    windows, counts = _joined([n._front2_windows() for n in nets], w2.shape[1])
+    front = enc.front[3](F.linear(windows, w2, b2)) if len(windows) else windows
     if len(front):
         add_inputs_many([n.content[0] for n in nets], _split_rows(enc.norm_in(front), counts))
     totals = [n.total50 for n in nets]
