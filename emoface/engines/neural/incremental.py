@@ -35,13 +35,13 @@ class Rows:
     def __init__(self, width: int):
         self.data = torch.zeros(0, width)
         self.start = 0
-
-    @property
-    def stop(self) -> int:
-        return self.start + len(self.data)
+        self.stop = 0             # a plain int: len() of a tensor is slow, and asked often
 
     def add(self, rows: torch.Tensor) -> None:
-        self.data = torch.cat([self.data, rows]) if len(self.data) else rows
+        n = rows.shape[0]
+        if n:
+            self.data = torch.cat([self.data, rows]) if self.stop > self.start else rows
+            self.stop += n
 
     def get(self, a: int, b: int) -> torch.Tensor:
         """Rows a .. b-1 (kept ones only)."""
@@ -53,15 +53,18 @@ class Rows:
         if i > self.start:
             self.data = self.data[i - self.start:]
             self.start = i
+            self.stop = max(self.stop, i)
 
 
 def _padded(rows: Rows, a: int, b: int, total: int | None) -> torch.Tensor:
     """Rows a .. b-1 with zeros below 0 and from ``total`` on (the convolutions' padding)."""
     lo = max(a, 0)
     hi = max(lo, b if total is None else min(b, total))
-    mid = rows.data[lo - rows.start:hi - rows.start] if hi > lo else rows.data[:0]
     if hi > lo and (lo < rows.start or hi > rows.stop):
         raise IndexError(f"rows {lo}..{hi} not kept ({rows.start}..{rows.stop})")
+    mid = rows.data[lo - rows.start:hi - rows.start] if hi > lo else rows.data[:0]
+    if lo == a and hi == b:
+        return mid
     return F.pad(mid, (0, 0, lo - a, b - hi))
 
 
