@@ -13,7 +13,10 @@ so an output frame is final as soon as the features it reaches exist, and each s
 computes exactly the rows whose inputs are final, with the same zero padding and masks the
 whole-input pass uses (keys outside the sequence are left out, which is what masking them
 does). The result equals :meth:`EmoFaceNet.decode` on the whole input to float rounding.
-One instance per stream; the network's weights are shared.
+One instance per stream; the network's weights are shared. :func:`push_many` advances
+several streams at once: each layer runs once over all their new rows (the products are
+tiny per stream, so per-call overhead, not arithmetic, was the cost), the caches stay
+per stream.
 """
 from __future__ import annotations
 
