@@ -121,8 +121,8 @@ async def paced_stream(url, pcm, emotion, start_delay):
     return np.array(sent), np.array(got)
 
 
-def latency_run(n_streams, pcm, emotion, done_by):
-    server = ServerProcess()
+def latency_run(n_streams, pcm, emotion, done_by, server_args=()):
+    server = ServerProcess(server_args)
     try:
         cpu0 = server.cpu_s()
 
@@ -238,6 +238,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--streams", default="1,50", help="comma-separated stream counts")
     ap.add_argument("--emotion", default="auto")
+    ap.add_argument("--server-args", default="", help='more `emoface serve` options, e.g. "--workers 1"')
     ap.add_argument("--long-minutes", type=float, default=30.0,
                     help="minutes of audio for the memory run (0: skip)")
     ap.add_argument("--offline-diff", action="store_true",
@@ -251,7 +252,7 @@ def main() -> int:
     done_by = completing_chunks(pcm, args.emotion)
     results = {"uptime": open("/proc/loadavg").read().split()[:3], "rows": []}
     for n in [int(s) for s in args.streams.split(",") if s]:
-        row = latency_run(n, pcm, args.emotion, done_by)
+        row = latency_run(n, pcm, args.emotion, done_by, args.server_args.split())
         results["rows"].append(row)
         print(json.dumps(row), flush=True)
     if args.long_minutes:

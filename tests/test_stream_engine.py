@@ -19,9 +19,9 @@ from emoface.emotion import EMOTION_INDEX  # noqa: E402
 from emoface.engines import load_engine  # noqa: E402
 from emoface.engines.neural.checkpoint import weights_available  # noqa: E402
 from emoface.engines.neural.config import PREDICTED_CHANNELS, ModelConfig  # noqa: E402
-from emoface.engines.neural.incremental import IncrementalNetwork  # noqa: E402
+from emoface.engines.neural.incremental import IncrementalNetwork, push_many  # noqa: E402
 from emoface.engines.neural.network import EmoFaceNet  # noqa: E402
-from emoface.engines.streaming import Frames  # noqa: E402
+from emoface.engines.streaming import Frames, feed_many  # noqa: E402
 from emoface.errors import UserError  # noqa: E402
 
 # The network's channels, less eyeWide (the blinks of the nonverbal layer scale it): the
@@ -108,6 +108,74 @@ def test_incremental_network_equals_whole_input_decode(cfg):
         h = np.concatenate([o[1] for o in outs])
         np.testing.assert_allclose(w, w_ref[0].numpy(), atol=1e-5)
         np.testing.assert_allclose(h, h_ref[0].numpy(), atol=1e-5)
+
+
+def test_incremental_networks_batched_equal_each_alone():
+    """Streams of different lengths and step sizes through one batch per layer."""
+    torch.manual_seed(1)
+    cfg = dict(d_model=32, n_heads=2, content_layers=2, d_emotion=16, emotion_layers=1,
+               content_window=6, decoder_window=5, d_latent=4, n_phonetic=42,
+               content_lookahead=1, decoder_lookahead=1, decoder_layers=2)
+    net = EmoFaceNet(ModelConfig(**cfg)).eval()
+    rng = np.random.default_rng(3)
+    lengths, steps = (157, 90, 203, 40), (3, 40, 7, 157)
+    feats = [rng.normal(size=(n, net.cfg.n_features)).astype(np.float32) for n in lengths]
+    n_outs = [int(round(n * 0.3)) for n in lengths]
+    amounts = [rng.dirichlet(np.ones(8), size=k).astype(np.float32) for k in n_outs]
+    zs = [rng.normal(size=4).astype(np.float32) for _ in lengths]
+    refs = []
+    for f, a, z in zip(feats, amounts, zs):
+        with torch.inference_mode():
+            refs.append(net.decode(torch.from_numpy(f[None]), torch.from_numpy(a[None]),
+                                   torch.from_numpy(z[None])))
+    incs = [IncrementalNetwork(net, z) for z in zs]
+    ats = [lambda a, b, am=am: am[a:b] for am in amounts]
+    outs = [[] for _ in incs]
+    pos = [0] * len(incs)
+    while any(p < len(f) for p, f in zip(pos, feats)):
+        live = [i for i in range(len(incs)) if pos[i] < len(feats[i])]
+        got = push_many([incs[i] for i in live], [feats[i][pos[i]:pos[i] + steps[i]] for i in live],
+                        [ats[i] for i in live])
+        for i, o in zip(live, got):
+            outs[i].append(o)
+            pos[i] += steps[i]
+    for i, inc in enumerate(incs):
+        outs[i].append(inc.finish(lengths[i], n_outs[i], ats[i]))
+        w = np.concatenate([o[0] for o in outs[i]])
+        h = np.concatenate([o[1] for o in outs[i]])
+        np.testing.assert_allclose(w, refs[i][0][0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(h, refs[i][1][0].numpy(), atol=1e-5)
+
+
+@needs_weights
+def test_streams_fed_together_equal_each_alone_and_offline(engine, speech):
+    """Several streams (lengths, chunk sizes, emotions, rates differ) fed as one batch per
+    call, as the server's ticks do: each equals its stream alone and the offline take."""
+    x = speech.samples
+    takes = [(x, 800, "happy:0.7", 30), (x[:len(x) // 2], 3200, "sad", 30),
+             (x[len(x) // 3:], 321, "angry:0.5", 60), (x[::-1].copy(), 1600, "auto", 30)]
+    streams = [engine.stream(16000, emotion=e, fps=f, seed=i)
+               for i, (_, _, e, f) in enumerate(takes)]
+    parts = [[] for _ in takes]
+    pos = [0] * len(takes)
+    while any(p < len(t[0]) for p, t in zip(pos, takes)):
+        live = [i for i, t in enumerate(takes) if pos[i] < len(t[0])]
+        got = feed_many([streams[i] for i in live],
+                        [takes[i][0][pos[i]:pos[i] + takes[i][1]] for i in live])
+        for i, f in zip(live, got):
+            parts[i].append(f)
+            pos[i] += takes[i][1]
+    for i, (audio, chunk, emotion, fps) in enumerate(takes):
+        parts[i].append(streams[i].flush())
+        together = Frames.join([p for p in parts[i] if len(p)])
+        alone = run(engine.stream(16000, emotion=emotion, fps=fps, seed=i), audio, chunk)
+        np.testing.assert_allclose(together.weights, alone.weights, atol=1e-5)
+        np.testing.assert_allclose(together.head, alone.head, atol=1e-5)
+        offline = engine.animate(Speech(audio, 16000), emotion=emotion, fps=fps, seed=i)
+        assert len(together) == offline.num_frames
+        if emotion != "auto":   # auto hears the voice differently live (docs/live.md)
+            np.testing.assert_allclose(together.weights[:, NETWORK],
+                                       offline.weights[:, NETWORK], atol=1e-3)
 
 
 @needs_weights

@@ -175,6 +175,10 @@ class AcousticModel:
             g = g.reshape(n_cb, self.n_dens, t)
             top = g.max(1, keepdims=True)
             np.subtract(g, top, out=g)
+            # Below exp(-80) a density adds nothing to a sum whose largest term is 1, and
+            # float32 exp(-88 and less) is subnormal: the product after it then runs on
+            # the slow subnormal path (3x slower on real speech measured here).
+            np.maximum(g, _EXP_FLOOR, out=g)
             np.exp(g, out=g)
             mix = np.matmul(self.weights[s], g)                     # (phones, states, t)
             total += np.log(np.maximum(mix, 1e-30)) + top
@@ -187,6 +191,7 @@ def _sum_states(state_ll: np.ndarray) -> np.ndarray:
     return np.log(np.exp(state_ll - m).sum(2)) + m[..., 0]
 
 
+_EXP_FLOOR = np.float32(-80.0)
 _CHUNK = 256   # frames scored at once (5376 Gaussians each): faster than 128 or 64 here
 
 

@@ -8,6 +8,7 @@ blinks and gaze), the engine holds what is shared (the network).
         frames = stream.feed(chunk)            # Frames: zero or more new frames
     frames = stream.flush()                    # the rest: the take is complete
     stream.set_emotion("happy:0.7")            # any time: frames not yet out use it
+    frames = feed_many(streams, chunks)        # many streams' chunks computed as one batch
 
 :class:`LiveNonverbal` is the causal counterpart of :func:`.nonverbal.eyes_and_head`:
 the same blink, gaze and head-drift models, drawn frame by frame from seeded generators
@@ -111,11 +112,20 @@ class Stream:
         self._emotion_changed()
 
     def feed(self, chunk) -> Frames:
+        return feed_many([self], [chunk])[0]
+
+    def _take(self, chunk) -> np.ndarray:
         if self.flushed:
             raise UserError("the stream has ended; start another")
         x = self.resampler.push(pcm_to_float(chunk))
         self.samples_in += len(x)
-        return self._convert(self._push(x), final=False)
+        return x
+
+    @property
+    def batch_key(self) -> object:
+        """Streams of one class with equal keys are computed together by
+        :func:`feed_many` (the neural engine's: those sharing a network)."""
+        return id(self)
 
     def flush(self) -> Frames:
         """End of the audio: every remaining frame (``frame_count(duration, fps)`` in all)."""
@@ -167,11 +177,32 @@ class Stream:
     def _push(self, samples16k: np.ndarray) -> Frames | None:
         raise NotImplementedError
 
+    @classmethod
+    def _push_many(cls, streams: list[Stream], samples: list[np.ndarray]) -> list[Frames | None]:
+        """``_push`` for streams with one :attr:`batch_key`; engines that can batch override."""
+        return [s._push(x) for s, x in zip(streams, samples)]
+
     def _finish(self) -> Frames | None:
         raise NotImplementedError
 
     def _emotion_changed(self) -> None:
         pass
+
+
+def feed_many(streams: list[Stream], chunks: list) -> list[Frames]:
+    """``stream.feed(chunk)`` for each pair, the streams that can share their compute (one
+    engine's network) run as one batch: what a server does on each tick. Each stream's
+    frames are what feeding it alone gives (to float rounding)."""
+    samples = [s._take(c) for s, c in zip(streams, chunks)]
+    groups: dict[tuple, list[int]] = {}
+    for i, s in enumerate(streams):
+        groups.setdefault((type(s), s.batch_key), []).append(i)
+    out: list[Frames | None] = [None] * len(streams)
+    for (cls, _), members in groups.items():
+        pushed = cls._push_many([streams[i] for i in members], [samples[i] for i in members])
+        for i, new in zip(members, pushed):
+            out[i] = streams[i]._convert(new, final=False)
+    return out
 
 
 # ---------------------------------------------------------------------------- nonverbal

@@ -8,7 +8,7 @@ docs/live.md) and plain HTTP GET for the browser viewer.
 
 One engine per name is loaded once and shared by every session (each has its own
 stream state). Compute runs in a thread pool so the event loop keeps serving the other
-sessions; every limit answers with an error message and a close code (:class:`Limits`).
+sessions, in ticks that batch every waiting session's audio (:mod:`.ticks`); every limit answers with an error message and a close code (:class:`Limits`).
 Binds 127.0.0.1 unless told otherwise.
 """
 from __future__ import annotations
@@ -52,6 +52,7 @@ from .protocol import (
     ready_message,
 )
 from .session import Session
+from .ticks import Ticks
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -117,6 +118,7 @@ class StreamServer:
         self.engines: dict[str, object] = {}
         self._engine_lock = threading.Lock()
         self.pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="emoface-stream")
+        self.ticks = Ticks(self.pool, limits.workers)
         self.sessions = 0
         self._glb: bytes | None = None
         self.engine_for(engine)          # load now: the first client should not wait
@@ -214,7 +216,7 @@ class StreamServer:
             return
         except ConnectionClosed:
             return
-        session = Session(stream, cfg, self.pool, lim.max_pending_s, lim.max_queued_frames)
+        session = Session(stream, cfg, self.ticks, lim.max_pending_s, lim.max_queued_frames)
         sender = asyncio.create_task(self._send(ws, session))
         receiver = asyncio.create_task(self._receive(ws, session))
         stopper = asyncio.create_task(session.stop.wait())

@@ -1,9 +1,10 @@
 """One client's stream on the server: its messages in order, its compute off the event
 loop, its frames out through a bounded queue.
 
-Compute runs in the server's thread pool, one job at a time per session; a job takes
-every message that has arrived since the last one (audio joined into one block), so a
-busy server answers in larger steps instead of falling behind in many small ones. Audio
+Compute runs in the server's ticks (:mod:`.ticks`), one job at a time per session; a job
+takes every message that has arrived since the last one (audio joined into one block), so
+a busy server answers in larger steps instead of falling behind in many small ones, and
+the jobs of one tick are computed as one batch. Audio
 waiting for compute is bounded (the session stops reading the socket above it: TCP then
 slows the sender), and so are the frames waiting to be sent (a client that stops reading
 is closed rather than buffered for).
@@ -12,18 +13,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from concurrent.futures import Executor
 
-import numpy as np
-
-from ..engines.streaming import Frames, Stream, pcm_to_float
+from ..engines.streaming import Stream
 from .protocol import CLOSE_POLICY, ProtocolError, StreamConfig, end_message, frame_messages
+from .ticks import Ticks
 
 
 class Session:
-    def __init__(self, stream: Stream, cfg: StreamConfig, pool: Executor,
+    def __init__(self, stream: Stream, cfg: StreamConfig, ticks: Ticks,
                  max_pending_s: float, max_queued: int):
-        self.stream, self.cfg, self.pool = stream, cfg, pool
+        self.stream, self.cfg, self.ticks = stream, cfg, ticks
         self.ops: deque = deque()
         self.pending_samples = 0
         self.max_pending = int(max_pending_s * cfg.sample_rate)
@@ -62,32 +61,8 @@ class Session:
         batch = list(self.ops)
         self.ops.clear()
         self.running = True
-        loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self.pool, self._run, batch)
+        fut = self.ticks.submit(self.stream, batch)
         fut.add_done_callback(lambda f: self._done(f, batch))
-
-    def _run(self, batch: list) -> tuple[list[Frames], bool]:
-        """In a worker thread: the messages in order; audio messages in a row as one block."""
-        out, audio, ended = [], [], False
-
-        def feed():
-            if audio:
-                x = np.concatenate([pcm_to_float(a) for a in audio])
-                audio.clear()
-                out.append(self.stream.feed(x))
-
-        for kind, value in batch:
-            if kind == "audio":
-                audio.append(value)
-                continue
-            feed()
-            if kind == "emotion":
-                self.stream.set_emotion(value)
-            elif kind == "end":
-                out.append(self.stream.flush())
-                ended = True
-        feed()
-        return out, ended
 
     def _done(self, fut, batch) -> None:
         self.running = False

@@ -13,7 +13,10 @@ so an output frame is final as soon as the features it reaches exist, and each s
 computes exactly the rows whose inputs are final, with the same zero padding and masks the
 whole-input pass uses (keys outside the sequence are left out, which is what masking them
 does). The result equals :meth:`EmoFaceNet.decode` on the whole input to float rounding.
-One instance per stream; the network's weights are shared.
+One instance per stream; the network's weights are shared. :func:`push_many` advances
+several streams at once: each layer runs once over all their new rows (the products are
+tiny per stream, so per-call overhead, not arithmetic, was the cost), the caches stay
+per stream.
 """
 from __future__ import annotations
 
@@ -35,13 +38,13 @@ class Rows:
     def __init__(self, width: int):
         self.data = torch.zeros(0, width)
         self.start = 0
-
-    @property
-    def stop(self) -> int:
-        return self.start + len(self.data)
+        self.stop = 0             # a plain int: len() of a tensor is slow, and asked often
 
     def add(self, rows: torch.Tensor) -> None:
-        self.data = torch.cat([self.data, rows]) if len(self.data) else rows
+        n = rows.shape[0]
+        if n:
+            self.data = torch.cat([self.data, rows]) if self.stop > self.start else rows
+            self.stop += n
 
     def get(self, a: int, b: int) -> torch.Tensor:
         """Rows a .. b-1 (kept ones only)."""
@@ -53,66 +56,153 @@ class Rows:
         if i > self.start:
             self.data = self.data[i - self.start:]
             self.start = i
+            self.stop = max(self.stop, i)
 
 
 def _padded(rows: Rows, a: int, b: int, total: int | None) -> torch.Tensor:
     """Rows a .. b-1 with zeros below 0 and from ``total`` on (the convolutions' padding)."""
     lo = max(a, 0)
     hi = max(lo, b if total is None else min(b, total))
-    mid = rows.data[lo - rows.start:hi - rows.start] if hi > lo else rows.data[:0]
     if hi > lo and (lo < rows.start or hi > rows.stop):
         raise IndexError(f"rows {lo}..{hi} not kept ({rows.start}..{rows.stop})")
+    mid = rows.data[lo - rows.start:hi - rows.start] if hi > lo else rows.data[:0]
+    if lo == a and hi == b:
+        return mid
     return F.pad(mid, (0, 0, lo - a, b - hi))
 
 
+def _split_rows(rows: torch.Tensor, counts: list[int]) -> list[torch.Tensor]:
+    return list(torch.split(rows, counts)) if len(counts) > 1 else [rows]
+
+
+def _joined(parts: list[torch.Tensor], width: int) -> tuple[torch.Tensor, list[int]]:
+    counts = [len(p) for p in parts]
+    if len(parts) == 1:
+        return parts[0], counts
+    return (torch.cat(parts) if sum(counts) else torch.zeros(0, width)), counts
+
+
 class BlockState:
-    """One attention block's inputs, with their queries, keys and values."""
+    """One attention block's inputs, with their queries, keys and values, for one stream.
+    The work is done by :func:`add_inputs_many` and :func:`step_many` for several streams
+    at once (the same block of the shared network): a server tick's streams make one
+    matrix product per layer instead of one each, which is where the time went."""
 
     def __init__(self, block, d: int, window: int, lookahead: int, slopes: torch.Tensor):
         self.block, self.window, self.lookahead = block, window, lookahead
         self.x, self.q, self.k, self.v = Rows(d), Rows(d), Rows(d), Rows(d)
         self.slopes = slopes
         self.done = 0             # output rows computed
+        self.cross_kv: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def add_inputs(self, x: torch.Tensor) -> None:
-        q, k, v = self.block.qkv(self.block.norm1(x)).chunk(3, dim=-1)
-        self.x.add(x)
-        self.q.add(q)
-        self.k.add(k)
-        self.v.add(v)
+        add_inputs_many([self], [x])
 
     def ready(self, total: int | None) -> int:
         return self.x.stop if total is not None else max(self.done, self.x.stop - self.lookahead)
 
     def step(self, total: int | None, tokens: torch.Tensor | None = None) -> torch.Tensor:
         """Output rows now final (total: the sequence's length once known)."""
-        a, b = self.done, self.ready(total)
-        if b <= a:
-            return torch.zeros(0, self.x.data.shape[1])
-        blk, h = self.block, self.block.heads
-        ka, kb = max(0, a - self.window), min(self.x.stop, b + self.lookahead)
-        x = self.x.get(a, b)
-        d = x.shape[1]
-        split = lambda t: t.view(len(t), h, d // h).transpose(0, 1)   # (H, n, dh)
-        q, k, v = split(self.q.get(a, b)), split(self.k.get(ka, kb)), split(self.v.get(ka, kb))
-        rel = torch.arange(ka, kb)[None, :] - torch.arange(a, b)[:, None]
-        bias = -self.slopes[:, None, None] * rel.abs().float()[None]
-        bias = bias.masked_fill(((rel < -self.window) | (rel > self.lookahead))[None], _MASKED)
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
-        att = torch.matmul(torch.softmax(scores, -1), v).transpose(0, 1).reshape(b - a, d)
-        x = x + blk.proj(att)
-        if blk.cross and tokens is not None:
-            qc = split(blk.q_c(blk.norm_c(x)))
-            kc, vc = blk.kv_c(tokens).chunk(2, dim=-1)
-            att = F.scaled_dot_product_attention(qc, split(kc), split(vc))
-            x = x + blk.proj_c(att.transpose(0, 1).reshape(b - a, d))
-        out = x + blk.ff(blk.norm2(x))
-        self.done = b
+        return step_many([self], [total], [tokens])[0]
+
+    def _keep(self) -> None:
         # Keep what later rows reach back to: their own inputs and `window` keys before.
-        keep = max(0, b - self.window)
+        keep = max(0, self.done - self.window)
         for r in (self.x, self.q, self.k, self.v):
-            r.keep_from(min(keep, b))
-        return out
+            r.keep_from(keep)
+
+    def _tokens_kv(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.cross_kv is None:   # the tokens are the stream's own, fixed
+            h = self.block.heads
+            kc, vc = self.block.kv_c(tokens).chunk(2, dim=-1)
+            split = lambda t: t.reshape(len(t), h, -1).transpose(0, 1)   # (H, 2, dh)
+            self.cross_kv = split(kc), split(vc)
+        return self.cross_kv
+
+
+def add_inputs_many(states: list[BlockState], xs: list[torch.Tensor]) -> None:
+    """Input rows for each state's block (the same block): queries, keys, values in one go."""
+    blk = states[0].block
+    x, counts = _joined(xs, states[0].x.data.shape[1])
+    if not len(x):
+        return
+    qkv = blk.qkv(blk.norm1(x))
+    for s, xi, part in zip(states, xs, _split_rows(qkv, counts)):
+        if len(xi):
+            q, k, v = part.chunk(3, dim=-1)
+            s.x.add(xi)
+            s.q.add(q)
+            s.k.add(k)
+            s.v.add(v)
+
+
+def _attend(states: list[BlockState], spans: list[tuple[int, int]]) -> torch.Tensor:
+    """Banded self-attention of rows a .. b-1 for streams with the same b - a: queries
+    stacked (S, H, n, dh), keys a - window .. b + lookahead zero-padded and masked where
+    a stream has none (before its start, past what it has); (S, n, d). The relative
+    positions are the same for every stream, so one bias serves all."""
+    first = states[0]
+    window, ahead, h = first.window, first.lookahead, first.block.heads
+    n = spans[0][1] - spans[0][0]
+    d = first.x.data.shape[1]
+    m = n + window + ahead
+    q, k, v, valid = [], [], [], []
+    for s, (a, b) in zip(states, spans):
+        q.append(s.q.get(a, b))
+        k.append(_padded(s.k, a - window, b + ahead, s.x.stop))
+        v.append(_padded(s.v, a - window, b + ahead, s.x.stop))
+        idx = torch.arange(a - window, b + ahead)
+        valid.append((idx >= 0) & (idx < s.x.stop))
+    split = lambda t: t.view(len(states), -1, h, d // h).transpose(1, 2)   # (S, H, rows, dh)
+    q, k, v = split(torch.stack(q)), split(torch.stack(k)), split(torch.stack(v))
+    rel = torch.arange(m)[None, :] - window - torch.arange(n)[:, None]
+    bias = -first.slopes[:, None, None] * rel.abs().float()[None]               # (H, n, m)
+    bias = bias.masked_fill(((rel < -window) | (rel > ahead))[None], _MASKED)
+    bias = bias[None].masked_fill(~torch.stack(valid)[:, None, None, :], _MASKED)
+    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
+    att = torch.matmul(torch.softmax(scores, -1), v)                           # (S, H, n, dh)
+    return att.transpose(1, 2).reshape(len(states), n, d)
+
+
+def step_many(states: list[BlockState], totals: list[int | None],
+              tokens: list[torch.Tensor | None]) -> list[torch.Tensor]:
+    """:meth:`BlockState.step` for several streams through the same block: attention per
+    group of streams with as many new rows, every row-wise layer once for all rows."""
+    blk, h = states[0].block, states[0].block.heads
+    d = states[0].x.data.shape[1]
+    spans = []
+    for s, total in zip(states, totals):
+        spans.append((s.done, max(s.done, s.ready(total))))
+    att = [None] * len(states)
+    groups: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(spans):
+        if b > a:
+            groups.setdefault(b - a, []).append(i)
+    for members in groups.values():
+        rows = _attend([states[i] for i in members], [spans[i] for i in members])
+        for i, r in zip(members, rows):
+            att[i] = r
+    live = [i for i in range(len(states)) if att[i] is not None]
+    outs = [torch.zeros(0, d) for _ in states]
+    if not live:
+        return outs
+    x, counts = _joined([states[i].x.get(*spans[i]) for i in live], d)
+    x = x + blk.proj(_joined([att[i] for i in live], d)[0])
+    if blk.cross and tokens[live[0]] is not None:
+        # Two tokens per stream: each row attends to its own stream's keys and values.
+        qc = blk.q_c(blk.norm_c(x)).view(len(x), h, 1, d // h)                  # (N, H, 1, dh)
+        kv = [states[i]._tokens_kv(tokens[i]) for i in live]
+        reps = torch.tensor(counts)
+        kc = torch.stack([k for k, _ in kv]).repeat_interleave(reps, 0)          # (N, H, 2, dh)
+        vc = torch.stack([v for _, v in kv]).repeat_interleave(reps, 0)
+        w = torch.softmax(torch.matmul(qc, kc.transpose(-1, -2)) / math.sqrt(d // h), -1)
+        x = x + blk.proj_c(torch.matmul(w, vc).reshape(len(x), d))
+    out = x + blk.ff(blk.norm2(x))
+    for i, part in zip(live, _split_rows(out, counts)):
+        states[i].done = spans[i][1]
+        states[i]._keep()
+        outs[i] = part
+    return outs
 
 
 class IncrementalNetwork:
@@ -137,6 +227,7 @@ class IncrementalNetwork:
         with torch.inference_mode():
             zt = torch.from_numpy(np.asarray(z, np.float32))[None]
             self.tokens = torch.stack([dec.neutral_token[None], dec.latent_token(zt)], 1)[0]
+            self.front_weights = _front_weights(enc)
         self.fused = Rows(d)                      # decoder input before smoothing
         self.decoder = [BlockState(b, d, dec.window, dec.lookahead, dec.slopes)
                         for b in dec.blocks]
@@ -146,10 +237,7 @@ class IncrementalNetwork:
 
     # ------------------------------------------------------------------ public
     def push(self, feats: np.ndarray, amounts_at) -> tuple[np.ndarray, np.ndarray]:
-        with torch.inference_mode():
-            if len(feats):
-                self.feats.add(self.net.normalise(torch.from_numpy(np.ascontiguousarray(feats))))
-            return self._advance(amounts_at)
+        return push_many([self], [feats], [amounts_at])[0]
 
     def finish(self, n_feats: int, n_out: int, amounts_at) -> tuple[np.ndarray, np.ndarray]:
         """No more features: ``n_feats`` in all (padding included), ``n_out`` output frames."""
@@ -157,54 +245,42 @@ class IncrementalNetwork:
             raise ValueError(f"{self.feats.stop} feature rows pushed, {n_feats} announced")
         self.total_feats, self.total_out = n_feats, n_out
         with torch.inference_mode():
-            return self._advance(amounts_at)
+            return _advance_many([self], [amounts_at])[0]
 
     # ------------------------------------------------------------------ stages
-    def _advance(self, amounts_at):
-        self._front()
-        x = self.encoded_rows_from_blocks()
-        if len(x):
-            self.encoded.add(self.enc.norm_out(x))
-        return self._decode(amounts_at)
+    @property
+    def total50(self) -> int | None:
+        return None if self.total_feats is None else (self.total_feats + 1) // 2
 
-    def _front(self) -> None:
-        enc, final = self.enc, self.total_feats
-        # conv 1 (k5, pad 2) at 100 fps, with the phone scores' conv beside it.
+    def _front1_windows(self) -> torch.Tensor:
+        """Conv 1's input windows (n, C * 5) of its new rows: conv 1 (k5, pad 2) at 100 fps,
+        the phone scores' conv beside it, run as one product for all streams."""
+        final = self.total_feats
         a = self.front1.stop
         b = final if final is not None else self.feats.stop - 2
-        if b > a:
-            x = _padded(self.feats, a - 2, b + 2, final).T[None]       # (1, C, n + 4)
-            y = F.conv1d(x[:, :enc.n_mels], enc.front[0].weight, enc.front[0].bias)
-            if enc.phonetic_in is not None:
-                y = y + F.conv1d(x[:, enc.n_mels:], enc.phonetic_in.weight,
-                                 enc.phonetic_in.bias)
-            self.front1.add(enc.front[1](y)[0].T)
-            self.feats.keep_from(b - 2)
-        # conv 2 (k5, stride 2, pad 2): encoder frame j reads conv-1 rows 2j-2 .. 2j+2.
-        total50 = None if final is None else (final + 1) // 2
+        if b <= a:
+            return torch.zeros(0, self.cfg.n_features * 5)
+        x = _padded(self.feats, a - 2, b + 2, final).T                 # (C, n + 4)
+        self.feats.keep_from(b - 2)
+        return x.unfold(1, 5, 1).transpose(0, 1).reshape(b - a, -1)
+
+    def _front2_windows(self) -> torch.Tensor:
+        """Conv 2's windows (k5, stride 2, pad 2): encoder frame j reads conv-1 rows
+        2j-2 .. 2j+2."""
+        final = self.total_feats
         ja = self.front2_done
-        jb = total50 if final is not None else max(ja, (self.front1.stop - 3) // 2 + 1)
-        if jb > ja:
-            x = _padded(self.front1, 2 * ja - 2, 2 * jb + 1, final).T[None]
-            conv = enc.front[2]
-            y = enc.front[3](F.conv1d(x, conv.weight, conv.bias, stride=2))[0].T
-            self.content[0].add_inputs(enc.norm_in(y))
-            self.front2_done = jb
-            self.front1.keep_from(2 * jb - 2)
+        jb = self.total50 if final is not None else max(ja, (self.front1.stop - 3) // 2 + 1)
+        if jb <= ja:
+            return torch.zeros(0, self.cfg.d_model * 5)
+        x = _padded(self.front1, 2 * ja - 2, 2 * jb + 1, final).T
+        self.front2_done = jb
+        self.front1.keep_from(2 * jb - 2)
+        return x.unfold(1, 5, 2).transpose(0, 1).reshape(jb - ja, -1)
 
-    def encoded_rows_from_blocks(self) -> torch.Tensor:
-        total50 = None if self.total_feats is None else (self.total_feats + 1) // 2
-        out = torch.zeros(0, self.cfg.d_model)
-        for i, block in enumerate(self.content):
-            out = block.step(total50)
-            if i + 1 < len(self.content):
-                if len(out):
-                    self.content[i + 1].add_inputs(out)
-        return out
-
-    def _decode(self, amounts_at):
-        dec = self.dec
-        total50 = None if self.total_feats is None else (self.total_feats + 1) // 2
+    def _content_and_amounts(self, amounts_at):
+        """Output frames whose next encoder frame is final: their interpolated content
+        rows and emotion amounts (None when there are none)."""
+        total50 = self.total50
         # Output frame k interpolates encoder frames floor(k * 5/3) and the next one.
         k0 = self.n_out
         if self.total_out is not None:
@@ -216,34 +292,104 @@ class IncrementalNetwork:
                 if math.floor(pos) + 1 >= self.encoded.stop:
                     break
                 k1 += 1
-        if k1 > k0:
-            pos = torch.arange(k0, k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
-            if total50 is not None:
-                pos = pos.clamp(max=total50 - 1)
-            lo = pos.floor().long()
-            hi = lo + 1 if total50 is None else (lo + 1).clamp(max=total50 - 1)
-            w = (pos - lo.to(pos.dtype))[:, None]
-            base = self.encoded.start
-            content = self.encoded.data[lo - base] * (1 - w) + self.encoded.data[hi - base] * w
-            self.encoded.keep_from(int(lo[-1]))
-            amounts = torch.from_numpy(np.ascontiguousarray(amounts_at(k0, k1), np.float32))
-            e = dec.emotion_embed(amounts)
-            gamma, beta = dec.film(e + self.tokens.sum(0, keepdim=True)).chunk(2, -1)
-            x = content * (1 + gamma) + beta + e
-            self.fused.add(x)
-            # Causal smoothing: row i reads fused rows i-2 .. i.
-            xs = _padded(self.fused, k0 - 2, k1, None).T[None]
-            smooth = F.conv1d(xs, dec.smooth.weight, dec.smooth.bias)[0].T
-            self.decoder[0].add_inputs(x + smooth)
-            self.fused.keep_from(k1 - 2)
-            self.n_out = k1
-        out = torch.zeros(0, self.cfg.d_model)
-        for i, block in enumerate(self.decoder):
-            out = block.step(self.total_out, self.tokens)
-            if i + 1 < len(self.decoder) and len(out):
-                self.decoder[i + 1].add_inputs(out)
-        if not len(out):
-            return np.zeros((0, self.cfg.n_outputs), np.float32), np.zeros((0, 3), np.float32)
-        out = dec.norm(out)
-        return (torch.sigmoid(dec.weights(out)).numpy(),
-                (0.3 * torch.tanh(dec.head(out))).numpy())
+        if k1 <= k0:
+            return None
+        pos = torch.arange(k0, k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
+        if total50 is not None:
+            pos = pos.clamp(max=total50 - 1)
+        lo = pos.floor().long()
+        hi = lo + 1 if total50 is None else (lo + 1).clamp(max=total50 - 1)
+        w = (pos - lo.to(pos.dtype))[:, None]
+        base = self.encoded.start
+        content = self.encoded.data[lo - base] * (1 - w) + self.encoded.data[hi - base] * w
+        self.encoded.keep_from(int(lo[-1]))
+        amounts = torch.from_numpy(np.ascontiguousarray(amounts_at(k0, k1), np.float32))
+        return content, amounts
+
+    def _smoothed(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder's input: fused rows plus the causal smoothing of rows i-2 .. i."""
+        k0, k1 = self.n_out, self.n_out + len(x)
+        self.fused.add(x)
+        xs = _padded(self.fused, k0 - 2, k1, None).T[None]
+        smooth = F.conv1d(xs, self.dec.smooth.weight, self.dec.smooth.bias)[0].T
+        self.fused.keep_from(k1 - 2)
+        self.n_out = k1
+        return x + smooth
+
+
+def _front_weights(enc) -> tuple[torch.Tensor, ...]:
+    """The front convolutions as matrices over their input windows (channel-major, as
+    ``unfold`` lays them out); conv 1 and the phone scores' conv side by side."""
+    c1, c2 = enc.front[0], enc.front[2]
+    w1, b1 = c1.weight, c1.bias
+    if enc.phonetic_in is not None:
+        w1 = torch.cat([w1, enc.phonetic_in.weight], 1)
+        b1 = b1 + enc.phonetic_in.bias
+    return w1.reshape(len(w1), -1), b1, c2.weight.reshape(len(c2.weight), -1), c2.bias
+
+
+def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_at: list
+              ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:meth:`IncrementalNetwork.push` for several streams of the same network at once:
+    each layer runs once on every stream's new rows (see :func:`step_many`)."""
+    with torch.inference_mode():
+        for net, f in zip(nets, feats):
+            if len(f):
+                net.feats.add(net.net.normalise(torch.from_numpy(np.ascontiguousarray(f))))
+        return _advance_many(nets, amounts_at)
+
+
+def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
+    first = nets[0]
+    enc, dec, d = first.enc, first.dec, first.cfg.d_model
+    w1, b1, w2, b2 = first.front_weights
+    windows, counts = _joined([n._front1_windows() for n in nets], w1.shape[1])
+    if len(windows):
+        rows = enc.front[1](F.linear(windows, w1, b1))
+        for net, part in zip(nets, _split_rows(rows, counts)):
+            if len(part):
+                net.front1.add(part)
+    windows, counts = _joined([n._front2_windows() for n in nets], w2.shape[1])
+    front = enc.front[3](F.linear(windows, w2, b2)) if len(windows) else windows
+    if len(front):
+        add_inputs_many([n.content[0] for n in nets], _split_rows(enc.norm_in(front), counts))
+    totals = [n.total50 for n in nets]
+    for i in range(len(first.content)):
+        out = step_many([n.content[i] for n in nets], totals, [None] * len(nets))
+        if i + 1 < len(first.content):
+            add_inputs_many([n.content[i + 1] for n in nets], out)
+    x, counts = _joined(out, d)
+    if len(x):
+        for net, rows in zip(nets, _split_rows(enc.norm_out(x), counts)):
+            if len(rows):
+                net.encoded.add(rows)
+    # Decoder input: content rows with the emotion (FiLM), one batch for all streams.
+    found = [n._content_and_amounts(f) for n, f in zip(nets, amounts_at)]
+    live = [i for i, f in enumerate(found) if f is not None]
+    fused = [torch.zeros(0, d) for _ in nets]
+    if live:
+        content, counts = _joined([found[i][0] for i in live], d)
+        amounts = _joined([found[i][1] for i in live], found[live[0]][1].shape[1])[0]
+        e = dec.emotion_embed(amounts)
+        tokens = torch.cat([nets[i].tokens.sum(0, keepdim=True).expand(c, -1)
+                            for i, c in zip(live, counts)])
+        gamma, beta = dec.film(e + tokens).chunk(2, -1)
+        x = content * (1 + gamma) + beta + e
+        for i, rows in zip(live, _split_rows(x, counts)):
+            fused[i] = nets[i]._smoothed(rows)
+    add_inputs_many([n.decoder[0] for n in nets], fused)
+    totals = [n.total_out for n in nets]
+    tokens = [n.tokens for n in nets]
+    for i in range(len(first.decoder)):
+        out = step_many([n.decoder[i] for n in nets], totals, tokens)
+        if i + 1 < len(first.decoder):
+            add_inputs_many([n.decoder[i + 1] for n in nets], out)
+    x, counts = _joined(out, d)
+    if not len(x):
+        empty = (np.zeros((0, first.cfg.n_outputs), np.float32), np.zeros((0, 3), np.float32))
+        return [empty] * len(nets)
+    x = dec.norm(x)
+    weights = torch.sigmoid(dec.weights(x)).numpy()
+    head = (0.3 * torch.tanh(dec.head(x))).numpy()
+    bounds = np.cumsum([0] + counts)
+    return [(weights[a:b], head[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

@@ -23,6 +23,7 @@ import numpy as np
 from ...arkit import INDEX, NUM_BLENDSHAPES
 from ...audio.features import semitones_re_100hz
 from ...audio.live_features import LiveFeatures
+from ...audio.live_features import push_many as features_many
 from ...audio.prosody import analyse, normalise_loudness
 from ...emotion import NUM_EMOTIONS
 from ..streaming import BASE_FPS, Frames, LiveNonverbal, SpeechGate, Stream
@@ -159,12 +160,26 @@ class NeuralStream(Stream):
         self._amounts.append(a)
         return a
 
+    @property
+    def batch_key(self) -> object:
+        return id(self.pred)
+
     def _push(self, samples16k: np.ndarray) -> Frames | None:
-        self.gate.push(samples16k)
-        feats = self.features.push(samples16k)
-        self.n_feats += len(feats)
-        self.heard.push(samples16k, feats, self.spec.auto)
-        return self._frames(*self.network.push(feats, self._amounts_at))
+        return self._push_many([self], [samples16k])[0]
+
+    @classmethod
+    def _push_many(cls, streams: list[NeuralStream], samples: list[np.ndarray]
+                   ) -> list[Frames | None]:
+        """Features per stream, then the network once for all (one batch per layer)."""
+        from .incremental import push_many  # torch
+
+        feats = features_many([s.features for s in streams], samples)
+        for s, x, f in zip(streams, samples, feats):
+            s.gate.push(x)
+            s.n_feats += len(f)
+            s.heard.push(x, f, s.spec.auto)
+        outs = push_many([s.network for s in streams], feats, [s._amounts_at for s in streams])
+        return [s._frames(*o) for s, o in zip(streams, outs)]
 
     def _finish(self) -> Frames | None:
         feats = self.features.finish()

@@ -1,0 +1,110 @@
+"""The server's compute in ticks: every session's waiting messages taken together, the
+audio of all of them fed as one batch (:func:`~emoface.engines.streaming.feed_many`:
+one matrix product per network layer for all streams, not one per stream), so many
+streams cost little more per tick than a few. A tick starts whenever a worker is free
+and jobs wait; jobs arriving during a tick wait for the next one.
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+
+import numpy as np
+
+from ..engines.streaming import Frames, Stream, feed_many, pcm_to_float
+
+
+def _steps(ops: list) -> list[tuple[str, object]]:
+    """Messages in order, audio messages in a row joined into one block."""
+    steps: list[tuple[str, object]] = []
+    audio: list = []
+    for kind, value in ops:
+        if kind == "audio":
+            audio.append(value)
+            continue
+        if audio:
+            steps.append(("audio", np.concatenate([pcm_to_float(a) for a in audio])))
+            audio = []
+        steps.append((kind, value))
+    if audio:
+        steps.append(("audio", np.concatenate([pcm_to_float(a) for a in audio])))
+    return steps
+
+
+def run_jobs(jobs: list[tuple[Stream, list]]) -> list:
+    """In a worker thread: each job's messages in order; the jobs' audio blocks at the
+    same position fed together. Per job: (frames, ended) or the exception it raised (the
+    other jobs go on)."""
+    steps = [_steps(ops) for _, ops in jobs]
+    out: list[list[Frames]] = [[] for _ in jobs]
+    ended = [False] * len(jobs)
+    failed: list[BaseException | None] = [None] * len(jobs)
+    pos = [0] * len(jobs)
+    while True:
+        active = [i for i in range(len(jobs)) if failed[i] is None and pos[i] < len(steps[i])]
+        if not active:
+            break
+        audio = [i for i in active if steps[i][pos[i]][0] == "audio"]
+        if audio:
+            try:
+                frames = feed_many([jobs[i][0] for i in audio], [steps[i][pos[i]][1] for i in audio])
+                for i, f in zip(audio, frames):
+                    out[i].append(f)
+            except Exception as exc:   # noqa: BLE001 - the sessions report it
+                for i in audio:
+                    failed[i] = exc
+        for i in active:
+            kind, value = steps[i][pos[i]]
+            pos[i] += 1
+            if kind == "audio" or failed[i] is not None:
+                continue
+            try:
+                if kind == "emotion":
+                    jobs[i][0].set_emotion(value)
+                elif kind == "end":
+                    out[i].append(jobs[i][0].flush())
+                    ended[i] = True
+            except Exception as exc:   # noqa: BLE001 - the session reports it
+                failed[i] = exc
+    return [failed[i] if failed[i] is not None else (out[i], ended[i]) for i in range(len(jobs))]
+
+
+class Ticks:
+    """Collects the sessions' jobs and runs them in batches on ``workers`` threads."""
+
+    def __init__(self, pool: Executor, workers: int):
+        self.pool, self.workers = pool, workers
+        self.waiting: list[tuple[Stream, list, asyncio.Future]] = []
+        self.running = 0
+
+    def submit(self, stream: Stream, ops: list) -> asyncio.Future:
+        """A future of (frames, ended) for ``ops`` fed to ``stream`` in the next tick."""
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting.append((stream, ops, fut))
+        self._start()
+        return fut
+
+    def _start(self) -> None:
+        while self.waiting and self.running < self.workers:
+            jobs, self.waiting = self.waiting, []
+            self.running += 1
+            tick = asyncio.get_running_loop().run_in_executor(
+                self.pool, run_jobs, [(stream, ops) for stream, ops, _ in jobs])
+            tick.add_done_callback(lambda f, jobs=jobs: self._finished(f, jobs))
+
+    def _finished(self, tick: asyncio.Future, jobs: list) -> None:
+        self.running -= 1
+        if tick.cancelled():
+            results = [asyncio.CancelledError()] * len(jobs)
+        elif tick.exception() is not None:
+            results = [tick.exception()] * len(jobs)
+        else:
+            results = tick.result()
+        for (_, _, fut), result in zip(jobs, results):
+            if fut.done():
+                continue
+            if isinstance(result, BaseException):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
+        self._start()
