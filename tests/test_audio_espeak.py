@@ -126,7 +126,7 @@ def test_missing_library_tells_how_to_install(monkeypatch):
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     monkeypatch.setattr(ctypes, "CDLL", no_library)
     with pytest.raises(UserError, match="install") as info:
-        espeak.synthesize("hello")
+        espeak._synthesize_here("hello", "en-us", None, None, None, None, None)
     assert "\n" not in str(info.value)
     assert not espeak.is_available()
 
@@ -145,3 +145,22 @@ def test_ipa_table(ipa, arpabet):
 def test_unknown_ipa_is_never_dropped(caplog):
     assert ipa_to_arpabet("ʬ") == ["AH"]   # bilabial percussive: not in the table
     assert "no ARPABET mapping" in caplog.text
+
+
+@needs_espeak
+def test_a_process_with_other_threads_speaks_the_same_samples():
+    """Forking a multithreaded caller can leave the child waiting on a lock another thread
+    held (it hung the suite once): children come from a forkserver, whatever runs here."""
+    text = "Threads were running when this was spoken."
+    alone = espeak.synthesize(text)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        busy = espeak.synthesize(text)
+    finally:
+        stop.set()
+        other.join()
+    assert np.array_equal(alone[0], busy[0]) and alone[1] == busy[1]
+    assert [(p.phone, p.start, p.end) for p in alone[2]] == \
+        [(p.phone, p.start, p.end) for p in busy[2]]

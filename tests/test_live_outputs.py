@@ -22,6 +22,7 @@ from emoface.cli import main
 from emoface.engines import load_engine
 from emoface.engines.base import Capabilities
 from emoface.stream import live
+from emoface.stream.threads import one_maths_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -349,6 +350,6 @@ def test_microphone_without_a_device_is_one_line(capsys):
 def test_streams_run_on_one_maths_thread():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(2)
-    with live.one_maths_thread():
+    with one_maths_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == 2

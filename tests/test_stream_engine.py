@@ -34,9 +34,9 @@ needs_weights = pytest.mark.skipif(not weights_available(), reason="bundled weig
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """As the server runs streams: one BLAS and torch thread (docs/live.md)."""
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
-    with single_threaded_maths():
+    with one_maths_thread():
         yield
 
 

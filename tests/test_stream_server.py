@@ -24,6 +24,7 @@ from emoface.animation import frame_count  # noqa: E402
 from emoface.audio.speech import Speech  # noqa: E402
 from emoface.cli import build_parser  # noqa: E402
 from emoface.engines.neural.checkpoint import weights_available  # noqa: E402
+from emoface.stream import pages  # noqa: E402
 from emoface.stream import server as srv  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not weights_available(), reason="bundled weights absent")
@@ -317,7 +318,7 @@ def test_http_files(server):
                 "/viewer/missing.js", "/nothing"):
         assert http_get(server, bad)[0] == 404
     status, kind, _ = http_get(server, "/")
-    index = srv.VIEWER_DIR / "index.html"
+    index = pages.INDEX
     assert (status, kind) == ((200, "text/html; charset=utf-8") if index.is_file() else
                               (404, "text/plain; charset=utf-8"))
 
@@ -326,9 +327,9 @@ def test_viewer_files_stay_inside_the_viewer_folder(tmp_path):
     (tmp_path / "js").mkdir()
     (tmp_path / "js" / "app.mjs").write_text("export {}")
     (tmp_path / "notes.txt").write_text("x")
-    assert srv.viewer_file("js/app.mjs", tmp_path) == (tmp_path / "js" / "app.mjs").resolve()
+    assert pages.viewer_file("js/app.mjs", tmp_path) == (tmp_path / "js" / "app.mjs").resolve()
     for bad in ("../x.mjs", "js/../../x", "notes.txt", "/etc/passwd", "js//app.mjs", ""):
-        assert srv.viewer_file(bad, tmp_path) is None
+        assert pages.viewer_file(bad, tmp_path) is None
 
 
 def test_binds_localhost_by_default():

@@ -23,7 +23,7 @@ def pcm_messages(x: np.ndarray, size: int) -> list:
 
 
 def test_jobs_in_one_tick_equal_each_alone_and_errors_stay_their_own():
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
     x = Speech.synthesize("Maybe a snack for her brother Bob.", rate=160).samples
     engine = load_engine("neural")
@@ -32,7 +32,7 @@ def test_jobs_in_one_tick_equal_each_alone_and_errors_stay_their_own():
     jobs_ops = [msgs[:half] + [("emotion", "sad")] + msgs[half:] + [("end", None)],
                 msgs[:3] + [("emotion", "no-such-emotion")] + msgs[3:],
                 pcm_messages(x[::-1].copy(), 1000)[:5]]
-    with single_threaded_maths():
+    with one_maths_thread():
         streams = [engine.stream(16000, emotion="happy", seed=i) for i in range(3)]
         results = run_jobs(list(zip(streams, jobs_ops)))
         assert isinstance(results[1], UserError)

@@ -72,7 +72,13 @@ def minilm():
         raise OSError("network access in a test of offline MiniLM")
 
     saved = socket.socket.connect, socket.create_connection, socket.getaddrinfo
-    socket.socket.connect, socket.create_connection, socket.getaddrinfo = refuse, refuse, refuse
+
+    def connect(sock, address):   # local IPC (espeak's forkserver) is not the network
+        if sock.family == socket.AF_UNIX:
+            return saved[0](sock, address)
+        refuse()
+
+    socket.socket.connect, socket.create_connection, socket.getaddrinfo = connect, refuse, refuse
     try:
         embeddings._model = None
         embeddings.load_minilm()

@@ -11,12 +11,17 @@ synchronous mode starts no threads) and gets a fresh lock.
 espeak-ng also carries state from one utterance to the next (the same text spoken twice
 in one process differs by a few milliseconds), and restarting the library in-process hangs.
 Only the first utterance of a process is reproducible, so :func:`synthesize` speaks each
-text in a forked child whose library has never spoken: same inputs, same samples.
+text in a child process whose library has never spoken: same inputs, same samples. The
+children are forked from a forkserver (started once, single-threaded), not from the
+caller: a fork copies only the calling thread, and a caller running other threads (torch's,
+a server's pool, a tokenizer's) can leave a lock held that the child waits on forever
+(seen once, in the test suite).
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
 import os
 import pickle
 import threading
@@ -159,8 +164,9 @@ _engine: _Engine | None = None
 
 
 def _reset_after_fork() -> None:
-    global _LOCK
+    global _LOCK, _server_inherited
     _LOCK = threading.Lock()
+    _server_inherited = _server_inherited or _server_started
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -203,25 +209,68 @@ def synthesize(text: str, voice: str = "en-us", rate: int | None = None,
     the phones cover the whole audio. Deterministic: each call speaks in a fresh child
     process (see the module notes), which costs a few milliseconds."""
     args = (text, voice, rate, pitch, pitch_range, volume, word_gap)
-    if not hasattr(os, "fork"):
+    if "forkserver" not in multiprocessing.get_all_start_methods():
         return _synthesize_here(*args)
     return _in_fresh_child(_synthesize_here, *args)
 
 
+def _outcome_bytes(fn, args) -> bytes:
+    try:
+        outcome = ("ok", fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent to re-raise
+        outcome = ("error", exc)
+    try:
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # noqa: BLE001
+        return pickle.dumps(("error", RuntimeError(f"espeak child: {exc!r}")))
+
+
+def _result(payload: bytes):
+    if not payload:
+        raise RuntimeError("espeak-ng synthesis process died without a result")
+    status, value = pickle.loads(payload)
+    if status == "error":
+        raise value
+    return value
+
+
+def _forkserver_child(conn, fn, args) -> None:
+    conn.send_bytes(_outcome_bytes(fn, args))
+    conn.close()
+
+
+_server_started = False     # this process started the forkserver
+_server_inherited = False   # this process is a fork of one that had
+
+
 def _in_fresh_child(fn, *args):
-    """Run ``fn(*args)`` in a forked child and return its result (or raise its error)."""
+    """Run ``fn(*args)`` in a fresh child process and return its result (or raise its
+    error). Children come from the forkserver; a process forked from one that started the
+    server cannot use it (multiprocessing ties it to its starter) and forks its own."""
+    global _server_started
+    if _server_inherited:
+        return _in_forked_child(fn, *args)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])   # only read when the server starts
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_forkserver_child, args=(send, fn, args), daemon=True)
+    _server_started = True
+    child.start()
+    send.close()
+    try:
+        payload = receive.recv_bytes()
+    except EOFError:
+        payload = b""
+    child.join()
+    return _result(payload)
+
+
+def _in_forked_child(fn, *args):
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: never returns
         os.close(read_end)
-        try:
-            outcome = ("ok", fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to the parent to re-raise
-            outcome = ("error", exc)
-        try:
-            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001
-            payload = pickle.dumps(("error", RuntimeError(f"espeak child: {exc!r}")))
+        payload = _outcome_bytes(fn, args)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
         os._exit(0)
@@ -229,12 +278,7 @@ def _in_fresh_child(fn, *args):
     with os.fdopen(read_end, "rb") as pipe:
         payload = pipe.read()
     os.waitpid(pid, 0)
-    if not payload:
-        raise RuntimeError("espeak-ng synthesis process died without a result")
-    status, value = pickle.loads(payload)
-    if status == "error":
-        raise value
-    return value
+    return _result(payload)
 
 
 def _synthesize_here(text: str, voice: str, rate: int | None, pitch: int | None,

@@ -12,7 +12,6 @@ import contextlib
 import datetime
 import queue
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from ..animation import Animation
 from ..audio.io import SAMPLE_RATE, load_audio
 from ..errors import UserError
 from . import livelink, vmc
+from .threads import one_maths_thread
 
 SCHEMES = {"livelink": livelink.DEFAULT_PORT, "vmc": vmc.DEFAULT_PORT}
 MICROPHONE = "mic"
@@ -186,30 +186,6 @@ def _input_device(device):
     except Exception as exc:  # PortAudioError or ValueError: no such device
         raise UserError(f"no usable microphone ({exc}); give an audio file instead") from None
     return sd
-
-
-@contextlib.contextmanager
-def one_maths_thread() -> Iterator[None]:
-    """One BLAS/OpenMP thread and one torch thread while a stream runs (restored after), as
-    the server does: a stream's small matrix products spread over the threads of a busy
-    machine wait on each other. Measured here (2 cores, shared): 1.5 s of audio through the
-    neural stream left 30 s late with the default threads, 0.28 s late with one."""
-    torch = sys.modules.get("torch")   # only when the engine's stream has loaded it
-    before = torch.get_num_threads() if torch else None
-    if torch:
-        torch.set_num_threads(1)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            limits = contextlib.nullcontext()
-        else:
-            limits = threadpool_limits(1)
-        with limits:
-            yield
-    finally:
-        if torch:
-            torch.set_num_threads(before)
 
 
 def run_live(source: str, target: Target, engine, emotion, *, fps: float, seed: int = 0,

@@ -10,8 +10,7 @@ with no network and no node at run time.
 from __future__ import annotations
 
 import functools
-import mimetypes
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
@@ -27,24 +26,32 @@ VENDOR_FILES = ("vendor/three.module.js", "vendor/three.core.js",
                 "vendor/addons/loaders/GLTFLoader.js",
                 "vendor/addons/utils/BufferGeometryUtils.js",
                 "vendor/addons/utils/SkeletonUtils.js")
-_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css",
+# what the page is made of; nothing else under viewer/ is handed out
+_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
+          ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json",
           ".glb": "model/gltf-binary", ".png": "image/png"}
 
 
-def viewer_file(relative: str) -> Path | None:
-    """The file under the viewer folder that ``/viewer/<relative>`` names, or None (missing,
-    a folder, or a path that climbs out: ``..``, absolute, backslashes)."""
-    parts = PurePosixPath(relative).parts
-    if not parts or relative.startswith("/") or "\\" in relative or any(
-            p in ("..", ".", "") for p in parts):
+def viewer_file(relative: str, root: Path = VIEWER_DIR) -> Path | None:
+    """The file under ``root`` that ``/viewer/<relative>`` names, or None: missing, a
+    folder, a type the page does not use, or a path that climbs out (``..``, absolute,
+    backslashes, empty parts)."""
+    parts = relative.split("/")
+    if not relative or any(p in ("", ".", "..") for p in parts) or "\\" in relative \
+            or "\0" in relative:
         return None
-    path = VIEWER_DIR.joinpath(*parts)
-    return path if path.is_file() else None
+    path = (root / relative).resolve()
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:   # a link out of the folder
+        return None
+    if not path.is_file() or path.suffix.lower() not in _TYPES:
+        return None
+    return path
 
 
 def content_type(path: Path) -> str:
-    return _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or \
-        "application/octet-stream"
+    return _TYPES.get(path.suffix.lower()) or "application/octet-stream"
 
 
 def missing_vendor_files() -> list[str]:

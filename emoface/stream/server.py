@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import hmac
 import http
-import mimetypes
 import os
 import socket
 import threading
@@ -26,20 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
-import numpy as np
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from ..animation import Animation
-from ..arkit import NUM_BLENDSHAPES
 from ..engines import engine_class, load_engine
 from ..engines.base import streaming_engine_names
 from ..errors import UserError
-from ..export.gltf import build_glb
-from ..rig import load_rig
-from ..rig.gltf_io import glb_bytes
+from . import pages
 from .protocol import (
     CLOSE_BUSY,
     CLOSE_GOING_AWAY,
@@ -52,14 +46,11 @@ from .protocol import (
     ready_message,
 )
 from .session import Session
+from .threads import one_maths_thread
 from .ticks import Ticks
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-VIEWER_DIR = Path(__file__).resolve().parent / "viewer"
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
-                 ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json",
-                 ".glb": "model/gltf-binary", ".png": "image/png"}
 TOKEN_HEADER = "X-Emoface-Token"
 SEND_BUFFER_BYTES = 64 << 10   # kernel send buffer per session: ~3 s of JSON frames
 
@@ -84,27 +75,9 @@ def _text(status: int, text: str) -> Response:
 
 def _file(path: Path) -> Response:
     body = path.read_bytes()
-    kind = CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    return Response(200, "OK", Headers([("Content-Type", kind or "application/octet-stream"),
+    return Response(200, "OK", Headers([("Content-Type", pages.content_type(path)),
                                         ("Content-Length", str(len(body))),
                                         ("Cache-Control", "no-cache")]), body)
-
-
-def viewer_file(rel: str, root: Path = VIEWER_DIR) -> Path | None:
-    """The file at ``rel`` under ``root``, or None: no ``..``, nothing outside ``root``,
-    only the content types the viewer uses."""
-    rel = unquote(rel)
-    parts = rel.split("/")
-    if not rel or any(p in ("", ".", "..") for p in parts) or "\\" in rel or "\0" in rel:
-        return None
-    path = (root / rel).resolve()
-    try:
-        path.relative_to(root.resolve())
-    except ValueError:
-        return None
-    if not path.is_file() or path.suffix.lower() not in CONTENT_TYPES:
-        return None
-    return path
 
 
 class StreamServer:
@@ -120,7 +93,6 @@ class StreamServer:
         self.pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="emoface-stream")
         self.ticks = Ticks(self.pool, limits.workers)
         self.sessions = 0
-        self._glb: bytes | None = None
         self.engine_for(engine)          # load now: the first client should not wait
 
     # ---------------------------------------------------------------- engines
@@ -137,12 +109,6 @@ class StreamServer:
                     raise UserError(f"the {name} engine cannot run here: {reason}")
                 self.engines[name] = load_engine(name)
             return self.engines[name]
-
-    def head_glb(self) -> bytes:
-        if self._glb is None:
-            rest = Animation(np.zeros((1, NUM_BLENDSHAPES), np.float32), 30.0)
-            self._glb = glb_bytes(*build_glb(rest, load_rig("default")))
-        return self._glb
 
     # ---------------------------------------------------------------- HTTP
     def token_ok(self, request: Request) -> bool:
@@ -165,15 +131,14 @@ class StreamServer:
                 return _text(426, "/stream is a WebSocket endpoint (docs/live.md)\n")
             return None
         if path == "/":
-            index = VIEWER_DIR / "index.html"
-            return _file(index) if index.is_file() else _text(
+            return _file(pages.INDEX) if pages.INDEX.is_file() else _text(
                 404, "no viewer installed here; the stream is at ws://HOST:PORT/stream\n")
         if path == "/head.glb":
-            body = self.head_glb()
+            body = pages.head_glb()
             return Response(200, "OK", Headers([("Content-Type", "model/gltf-binary"),
                                                 ("Content-Length", str(len(body)))]), body)
         if path.startswith("/viewer/"):
-            found = viewer_file(path[len("/viewer/"):])
+            found = pages.viewer_file(unquote(path[len("/viewer/"):]))
             if found is not None:
                 return _file(found)
         return _text(404, f"not found: {path}\n")
@@ -289,23 +254,6 @@ async def _refuse(ws: ServerConnection, exc: ProtocolError) -> None:
         ws.transport.abort()
 
 
-@contextlib.contextmanager
-def single_threaded_maths():
-    """One BLAS/OpenMP thread and one torch thread while inside (restored after): the
-    server's pool gives the parallelism, and a stream's small matrix products spread over
-    the threads of a busy machine spend their time waiting (10x slower measured here)."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @contextlib.asynccontextmanager
 async def running(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                   engine: str = "neural", token: str | None = None, limits: Limits = Limits()):
@@ -313,7 +261,7 @@ async def running(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     server). Tests and the benchmark run it inside their own event loop."""
     state = StreamServer(engine, token, limits)
     try:
-        with single_threaded_maths():
+        with one_maths_thread(load_torch=True):
             async with serve(state.handle, host, port, process_request=state.process_request,
                          max_size=limits.max_message_bytes, compression=None,
                          close_timeout=2.0, ping_interval=20, ping_timeout=20,
