@@ -91,24 +91,30 @@ def _content_accents(words, accent_t, prominence) -> tuple[np.ndarray, np.ndarra
     return accent_t[keep], prominence[keep]
 
 
-def _emphasis_brow(words, times, accent_t, prominence) -> np.ndarray:
+def _accent_pulses(words, times, accent_t, prominence, *, accent_height: float,
+                   accent_decay: float, marked_height: float, marked_rise: float,
+                   marked_decay: float) -> np.ndarray:
+    """Pulses on the pitch accents inside content words (scaled by their prominence) plus
+    pulses on the words the transcript marks as emphasised."""
     at, strength = _content_accents(words, np.asarray(accent_t), np.asarray(prominence))
-    heights = CONTENT_ACCENT_BOOST * P.BROW_ACCENT_AMPLITUDE * np.clip(strength / 3.0, 0.3, 1.5)
-    brow = nonverbal.pulses(times, at, heights, rise=0.12, decay=0.3)
+    heights = CONTENT_ACCENT_BOOST * accent_height * np.clip(strength / 3.0, 0.3, 1.5)
+    out = nonverbal.pulses(times, at, heights, rise=0.12, decay=accent_decay)
     marked = [w.stressed_at for w in words if w.emphasis]
-    brow += nonverbal.pulses(times, np.asarray(marked), np.full(len(marked), EMPHASIS_BROW),
-                             rise=0.15, decay=0.4)
-    return brow
+    out += nonverbal.pulses(times, np.asarray(marked), np.full(len(marked), marked_height),
+                            rise=marked_rise, decay=marked_decay)
+    return out
+
+
+def _emphasis_brow(words, times, accent_t, prominence) -> np.ndarray:
+    return _accent_pulses(words, times, accent_t, prominence,
+                          accent_height=P.BROW_ACCENT_AMPLITUDE, accent_decay=0.3,
+                          marked_height=EMPHASIS_BROW, marked_rise=0.15, marked_decay=0.4)
 
 
 def _emphasis_nods(words, times, accent_t, prominence) -> np.ndarray:
-    at, strength = _content_accents(words, np.asarray(accent_t), np.asarray(prominence))
-    heights = CONTENT_ACCENT_BOOST * P.HEAD_NOD_RAD * np.clip(strength / 3.0, 0.3, 1.5)
-    nod = nonverbal.pulses(times, at, heights, rise=0.12, decay=0.25)
-    marked = [w.stressed_at for w in words if w.emphasis]
-    nod += nonverbal.pulses(times, np.asarray(marked), np.full(len(marked), EMPHASIS_NOD_RAD),
-                            rise=0.12, decay=0.25)
-    return nod
+    return _accent_pulses(words, times, accent_t, prominence,
+                          accent_height=P.HEAD_NOD_RAD, accent_decay=0.25,
+                          marked_height=EMPHASIS_NOD_RAD, marked_rise=0.12, marked_decay=0.25)
 
 
 def _question_brow(words, times) -> np.ndarray:
