@@ -49,9 +49,9 @@ def speech_clip() -> np.ndarray:
 def completing_chunks(pcm: np.ndarray, emotion: str) -> np.ndarray:
     """For each 30 fps frame, the index of the 20 ms chunk after which it comes out."""
     from emoface.engines import load_engine
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
-    with single_threaded_maths():
+    with one_maths_thread():
         return _completing_chunks(load_engine("neural"), pcm, emotion)
 
 
@@ -212,13 +212,13 @@ def offline_difference(data_dir: Path) -> dict:
     import emoface
     from emoface.arkit import INDEX, lip_aperture
     from emoface.engines.neural.config import PREDICTED_CHANNELS
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
     chans = [INDEX[n] for n in PREDICTED_CHANNELS if not n.startswith("eyeWide")]
     files = (sorted((data_dir / "speech/librivox").glob("*.wav"))[:5]
              + sorted((data_dir / "speech/cathy/flac").glob("*.flac"))[:5])
     rows = []
-    with single_threaded_maths():
+    with one_maths_thread():
         default = emoface.load_engine("neural", cepstral_mean="utterance")
         running = emoface.load_engine("neural")
         for f in files:

@@ -51,11 +51,11 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=4.0)
     args = ap.parse_args()
     from emoface.engines import load_engine
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
     pcm = speech_clip()[:int(16000 * args.seconds)]
     print(json.dumps({"loadavg_before": os.getloadavg()}))
-    with single_threaded_maths():
+    with one_maths_thread():
         engine = load_engine("neural")
         for chunk in (int(c) for c in args.chunks.split(",")):
             for together in (False, True):

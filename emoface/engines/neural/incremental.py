@@ -286,12 +286,10 @@ class IncrementalNetwork:
         if self.total_out is not None:
             k1 = self.total_out
         else:
-            k1 = k0
-            while True:   # frames whose next encoder frame is final
-                pos = float(torch.tensor(k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS))
-                if math.floor(pos) + 1 >= self.encoded.stop:
-                    break
-                k1 += 1
+            # Frames whose next encoder frame is final (positions rounded as below).
+            span = max(0, int(self.encoded.stop * OUTPUT_FPS / ENCODER_RATE) + 2 - k0)
+            pos = torch.arange(k0, k0 + span + 1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
+            k1 = k0 + int((pos.floor() + 1 < self.encoded.stop).sum())
         if k1 <= k0:
             return None
         pos = torch.arange(k0, k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)

@@ -106,13 +106,14 @@ class HeardEmotion:
 
     def at(self, t: np.ndarray) -> np.ndarray:
         out = np.empty((len(t), NUM_EMOTIONS), np.float32)
-        hop_s = EMOTION_HOP / FEATURE_RATE
-        for i, ti in enumerate(t):
-            j = int(math.floor(ti / hop_s))
-            u = ti / hop_s - j
+        pos = np.asarray(t, np.float64) / (EMOTION_HOP / FEATURE_RATE)
+        hops = np.floor(pos).astype(np.int64)
+        for j in np.unique(hops).tolist():      # one or two hops per chunk of frames
+            rows = hops == j
+            u = (pos[rows] - j)[:, None]
             a = self.estimates.get(j - 1, self._latest(j - 1))
             b = self.estimates.get(j, a)
-            out[i] = a * (1 - u) + b * u
+            out[rows] = a * (1 - u) + b * u
         return out
 
     def _latest(self, j: int) -> np.ndarray:
@@ -207,7 +208,7 @@ class NeuralStream(Stream):
         t = (first + np.arange(n)) / OUTPUT_FPS
         w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
         w[:, _PREDICTED] = predicted
-        speaking = np.array([self.gate.speaking(x) for x in t])
+        speaking = self.gate.speaking(t)
         head, eyes = self.nonverbal.apply(w, t, speaking, used, posture)
         np.clip(w, 0.0, 1.0, out=w)
         w[:, _CLOSE] = np.minimum(w[:, _CLOSE], w[:, _JAW])
