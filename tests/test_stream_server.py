@@ -272,7 +272,7 @@ def test_a_client_that_stops_reading_is_closed(server, pcm):
 
 
 def test_an_idle_stream_is_closed_with_1001(pcm):
-    s = Background(limits=srv.Limits(idle_timeout_s=0.5, workers=1))
+    s = Background(limits=srv.Limits(idle_timeout_s=0.5, workers=0))
     try:
         with connect(s.url(), max_queue=None) as ws:
             ws.send(json.dumps({"sample_rate": 16000}))
@@ -286,7 +286,7 @@ def test_an_idle_stream_is_closed_with_1001(pcm):
 
 # --------------------------------------------------------------------------- token, HTTP
 def test_token_is_required_when_set(pcm):
-    s = Background(token="s3cret", limits=srv.Limits(workers=1))
+    s = Background(token="s3cret", limits=srv.Limits(workers=0))
     try:
         with pytest.raises(InvalidStatus) as info:
             connect(s.url())
