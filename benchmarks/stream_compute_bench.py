@@ -55,7 +55,7 @@ def main() -> int:
 
     pcm = speech_clip()[:int(16000 * args.seconds)]
     print(json.dumps({"loadavg_before": os.getloadavg()}))
-    with one_maths_thread():
+    with one_maths_thread(load_torch=True):
         engine = load_engine("neural")
         for chunk in (int(c) for c in args.chunks.split(",")):
             for together in (False, True):

@@ -97,7 +97,7 @@ class HeardEmotion:
         f0 = self.f0[-n:]
         prosody = np.stack([semitones_re_100hz(f0) / 12.0, (f0 > 0).astype(np.float32),
                             normalise_loudness(self.db[-n:])], 1).astype(np.float32)
-        probs, intensity = self.pred.emotion(mel, prosody)
+        probs, intensity = self.pred.emotion(mel, prosody, one_thread=True)
         table = np.concatenate([probs, [intensity]])[None]
         rows, strength = calibrated_rows(table, voiced_shares(prosody, [(0, n)]), self.cal)
         amounts = (rows[0] * strength[0]).astype(np.float32)
