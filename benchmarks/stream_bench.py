@@ -103,13 +103,16 @@ class ServerProcess:
                     total += int(line.split()[1]) / 1024
         return total
 
-    def cpu_s(self) -> float:
-        """CPU seconds of the server and its worker processes."""
-        total = 0.0
+    def cpu_s(self) -> tuple[float, float]:
+        """CPU seconds of the server process (its I/O, and with --workers 0 its compute)
+        and of the server with its worker processes."""
+        own = total = 0.0
         for pid in self.pids():
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            total += cpu
+            own += cpu if pid == self.proc.pid else 0.0
+        return own, total
 
     def stop(self):
         self.proc.terminate()
@@ -166,7 +169,7 @@ def latency_run(n_streams, pcm, emotion, done_by, server_args=()):
         results = asyncio.run(main())
         wall = time.perf_counter() - wall
         client = time.process_time() - client0
-        cpu = server.cpu_s() - cpu0
+        main_cpu, cpu = np.subtract(server.cpu_s(), cpu0)
     finally:
         server.stop()
     lat, e2e = [], []
@@ -185,21 +188,23 @@ def latency_run(n_streams, pcm, emotion, done_by, server_args=()):
             "end_to_end_p50_ms": round(float(np.percentile(e2e, 50)), 1),
             "end_to_end_p95_ms": round(float(np.percentile(e2e, 95)), 1),
             "server_cpu_rtf_per_stream": round(cpu / (seconds * n_streams), 4),
-            "server_cores": round(cpu / wall, 2), "client_cores": round(client / wall, 2),
+            "server_cores": round(cpu / wall, 2), "server_main_cores": round(main_cpu / wall, 2),
+            "client_cores": round(client / wall, 2),
             "wall_over_audio": round(wall / seconds, 3)}
 
 
 def markdown(rows: list[dict]) -> str:
     head = ("| streams | server options | load avg before | latency p50 / p95 / max (ms) | "
             "end to end p50 / p95 (ms) | server CPU s per audio s, per stream | server cores "
-            "| client cores | wall / audio |")
+            "(main process) | client cores | wall / audio |")
     lines = [head, "|" + "---|" * 9]
     for r in rows:
         lines.append(
             f"| {r['streams']} | {r['server_args'] or 'default'} | {r['loadavg_1min']:.1f} | "
             f"{r['latency_p50_ms']:g} / {r['latency_p95_ms']:g} / {r['latency_max_ms']:g} | "
             f"{r['end_to_end_p50_ms']:g} / {r['end_to_end_p95_ms']:g} | "
-            f"{r['server_cpu_rtf_per_stream']:g} | {r['server_cores']:g} | "
+            f"{r['server_cpu_rtf_per_stream']:g} | {r['server_cores']:g} "
+            f"({r['server_main_cores']:g}) | "
             f"{r['client_cores']:g} | {r['wall_over_audio']:g} |")
     return "\n".join(lines)
 

@@ -174,6 +174,22 @@ def test_emotion_message_mid_stream_and_a_bad_one(server, pcm):
     assert error["code"] == "bad_emotion" and "blorp" in error["message"] and code == 1008
 
 
+def test_sessions_are_spread_over_the_worker_processes(server, pcm):
+    workers = server.state.compute.workers
+    assert len(workers) == LIMITS.workers and all(w.process.is_alive() for w in workers)
+    config = json.dumps({"sample_rate": 16000})
+    with connect(server.url(), max_queue=None) as a, connect(server.url(), max_queue=None) as b:
+        a.send(config)
+        b.send(config)
+        a.recv()
+        b.recv()
+        assert [w.sessions for w in workers] == [1, 1]
+    deadline = time.monotonic() + 10
+    while any(w.sessions for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [w.sessions for w in workers] == [0, 0]
+
+
 # --------------------------------------------------------------------------- limits
 def test_a_16_mib_message_is_closed_with_1009(server, pcm):
     beside = Beside(server.url(), pcm)

@@ -100,15 +100,27 @@ def encoded_jobs(jobs: list[tuple[tuple[Stream, str], list]]) -> list:
     return out
 
 
+# A tick costs about 2 ms of CPU per stream whatever its audio (per-stream set-up of
+# every stage); audio costs about 16 ms per second per stream (benchmarks/
+# stream_compute_bench.py, 25 streams). Ticks of many streams are therefore spaced at
+# least GAP_PER_JOB_S per stream apart, up to MAX_GAP_S: with many streams a tick waits
+# for more audio rather than spending the core on set-up; one stream is not slowed.
+GAP_PER_JOB_S = 0.004
+MAX_GAP_S = 0.1
+
+
 class Ticks:
     """Collects the sessions' jobs and runs them in batches, ``run(jobs)`` on ``workers``
     threads of ``pool`` at most at once; ``run`` takes [(key, messages)] and returns one
-    result or exception per job."""
+    result or exception per job. Ticks start at least ``GAP_PER_JOB_S`` per waiting job
+    apart (at most ``MAX_GAP_S``)."""
 
     def __init__(self, pool: Executor, workers: int, run: Callable[[list], list] = run_jobs):
         self.pool, self.workers, self.run = pool, workers, run
         self.waiting: list[tuple[object, list, asyncio.Future]] = []
         self.running = 0
+        self.last_start = float("-inf")
+        self.timer: asyncio.TimerHandle | None = None
 
     def submit(self, key, ops: list) -> asyncio.Future:
         """A future of the result of ``ops`` run for ``key`` (a stream, a session) in the
@@ -119,12 +131,23 @@ class Ticks:
         return fut
 
     def _start(self) -> None:
+        loop = asyncio.get_running_loop()
         while self.waiting and self.running < self.workers:
+            gap = min(MAX_GAP_S, GAP_PER_JOB_S * len(self.waiting))
+            wait = self.last_start + gap - loop.time()
+            if wait > 0:
+                if self.timer is None:
+                    self.timer = loop.call_later(wait, self._timer_fired)
+                return
+            self.last_start = loop.time()
             jobs, self.waiting = self.waiting, []
             self.running += 1
-            tick = asyncio.get_running_loop().run_in_executor(
-                self.pool, self.run, [(key, ops) for key, ops, _ in jobs])
+            tick = loop.run_in_executor(self.pool, self.run, [(key, ops) for key, ops, _ in jobs])
             tick.add_done_callback(lambda f, jobs=jobs: self._finished(f, jobs))
+
+    def _timer_fired(self) -> None:
+        self.timer = None
+        self._start()
 
     def _finished(self, tick: asyncio.Future, jobs: list) -> None:
         self.running -= 1
