@@ -276,9 +276,9 @@ class SmoothNoise:
         """The next ``len(draws)`` values, ``draws`` being the next normal draws of this
         noise (frame i's value filters the noise before draw i joins it)."""
         full = np.concatenate([self.noise, draws])
-        values = np.lib.stride_tricks.sliding_window_view(full, len(self.kernel))[:len(draws)]
         self.noise = full[len(draws):]
-        return values @ self.kernel
+        # Frame i: the window full[i : i + len(kernel)] times the kernel (a correlation).
+        return np.convolve(full, self.kernel[::-1], "valid")[:len(draws)]
 
 
 class LiveNonverbal:
