@@ -37,7 +37,7 @@ def add_serve(sub) -> None:
                    metavar="S", help="close a stream silent this long, code 1001 (default 30)")
     p.add_argument("--workers", type=bounded("--workers", 0, 256, int), default=None,
                    help="compute processes, each with its own copy of the engine (default: "
-                        "one per CPU core); 0 computes in the server process")
+                        "one per CPU core, at most 4); 0 computes in the server process")
     p.set_defaults(func=_run_serve)
 
 

@@ -197,7 +197,10 @@ class ProcessCompute:
 
     async def open(self, cfg: StreamConfig, engine: str) -> Handle:
         check_engine(engine)
-        worker = min(self.workers, key=lambda w: w.sessions)
+        alive = [w for w in self.workers if w.process.is_alive()]
+        if not alive:
+            raise RuntimeError("no stream worker is running (they exited: see the log)")
+        worker = min(alive, key=lambda w: w.sessions)
         sid = next(self.ids)
         worker.sessions += 1
         try:

@@ -63,7 +63,9 @@ class Limits:
     config_timeout_s: float = 10.0       # the first message must come within this
     max_pending_s: float = 5.0           # audio waiting for compute before reading pauses
     max_queued_frames: int = 300         # frames waiting to be sent (10 s at 30 fps)
-    workers: int = max(1, os.cpu_count() or 1)   # compute processes; 0: a thread here
+    # Compute processes (0: a thread of the server's): one per core, at most 4 (each holds
+    # a copy of the engine, ~450 MB, and one keeps up with ~25 streams on a core).
+    workers: int = min(4, max(1, os.cpu_count() or 1))
 
 
 def _text(status: int, text: str) -> Response:
