@@ -212,7 +212,10 @@ class ProcessCompute:
 
         def close(handle):
             worker.sessions -= 1
-            fut = worker.ticks.submit(sid, [("close", None)])   # frees it with the next tick
+            try:   # frees the stream with the worker's next tick
+                fut = worker.ticks.submit(sid, [("close", None)])
+            except RuntimeError:   # the server is shutting down: the worker goes too
+                return
             fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         return Handle(worker.ticks, sid, name, lookahead, close)
 

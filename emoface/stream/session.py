@@ -69,6 +69,9 @@ class Session:
         self.pending_samples -= sum(len(v) // 2 for k, v in batch if k == "audio")
         if self.pending_samples <= self.max_pending:
             self.room.set()
+        if fut.cancelled():                  # the server is stopping
+            self.stop.set()
+            return
         exc = fut.exception()
         if exc is not None:
             self.failed = exc

@@ -141,8 +141,14 @@ class Ticks:
                 return
             self.last_start = loop.time()
             jobs, self.waiting = self.waiting, []
+            try:
+                tick = loop.run_in_executor(self.pool, self.run,
+                                            [(key, ops) for key, ops, _ in jobs])
+            except RuntimeError:          # the pool is shut down: the server is stopping
+                for _, _, fut in jobs:
+                    fut.cancel()
+                return
             self.running += 1
-            tick = loop.run_in_executor(self.pool, self.run, [(key, ops) for key, ops, _ in jobs])
             tick.add_done_callback(lambda f, jobs=jobs: self._finished(f, jobs))
 
     def _timer_fired(self) -> None:
