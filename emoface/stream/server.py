@@ -64,7 +64,7 @@ class Limits:
     max_pending_s: float = 5.0           # audio waiting for compute before reading pauses
     max_queued_frames: int = 300         # frames waiting to be sent (10 s at 30 fps)
     # Compute processes (0: a thread of the server's): one per core, at most 4 (each holds
-    # a copy of the engine, ~450 MB, and one keeps up with ~25 streams on a core).
+    # a copy of the engine, ~450 MB; 25 streams cost one 0.5 to 0.75 of a core).
     workers: int = min(4, max(1, os.cpu_count() or 1))
 
 
