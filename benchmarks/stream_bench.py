@@ -1,15 +1,23 @@
 """Live streaming benchmark: latency, real-time factor and memory of ``emoface serve``.
 
-    python benchmarks/stream_bench.py                       # 1 and 50 streams, 30-min memory run
-    python benchmarks/stream_bench.py --streams 1 --long-minutes 0
+    python benchmarks/stream_bench.py                       # 1, 10, 20, 50 streams, 30-min memory run
+    python benchmarks/stream_bench.py --streams 1,50 --long-minutes 0
+    python benchmarks/stream_bench.py --streams 50 --long-minutes 0 --server-args "--workers 0"
 
-The server runs as its own process (``emoface serve --port 0``); clients in this process
-send 20 ms PCM16 chunks over loopback, paced in real time. Latency of a frame: from the
+The server runs as its own process (``emoface serve --port 0``, with its worker
+processes); the clients all run in this one process on one asyncio loop, cheap by design
+(they share the cores with the server): the 20 ms PCM16 chunks are encoded once and
+shared, a client only sends them on time and stamps each frame's arrival (no parsing,
+no numpy per chunk). Chunks are paced in real time over loopback. Latency of a frame: from the
 moment the chunk that completes the audio the frame needs was sent (loopback: its arrival)
 to the moment the frame is received; which chunk completes it is read from a local
 stream fed the same chunks (the server computes a frame as soon as that chunk is in).
 "End to end" adds the model's look-ahead: from the chunk holding the frame's own time.
-Real-time factor: the server process's CPU seconds over the audio seconds of all streams.
+Server CPU: the server's and its workers' CPU seconds over the audio seconds of all
+streams; the clients' CPU is printed beside it. Wall / audio: the run's wall time over
+the audio's length (1.0 when every stream keeps up; the flush at the end adds a little).
+The load average before each run is printed: other work on the machine moves the rows.
+The last lines are a markdown table for BENCHMARKS.md.
 Memory: the server's resident set while one stream plays ``--long-minutes`` of speech as
 fast as it is answered (the clip looped), sampled every simulated minute.
 """
@@ -49,9 +57,9 @@ def speech_clip() -> np.ndarray:
 def completing_chunks(pcm: np.ndarray, emotion: str) -> np.ndarray:
     """For each 30 fps frame, the index of the 20 ms chunk after which it comes out."""
     from emoface.engines import load_engine
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
-    with single_threaded_maths():
+    with one_maths_thread(load_torch=True):
         return _completing_chunks(load_engine("neural"), pcm, emotion)
 
 
@@ -75,28 +83,50 @@ class ServerProcess:
             raise RuntimeError(f"server did not start: {line}")
         self.url = line.split()[2]
 
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+    def pids(self) -> list[int]:
+        """The server and its worker processes."""
+        out = [self.proc.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if stat.read_text().rsplit(")", 1)[1].split()[1] == str(self.proc.pid):
+                    out.append(int(stat.parent.name))
+            except OSError:
+                continue
+        return out
 
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def rss_mb(self) -> float:
+        """Resident memory of the server and its workers together."""
+        total = 0.0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
+
+    def cpu_s(self) -> tuple[float, float]:
+        """CPU seconds of the server process (its I/O, and with --workers 0 its compute)
+        and of the server with its worker processes."""
+        own = total = 0.0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            total += cpu
+            own += cpu if pid == self.proc.pid else 0.0
+        return own, total
 
     def stop(self):
         self.proc.terminate()
         self.proc.wait(10)
 
 
-async def paced_stream(url, pcm, emotion, start_delay):
-    """One client: real-time 20 ms chunks; returns (send times per chunk, receive times per
-    frame)."""
+async def paced_stream(url, chunks: list[bytes], emotion, start_delay):
+    """One client: the pre-encoded 20 ms chunks in real time; returns (send times per
+    chunk, receive times per frame)."""
     import websockets
 
     await asyncio.sleep(start_delay)
     sent, got = [], []
+    clock = time.perf_counter
     async with websockets.connect(url, max_size=None, compression=None) as ws:
         await ws.send(json.dumps({"sample_rate": 16000, "emotion": emotion}))
         await ws.recv()
@@ -105,37 +135,41 @@ async def paced_stream(url, pcm, emotion, start_delay):
             async for msg in ws:
                 if msg.startswith('{"event"'):
                     return
-                got.append(time.perf_counter())
+                got.append(clock())
 
         task = asyncio.create_task(reader())
-        t0 = time.perf_counter()
-        for i, a in enumerate(range(0, len(pcm), CHUNK)):
-            delay = t0 + i * CHUNK / 16000 - time.perf_counter()
+        t0 = clock()
+        for i, chunk in enumerate(chunks):
+            delay = t0 + i * CHUNK / 16000 - clock()
             if delay > 0:
                 await asyncio.sleep(delay)
-            sent.append(time.perf_counter())
-            await ws.send(pcm[a:a + CHUNK].tobytes())
-        sent.append(time.perf_counter())
-        await ws.send(json.dumps({"event": "end"}))
+            sent.append(clock())
+            await ws.send(chunk)
+        sent.append(clock())
+        await ws.send('{"event": "end"}')
         await task
     return np.array(sent), np.array(got)
 
 
 def latency_run(n_streams, pcm, emotion, done_by, server_args=()):
+    chunks = [pcm[a:a + CHUNK].tobytes() for a in range(0, len(pcm), CHUNK)]
     server = ServerProcess(server_args)
+    load = os.getloadavg()[0]
     try:
         cpu0 = server.cpu_s()
 
         async def main():
             rng = np.random.default_rng(0)
             return await asyncio.gather(*[
-                paced_stream(server.url, pcm, emotion, float(rng.uniform(0, 0.02)))
+                paced_stream(server.url, chunks, emotion, float(rng.uniform(0, 0.02)))
                 for _ in range(n_streams)])
 
+        client0 = time.process_time()
         wall = time.perf_counter()
         results = asyncio.run(main())
         wall = time.perf_counter() - wall
-        cpu = server.cpu_s() - cpu0
+        client = time.process_time() - client0
+        main_cpu, cpu = np.subtract(server.cpu_s(), cpu0)
     finally:
         server.stop()
     lat, e2e = [], []
@@ -146,14 +180,33 @@ def latency_run(n_streams, pcm, emotion, done_by, server_args=()):
         e2e.append(got - sent[np.minimum(own, len(sent) - 1)])
     lat, e2e = np.concatenate(lat) * 1000, np.concatenate(e2e) * 1000
     seconds = len(pcm) / 16000
-    return {"streams": n_streams, "audio_s": round(seconds, 1),
+    return {"streams": n_streams, "server_args": " ".join(server_args), "loadavg_1min": load,
+            "audio_s": round(seconds, 1),
             "latency_p50_ms": round(float(np.percentile(lat, 50)), 1),
             "latency_p95_ms": round(float(np.percentile(lat, 95)), 1),
             "latency_max_ms": round(float(lat.max()), 1),
             "end_to_end_p50_ms": round(float(np.percentile(e2e, 50)), 1),
             "end_to_end_p95_ms": round(float(np.percentile(e2e, 95)), 1),
             "server_cpu_rtf_per_stream": round(cpu / (seconds * n_streams), 4),
+            "server_cores": round(cpu / wall, 2), "server_main_cores": round(main_cpu / wall, 2),
+            "client_cores": round(client / wall, 2),
             "wall_over_audio": round(wall / seconds, 3)}
+
+
+def markdown(rows: list[dict]) -> str:
+    head = ("| streams | server options | load avg before | latency p50 / p95 / max (ms) | "
+            "end to end p50 / p95 (ms) | server CPU s per audio s, per stream | server cores "
+            "(main process) | client cores | wall / audio |")
+    lines = [head, "|" + "---|" * 9]
+    for r in rows:
+        lines.append(
+            f"| {r['streams']} | {r['server_args'] or 'default'} | {r['loadavg_1min']:.1f} | "
+            f"{r['latency_p50_ms']:g} / {r['latency_p95_ms']:g} / {r['latency_max_ms']:g} | "
+            f"{r['end_to_end_p50_ms']:g} / {r['end_to_end_p95_ms']:g} | "
+            f"{r['server_cpu_rtf_per_stream']:g} | {r['server_cores']:g} "
+            f"({r['server_main_cores']:g}) | "
+            f"{r['client_cores']:g} | {r['wall_over_audio']:g} |")
+    return "\n".join(lines)
 
 
 def memory_run(minutes, pcm, emotion):
@@ -212,13 +265,13 @@ def offline_difference(data_dir: Path) -> dict:
     import emoface
     from emoface.arkit import INDEX, lip_aperture
     from emoface.engines.neural.config import PREDICTED_CHANNELS
-    from emoface.stream.server import single_threaded_maths
+    from emoface.stream.threads import one_maths_thread
 
     chans = [INDEX[n] for n in PREDICTED_CHANNELS if not n.startswith("eyeWide")]
     files = (sorted((data_dir / "speech/librivox").glob("*.wav"))[:5]
              + sorted((data_dir / "speech/cathy/flac").glob("*.flac"))[:5])
     rows = []
-    with single_threaded_maths():
+    with one_maths_thread(load_torch=True):
         default = emoface.load_engine("neural", cepstral_mean="utterance")
         running = emoface.load_engine("neural")
         for f in files:
@@ -236,7 +289,7 @@ def offline_difference(data_dir: Path) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--streams", default="1,50", help="comma-separated stream counts")
+    ap.add_argument("--streams", default="1,10,20,50", help="comma-separated stream counts")
     ap.add_argument("--emotion", default="auto")
     ap.add_argument("--server-args", default="", help='more `emoface serve` options, e.g. "--workers 1"')
     ap.add_argument("--long-minutes", type=float, default=30.0,
@@ -261,6 +314,7 @@ def main() -> int:
         print(json.dumps(mem), flush=True)
     results["uptime_after"] = open("/proc/loadavg").read().split()[:3]
     print(json.dumps({"loadavg_before": results["uptime"], "loadavg_after": results["uptime_after"]}))
+    print(markdown(results["rows"]))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

@@ -122,6 +122,12 @@ def test_onnx_agrees_with_torch(weights, speech, tmp_path, monkeypatch):
     w2, h2 = by_onnx.decode(mel, amounts, z)
     assert w1.shape == w2.shape == (270, 42)
     assert np.abs(w1 - w2).max() < 1e-4 and np.abs(h1 - h2).max() < 1e-4
+    # Live streams' emotion session: the same estimate, on one thread that does not spin.
+    p3, i3 = by_onnx.emotion(mel, prosody, one_thread=True)
+    assert np.abs(p2 - p3).max() < 1e-6 and abs(i2 - i3) < 1e-6
+    options = by_onnx._emotion_one_thread.get_session_options()
+    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_onnx_is_chosen_unless_torch_is_clearly_faster(monkeypatch, tmp_path):

@@ -174,6 +174,22 @@ def test_emotion_message_mid_stream_and_a_bad_one(server, pcm):
     assert error["code"] == "bad_emotion" and "blorp" in error["message"] and code == 1008
 
 
+def test_sessions_are_spread_over_the_worker_processes(server, pcm):
+    workers = server.state.compute.workers
+    assert len(workers) == LIMITS.workers and all(w.process.is_alive() for w in workers)
+    config = json.dumps({"sample_rate": 16000})
+    with connect(server.url(), max_queue=None) as a, connect(server.url(), max_queue=None) as b:
+        a.send(config)
+        b.send(config)
+        a.recv()
+        b.recv()
+        assert [w.sessions for w in workers] == [1, 1]
+    deadline = time.monotonic() + 10
+    while any(w.sessions for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [w.sessions for w in workers] == [0, 0]
+
+
 # --------------------------------------------------------------------------- limits
 def test_a_16_mib_message_is_closed_with_1009(server, pcm):
     beside = Beside(server.url(), pcm)
@@ -272,7 +288,7 @@ def test_a_client_that_stops_reading_is_closed(server, pcm):
 
 
 def test_an_idle_stream_is_closed_with_1001(pcm):
-    s = Background(limits=srv.Limits(idle_timeout_s=0.5, workers=1))
+    s = Background(limits=srv.Limits(idle_timeout_s=0.5, workers=0))
     try:
         with connect(s.url(), max_queue=None) as ws:
             ws.send(json.dumps({"sample_rate": 16000}))
@@ -286,7 +302,7 @@ def test_an_idle_stream_is_closed_with_1001(pcm):
 
 # --------------------------------------------------------------------------- token, HTTP
 def test_token_is_required_when_set(pcm):
-    s = Background(token="s3cret", limits=srv.Limits(workers=1))
+    s = Background(token="s3cret", limits=srv.Limits(workers=0))
     try:
         with pytest.raises(InvalidStatus) as info:
             connect(s.url())

@@ -48,3 +48,32 @@ def test_jobs_in_one_tick_equal_each_alone_and_errors_stay_their_own():
     want = Frames.join([p for p in parts if len(p)])
     np.testing.assert_allclose(got.weights, want.weights, atol=1e-5)
     np.testing.assert_allclose(got.amounts, want.amounts, atol=1e-6)
+
+
+def test_jobs_arriving_during_a_tick_make_the_next_tick_together():
+    """A loaded server computes bigger batches: whatever waits when a tick ends is one tick."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emoface.stream.ticks import Ticks
+
+    release = threading.Event()
+    batches: list[list] = []
+
+    def run(jobs):
+        batches.append([key for key, _ in jobs])
+        release.wait(10)
+        return [f"done {key}" for key, _ in jobs]
+
+    async def main():
+        with ThreadPoolExecutor(1) as pool:
+            ticks = Ticks(pool, 1, run)
+            first = ticks.submit("a", [])
+            await asyncio.sleep(0.05)               # the first tick is running
+            later = [ticks.submit(k, []) for k in "bcd"]
+            release.set()
+            return await asyncio.gather(first, *later)
+
+    assert asyncio.run(main()) == ["done a", "done b", "done c", "done d"]
+    assert batches == [["a"], ["b", "c", "d"]]

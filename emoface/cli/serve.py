@@ -35,8 +35,9 @@ def add_serve(sub) -> None:
                    help="largest message accepted; larger closes with 1009 (default 1 MiB)")
     p.add_argument("--idle-timeout", type=bounded("--idle-timeout", 0.1, 86400), default=30.0,
                    metavar="S", help="close a stream silent this long, code 1001 (default 30)")
-    p.add_argument("--workers", type=bounded("--workers", 1, 256, int), default=None,
-                   help="compute threads (default: one per CPU core)")
+    p.add_argument("--workers", type=bounded("--workers", 0, 256, int), default=None,
+                   help="compute processes, each with its own copy of the engine (default: "
+                        "one per CPU core, at most 4); 0 computes in the server process")
     p.set_defaults(func=_run_serve)
 
 
@@ -47,7 +48,7 @@ def _run_serve(args) -> int:
                         f"{', '.join(streaming_engine_names())}")
     options = dict(max_sessions=args.max_sessions, max_message_bytes=args.max_message,
                    idle_timeout_s=args.idle_timeout)
-    if args.workers:
+    if args.workers is not None:
         options["workers"] = args.workers
     try:
         from ..stream.server import Limits, serve_forever

@@ -218,11 +218,12 @@ class SpeechGate:
     """The energy gate of :mod:`emoface.audio.activity`, causal: a frame is speech when a
     10 ms level within 100 ms of it passes ``max(-55 dBFS, loud - 35 dB)``, where ``loud``
     is a peak level that falls 5 dB a second (the offline gate uses the whole take's 95th
-    percentile)."""
+    percentile). Only the decisions later frames can still read are kept."""
 
     def __init__(self):
         self.pending = np.zeros(0, np.float32)
-        self.active: list[bool] = []
+        self.active = np.zeros(0, bool)     # decisions of level frames first .. first + len
+        self.first = 0
         self.peak = -120.0
 
     def push(self, samples16k: np.ndarray) -> None:
@@ -231,16 +232,30 @@ class SpeechGate:
         self.pending = x[n * LEVEL_HOP:]
         if n:
             power = np.mean(np.square(x[:n * LEVEL_HOP].reshape(n, LEVEL_HOP)), 1)
-            for level in 10.0 * np.log10(np.maximum(power, 1e-12)):
-                self.peak = max(float(level), self.peak - PEAK_FALL_DB)
-                gate = max(ABSOLUTE_FLOOR_DBFS, self.peak - RELATIVE_RANGE_DB)
-                self.active.append(bool(level > gate))
+            levels = 10.0 * np.log10(np.maximum(power, 1e-12))
+            gates = np.empty(n)
+            # A recurrence (the peak falls from its last value): a short loop per chunk.
+            for i, level in enumerate(levels.tolist()):
+                self.peak = max(level, self.peak - PEAK_FALL_DB)
+                gates[i] = max(ABSOLUTE_FLOOR_DBFS, self.peak - RELATIVE_RANGE_DB)
+            # Compared at the levels' precision (float32), as a scalar comparison does.
+            self.active = np.concatenate([self.active, levels > gates.astype(levels.dtype)])
 
-    def speaking(self, t: float) -> float:
-        """1.0 when speech is heard within 100 ms of time ``t`` (levels known so far)."""
-        k = int(round(t * 100))
-        window = self.active[max(0, k - GATE_REACH):k + GATE_REACH + 1]
-        return 1.0 if any(window) else 0.0
+    def speaking(self, t: np.ndarray) -> np.ndarray:
+        """Per time in ``t`` (ascending): 1.0 when speech is heard within 100 ms of it
+        (levels known so far), else 0.0. Levels before the first of ``t``'s windows are
+        forgotten: times come in order."""
+        t = np.asarray(t, np.float64)
+        k = np.round(t * 100).astype(np.int64)
+        seen = np.concatenate([[0], np.cumsum(self.active)])
+        stop = self.first + len(self.active)
+        lo = np.clip(k - GATE_REACH, self.first, stop) - self.first
+        hi = np.clip(k + GATE_REACH + 1, self.first, stop) - self.first
+        out = (seen[np.maximum(hi, lo)] > seen[lo]).astype(np.float64)
+        if len(k):
+            drop = int(np.clip(k[0] - GATE_REACH - self.first, 0, len(self.active)))
+            self.active, self.first = self.active[drop:], self.first + drop
+        return out
 
 
 class SmoothNoise:
@@ -257,89 +272,121 @@ class SmoothNoise:
         self.rng = rng
         self.noise = rng.normal(size=2 * self.pad + 1)
 
-    def next(self) -> float:
-        value = float(self.noise @ self.kernel)
-        self.noise = np.append(self.noise[1:], self.rng.normal())
-        return value
+    def take(self, draws: np.ndarray) -> np.ndarray:
+        """The next ``len(draws)`` values, ``draws`` being the next normal draws of this
+        noise (frame i's value filters the noise before draw i joins it)."""
+        full = np.concatenate([self.noise, draws])
+        self.noise = full[len(draws):]
+        # Frame i: the window full[i : i + len(kernel)] times the kernel (a correlation).
+        return np.convolve(full, self.kernel[::-1], "valid")[:len(draws)]
 
 
 class LiveNonverbal:
-    """Blinks, gaze and head drift for one stream, frame by frame (see the module notes)."""
+    """Blinks, gaze and head drift for one stream, a chunk of frames at a time (see the
+    module notes). The random draws come in the order a frame-by-frame loop makes them,
+    so the frames do not depend on how the audio was cut; what happens between the rare
+    events (a blink starts, a saccade) is array arithmetic over the chunk's frames."""
 
     def __init__(self, seed: int, fps: float = BASE_FPS):
         blink_rng, gaze_rng, head_rng = (np.random.default_rng(s) for s in
                                          np.random.SeedSequence(seed).spawn(3))
         self.fps = fps
-        self.blink_rng, self.gaze_rng = blink_rng, gaze_rng
+        self.blink_rng, self.gaze_rng, self.head_rng = blink_rng, gaze_rng, head_rng
         self.next_blink = blink_rng.uniform(0.3, 60.0 / P.BLINK_RATE_REST_PER_MIN)
         self.blinks: list[tuple[float, float, float, float]] = []   # peak, close, open, amp
         self.fix_t, self.prev, self.target = 0.0, np.zeros(2), np.zeros(2)
         self.next_saccade = self._saccade_gap()
         slow, quick = P.HEAD_TIMESCALE_S, P.HEAD_QUICK_TIMESCALE_S
-        self.noise = [(SmoothNoise(fps, slow, head_rng), SmoothNoise(fps, quick, head_rng))
-                      for _ in range(3)]
-        self.speaking_recent: list[float] = []
+        # Drawn per frame in this order: slow and quick noise of yaw, of pitch, of roll.
+        self.noise = [n for _ in range(3) for n in (SmoothNoise(fps, slow, head_rng),
+                                                    SmoothNoise(fps, quick, head_rng))]
+        self.speaking_recent = np.zeros(0)
         self.std = np.array([P.HEAD_YAW_STD, P.HEAD_PITCH_STD, P.HEAD_ROLL_STD])
 
     def _saccade_gap(self) -> float:
         return max(0.15, self.gaze_rng.gamma(2.0, P.SACCADE_INTERVAL_S / 2.0))
 
-    def _blink(self, t: float, speaking: float, gain: float) -> float:
-        while t >= self.next_blink:
-            rng = self.blink_rng
-            close = P.BLINK_CLOSE_S * rng.uniform(0.85, 1.15)
-            opening = P.BLINK_OPEN_S * rng.uniform(0.85, 1.2)
-            amp = float(np.clip(rng.normal(P.BLINK_AMPLITUDE, 0.05), 0.6, 1.0))
-            # The blink is planned to peak `close` seconds from now (no look-ahead needed).
-            self.blinks.append((self.next_blink + close, close, opening, amp))
-            rate = (P.BLINK_RATE_REST_PER_MIN
-                    + speaking * (P.BLINK_RATE_SPEAKING_PER_MIN - P.BLINK_RATE_REST_PER_MIN))
-            mean_gap = 60.0 / (rate * max(gain, 1e-3))
-            shape = P.BLINK_INTERVAL_GAMMA_SHAPE
-            self.next_blink += max(P.BLINK_MIN_GAP, rng.gamma(shape, mean_gap / shape))
-        out = 0.0
+    def _plan_blink(self, speaking: float, gain: float) -> None:
+        rng = self.blink_rng
+        close = P.BLINK_CLOSE_S * rng.uniform(0.85, 1.15)
+        opening = P.BLINK_OPEN_S * rng.uniform(0.85, 1.2)
+        amp = float(np.clip(rng.normal(P.BLINK_AMPLITUDE, 0.05), 0.6, 1.0))
+        # The blink is planned to peak `close` seconds from now (no look-ahead needed).
+        self.blinks.append((self.next_blink + close, close, opening, amp))
+        rate = (P.BLINK_RATE_REST_PER_MIN
+                + speaking * (P.BLINK_RATE_SPEAKING_PER_MIN - P.BLINK_RATE_REST_PER_MIN))
+        mean_gap = 60.0 / (rate * max(gain, 1e-3))
+        shape = P.BLINK_INTERVAL_GAMMA_SHAPE
+        self.next_blink += max(P.BLINK_MIN_GAP, rng.gamma(shape, mean_gap / shape))
+
+    def _blinks(self, times: np.ndarray, speaking: np.ndarray, gain: np.ndarray) -> np.ndarray:
+        """Lid closure per frame: blinks start at the frames their time has come (rate from
+        that frame's speech and emotion), each drawn as its shape over every frame."""
+        i = 0
+        while True:
+            i += int(np.searchsorted(times[i:], self.next_blink))   # first t >= next_blink
+            if i >= len(times):
+                break
+            while times[i] >= self.next_blink:
+                self._plan_blink(float(speaking[i]), float(gain[i]))
+        out = np.zeros(len(times))
         for peak, close, opening, amp in self.blinks:
-            u = t - peak
-            if u < 0:
-                shape = np.sin(0.5 * np.pi * np.clip(1 + u / close, 0, 1)) ** 2
-            elif u < P.BLINK_HOLD_S:
-                shape = 1.0
-            else:
-                shape = np.sin(0.5 * np.pi * np.clip(1 - (u - P.BLINK_HOLD_S) / opening, 0, 1)) ** 2
-            out = max(out, amp * float(shape))
-        self.blinks = [b for b in self.blinks if t < b[0] + P.BLINK_HOLD_S + b[2]]
+            u = times - peak
+            closing = np.sin(0.5 * np.pi * np.clip(1 + u / close, 0, 1)) ** 2
+            opened = np.sin(0.5 * np.pi * np.clip(1 - (u - P.BLINK_HOLD_S) / opening, 0, 1)) ** 2
+            shape = np.where(u < 0, closing, np.where(u < P.BLINK_HOLD_S, 1.0, opened))
+            np.maximum(out, amp * shape, out=out)
+        if len(times):
+            last = times[-1]
+            self.blinks = [b for b in self.blinks if last < b[0] + P.BLINK_HOLD_S + b[2]]
         return out
 
-    def _gaze(self, t: float) -> np.ndarray:
-        while t >= self.fix_t + self.next_saccade:
-            self.fix_t += self.next_saccade
-            self.prev = self.target
-            if self.gaze_rng.random() < P.GAZE_AWAY_PROB:
-                self.target = self.gaze_rng.normal(0, [P.GAZE_AWAY_YAW, P.GAZE_AWAY_PITCH])
-            else:
-                self.target = self.gaze_rng.normal(0, [P.GAZE_NEAR, P.GAZE_NEAR * 0.6])
-            self.next_saccade = self._saccade_gap()
-        u = float(np.clip((t - self.fix_t) / P.SACCADE_DURATION_S, 0, 1))
-        u = u * u * (3 - 2 * u)
-        return self.prev * (1 - u) + self.target * u
+    def _gaze(self, times: np.ndarray) -> np.ndarray:
+        """Gaze (yaw, pitch) per frame: saccades at the frames their time has come."""
+        g = np.zeros((len(times), 2))
+        i = 0
+        while i < len(times):
+            # Frames before the next saccade look from `prev` towards `target`.
+            j = i + int(np.searchsorted(times[i:], self.fix_t + self.next_saccade))
+            u = np.clip((times[i:j] - self.fix_t) / P.SACCADE_DURATION_S, 0, 1)
+            u = (u * u * (3 - 2 * u))[:, None]
+            g[i:j] = self.prev * (1 - u) + self.target * u
+            if j >= len(times):
+                break
+            while times[j] >= self.fix_t + self.next_saccade:
+                self.fix_t += self.next_saccade
+                self.prev = self.target
+                if self.gaze_rng.random() < P.GAZE_AWAY_PROB:
+                    self.target = self.gaze_rng.normal(0, [P.GAZE_AWAY_YAW, P.GAZE_AWAY_PITCH])
+                else:
+                    self.target = self.gaze_rng.normal(0, [P.GAZE_NEAR, P.GAZE_NEAR * 0.6])
+                self.next_saccade = self._saccade_gap()
+            i = j
+        return g
+
+    def _activity(self, speaking: np.ndarray) -> np.ndarray:
+        """0.6 + 0.6 x the share of speech over the last half second of frames."""
+        window = max(1, int(0.5 * self.fps))
+        history = np.concatenate([self.speaking_recent, speaking])
+        total = np.concatenate([[0.0], np.cumsum(history)])
+        stop = len(self.speaking_recent) + 1 + np.arange(len(speaking))
+        start = np.maximum(0, stop - window)
+        self.speaking_recent = history[-window:]
+        return 0.6 + 0.6 * ((total[stop] - total[start]) / (stop - start))
 
     def apply(self, w: np.ndarray, times: np.ndarray, speaking: np.ndarray,
               amounts: np.ndarray, posture: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Add blinks and gaze to ``w`` (n, 52) in place; (head (n, 3), eyes (n, 6))."""
         n = len(times)
-        g = np.zeros((n, 2))
-        blink = np.zeros(n)
-        drift = np.zeros((n, 3))
+        times = np.asarray(times, np.float64)
         bgain, mgain = blink_gain(amounts), head_motion_gain(amounts)
-        window = max(1, int(0.5 * self.fps))
-        for i, t in enumerate(times):
-            blink[i] = self._blink(float(t), float(speaking[i]), float(bgain[i]))
-            g[i] = self._gaze(float(t))
-            self.speaking_recent = (self.speaking_recent + [float(speaking[i])])[-window:]
-            activity = 0.6 + 0.6 * float(np.mean(self.speaking_recent))
-            slow, quick = np.sqrt(1 - P.HEAD_QUICK_SHARE), np.sqrt(P.HEAD_QUICK_SHARE)
-            drift[i] = [slow * a.next() + quick * b.next() for a, b in self.noise]
-            drift[i] *= self.std * activity * float(mgain[i])
+        blink = self._blinks(times, speaking, bgain)
+        g = self._gaze(times)
+        draws = self.head_rng.normal(size=(n, len(self.noise)))
+        noise = np.stack([s.take(draws[:, j]) for j, s in enumerate(self.noise)], 1)
+        slow, quick = np.sqrt(1 - P.HEAD_QUICK_SHARE), np.sqrt(P.HEAD_QUICK_SHARE)
+        drift = slow * noise[:, 0::2] + quick * noise[:, 1::2]
+        drift *= self.std * self._activity(speaking)[:, None] * np.asarray(mgain, np.float64)[:, None]
         w += gaze_channels(g.astype(np.float32))
         w[:, _BLINK] += P.LID_FOLLOWS_GAZE_DOWN * w[:, _LOOK_DOWN]
         w[:, _BLINK] = np.maximum(w[:, _BLINK], blink[:, None] * np.array([1.0, 0.985]))

@@ -6,9 +6,11 @@ docs/live.md) and plain HTTP GET for the browser viewer.
     GET /head.glb           the bundled head with its 52 ARKit morph targets
     GET /stream + Upgrade   the live stream (with ?token=T or a header when --token is set)
 
-One engine per name is loaded once and shared by every session (each has its own
-stream state). Compute runs in a thread pool so the event loop keeps serving the other
-sessions, in ticks that batch every waiting session's audio (:mod:`.ticks`); every limit answers with an error message and a close code (:class:`Limits`).
+Compute runs off the event loop, in worker processes (``Limits.workers``, one per core;
+each loads the engine once and computes its sessions) or with ``workers=0`` on one thread
+of this process (:mod:`.compute`), in ticks that batch every waiting session's audio
+(:mod:`.ticks`); every limit answers with an error message and a close code
+(:class:`Limits`).
 Binds 127.0.0.1 unless told otherwise.
 """
 from __future__ import annotations
@@ -20,7 +22,6 @@ import http
 import os
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
@@ -30,10 +31,10 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from ..engines import engine_class, load_engine
-from ..engines.base import streaming_engine_names
+from ..engines import load_engine
 from ..errors import UserError
 from . import pages
+from .compute import LocalCompute, ProcessCompute, check_engine
 from .protocol import (
     CLOSE_BUSY,
     CLOSE_GOING_AWAY,
@@ -47,7 +48,6 @@ from .protocol import (
 )
 from .session import Session
 from .threads import one_maths_thread
-from .ticks import Ticks
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -63,7 +63,9 @@ class Limits:
     config_timeout_s: float = 10.0       # the first message must come within this
     max_pending_s: float = 5.0           # audio waiting for compute before reading pauses
     max_queued_frames: int = 300         # frames waiting to be sent (10 s at 30 fps)
-    workers: int = max(1, os.cpu_count() or 1)
+    # Compute processes (0: a thread of the server's): one per core, at most 4 (each holds
+    # a copy of the engine, ~450 MB; 25 streams cost one 0.5 to 0.75 of a core).
+    workers: int = min(4, max(1, os.cpu_count() or 1))
 
 
 def _text(status: int, text: str) -> Response:
@@ -81,7 +83,7 @@ def _file(path: Path) -> Response:
 
 
 class StreamServer:
-    """The server's state: engines, the worker pool, the session count, the head GLB."""
+    """The server's state: the compute (worker processes or a thread), the session count."""
 
     def __init__(self, engine: str = "neural", token: str | None = None,
                  limits: Limits = Limits()):
@@ -90,23 +92,22 @@ class StreamServer:
         self.default_engine = engine
         self.engines: dict[str, object] = {}
         self._engine_lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="emoface-stream")
-        self.ticks = Ticks(self.pool, limits.workers)
         self.sessions = 0
-        self.engine_for(engine)          # load now: the first client should not wait
+        check_engine(engine)
+        if limits.workers > 0:           # each worker loads the engine now
+            self.compute = ProcessCompute(engine, limits.workers)
+        else:
+            self.compute = LocalCompute(self.engine_for)
+            self.engine_for(engine)      # load now: the first client should not wait
 
     # ---------------------------------------------------------------- engines
     def engine_for(self, name: str | None):
+        """The engine ``name`` loaded in this process (with ``workers=0`` the streams'
+        own; with worker processes only for callers that want one here)."""
         name = name or self.default_engine
         with self._engine_lock:
             if name not in self.engines:
-                cls = engine_class(name)
-                if not cls.capabilities.streams:
-                    raise UserError(f"the {name} engine does not stream; engines that do: "
-                                    f"{', '.join(streaming_engine_names())}")
-                reason = cls.unavailable_reason()
-                if reason:
-                    raise UserError(f"the {name} engine cannot run here: {reason}")
+                check_engine(name)
                 self.engines[name] = load_engine(name)
             return self.engines[name]
 
@@ -167,11 +168,14 @@ class StreamServer:
             first = await asyncio.wait_for(ws.recv(), lim.config_timeout_s)
             cfg = parse_config(first)
             try:
-                engine = self.engine_for(cfg.engine)
-                stream = engine.stream(cfg.sample_rate, cfg.emotion, cfg.fps, cfg.seed)
+                handle = await self.compute.open(cfg, cfg.engine or self.default_engine)
             except UserError as exc:
                 raise ProtocolError("bad_config", str(exc)) from None
-            await ws.send(ready_message(cfg, engine.name, getattr(stream, "lookahead_s", 0.0)))
+            try:
+                await ws.send(ready_message(cfg, handle.engine, handle.lookahead_s))
+            except BaseException:
+                handle.close()
+                raise
         except TimeoutError:
             await _refuse(ws, ProtocolError("timeout", "no configuration within "
                                             f"{lim.config_timeout_s:g} s", CLOSE_GOING_AWAY))
@@ -181,7 +185,14 @@ class StreamServer:
             return
         except ConnectionClosed:
             return
-        session = Session(stream, cfg, self.ticks, lim.max_pending_s, lim.max_queued_frames)
+        try:
+            await self._run_session(ws, handle, cfg)
+        finally:
+            handle.close()
+
+    async def _run_session(self, ws: ServerConnection, handle, cfg) -> None:
+        lim = self.limits
+        session = Session(handle, cfg, lim.max_pending_s, lim.max_queued_frames)
         sender = asyncio.create_task(self._send(ws, session))
         receiver = asyncio.create_task(self._receive(ws, session))
         stopper = asyncio.create_task(session.stop.wait())
@@ -237,7 +248,7 @@ class StreamServer:
             await ws.send(msg)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.compute.close()
 
 
 async def _refuse(ws: ServerConnection, exc: ProtocolError) -> None:

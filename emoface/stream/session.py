@@ -1,7 +1,8 @@
 """One client's stream on the server: its messages in order, its compute off the event
 loop, its frames out through a bounded queue.
 
-Compute runs in the server's ticks (:mod:`.ticks`), one job at a time per session; a job
+Compute runs in the server's ticks (:mod:`.ticks`, on a worker process or thread:
+:mod:`.compute`), one job at a time per session; a job
 takes every message that has arrived since the last one (audio joined into one block), so
 a busy server answers in larger steps instead of falling behind in many small ones, and
 the jobs of one tick are computed as one batch. Audio
@@ -14,15 +15,14 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from ..engines.streaming import Stream
-from .protocol import CLOSE_POLICY, ProtocolError, StreamConfig, end_message, frame_messages
-from .ticks import Ticks
+from .compute import Handle
+from .protocol import CLOSE_POLICY, ProtocolError, StreamConfig, end_message
+from .ticks import Output
 
 
 class Session:
-    def __init__(self, stream: Stream, cfg: StreamConfig, ticks: Ticks,
-                 max_pending_s: float, max_queued: int):
-        self.stream, self.cfg, self.ticks = stream, cfg, ticks
+    def __init__(self, handle: Handle, cfg: StreamConfig, max_pending_s: float, max_queued: int):
+        self.handle, self.cfg = handle, cfg
         self.ops: deque = deque()
         self.pending_samples = 0
         self.max_pending = int(max_pending_s * cfg.sample_rate)
@@ -61,7 +61,7 @@ class Session:
         batch = list(self.ops)
         self.ops.clear()
         self.running = True
-        fut = self.ticks.submit(self.stream, batch)
+        fut = self.handle.submit(batch)
         fut.add_done_callback(lambda f: self._done(f, batch))
 
     def _done(self, fut, batch) -> None:
@@ -69,12 +69,15 @@ class Session:
         self.pending_samples -= sum(len(v) // 2 for k, v in batch if k == "audio")
         if self.pending_samples <= self.max_pending:
             self.room.set()
+        if fut.cancelled():                  # the server is stopping
+            self.stop.set()
+            return
         exc = fut.exception()
         if exc is not None:
             self.failed = exc
             self.stop.set()
             return
-        frames, ended = fut.result()
+        out: Output = fut.result()
         if self.out.qsize() > self.max_queued:
             # The frames of earlier jobs are still there: the client does not read.
             self.failed = ProtocolError(
@@ -84,14 +87,12 @@ class Session:
                 self.out.get_nowait()
             self.stop.set()
             return
-        for f in frames:
-            if len(f):
-                for m in frame_messages(f, self.cfg.format):
-                    self.out.put_nowait(m)
-                self.frames_sent += len(f)
-        if ended:
+        for m in out.messages:
+            self.out.put_nowait(m)
+        self.frames_sent += out.frames
+        if out.ended:
             self.ended = True
-            self.out.put_nowait(end_message(self.frames_sent, self.stream.seconds))
+            self.out.put_nowait(end_message(self.frames_sent, out.seconds))
             self.out.put_nowait(None)
             return
         self._schedule()

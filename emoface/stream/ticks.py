@@ -2,16 +2,31 @@
 audio of all of them fed as one batch (:func:`~emoface.engines.streaming.feed_many`:
 one matrix product per network layer for all streams, not one per stream), so many
 streams cost little more per tick than a few. A tick starts whenever a worker is free
-and jobs wait; jobs arriving during a tick wait for the next one.
+and jobs wait; jobs arriving during a tick wait for the next one, so a loaded server
+computes fewer, larger ticks (each stream's audio of the time the last tick took) rather
+than falling behind in many small ones.
 """
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..engines.streaming import Frames, Stream, feed_many, pcm_to_float
+from .protocol import frame_messages
+
+
+@dataclass
+class Output:
+    """What one job gave a session: its frames as messages, ready to send."""
+
+    messages: list            # str (JSON) or bytes (binary frames)
+    frames: int
+    ended: bool               # the stream was flushed: no more frames
+    seconds: float            # audio received so far
 
 
 def _steps(ops: list) -> list[tuple[str, object]]:
@@ -69,28 +84,76 @@ def run_jobs(jobs: list[tuple[Stream, list]]) -> list:
     return [failed[i] if failed[i] is not None else (out[i], ended[i]) for i in range(len(jobs))]
 
 
+def encoded_jobs(jobs: list[tuple[tuple[Stream, str], list]]) -> list:
+    """:func:`run_jobs` for ((stream, frame format), messages) jobs, each job's frames
+    encoded as the protocol's messages (here, off the event loop): per job an
+    :class:`Output` or the exception it raised."""
+    results = run_jobs([(stream, ops) for (stream, _), ops in jobs])
+    out: list = []
+    for ((stream, fmt), _), result in zip(jobs, results):
+        if isinstance(result, BaseException):
+            out.append(result)
+            continue
+        frames, ended = result
+        messages = [m for f in frames if len(f) for m in frame_messages(f, fmt)]
+        out.append(Output(messages, sum(len(f) for f in frames), ended, stream.seconds))
+    return out
+
+
+# A tick costs about 2 ms of CPU per stream whatever its audio (per-stream set-up of
+# every stage); audio costs about 16 ms per second per stream (benchmarks/
+# stream_compute_bench.py, 25 streams). Ticks of many streams are therefore spaced at
+# least GAP_PER_JOB_S per stream apart, up to MAX_GAP_S: with many streams a tick waits
+# for more audio rather than spending the core on set-up; one stream is not slowed.
+GAP_PER_JOB_S = 0.004
+MAX_GAP_S = 0.1
+
+
 class Ticks:
-    """Collects the sessions' jobs and runs them in batches on ``workers`` threads."""
+    """Collects the sessions' jobs and runs them in batches, ``run(jobs)`` on ``workers``
+    threads of ``pool`` at most at once; ``run`` takes [(key, messages)] and returns one
+    result or exception per job. Ticks start at least ``GAP_PER_JOB_S`` per waiting job
+    apart (at most ``MAX_GAP_S``)."""
 
-    def __init__(self, pool: Executor, workers: int):
-        self.pool, self.workers = pool, workers
-        self.waiting: list[tuple[Stream, list, asyncio.Future]] = []
+    def __init__(self, pool: Executor, workers: int, run: Callable[[list], list] = run_jobs):
+        self.pool, self.workers, self.run = pool, workers, run
+        self.waiting: list[tuple[object, list, asyncio.Future]] = []
         self.running = 0
+        self.last_start = float("-inf")
+        self.timer: asyncio.TimerHandle | None = None
 
-    def submit(self, stream: Stream, ops: list) -> asyncio.Future:
-        """A future of (frames, ended) for ``ops`` fed to ``stream`` in the next tick."""
+    def submit(self, key, ops: list) -> asyncio.Future:
+        """A future of the result of ``ops`` run for ``key`` (a stream, a session) in the
+        next tick."""
         fut = asyncio.get_running_loop().create_future()
-        self.waiting.append((stream, ops, fut))
+        self.waiting.append((key, ops, fut))
         self._start()
         return fut
 
     def _start(self) -> None:
+        loop = asyncio.get_running_loop()
         while self.waiting and self.running < self.workers:
+            gap = min(MAX_GAP_S, GAP_PER_JOB_S * len(self.waiting))
+            wait = self.last_start + gap - loop.time()
+            if wait > 0:
+                if self.timer is None:
+                    self.timer = loop.call_later(wait, self._timer_fired)
+                return
+            self.last_start = loop.time()
             jobs, self.waiting = self.waiting, []
+            try:
+                tick = loop.run_in_executor(self.pool, self.run,
+                                            [(key, ops) for key, ops, _ in jobs])
+            except RuntimeError:          # the pool is shut down: the server is stopping
+                for _, _, fut in jobs:
+                    fut.cancel()
+                return
             self.running += 1
-            tick = asyncio.get_running_loop().run_in_executor(
-                self.pool, run_jobs, [(stream, ops) for stream, ops, _ in jobs])
             tick.add_done_callback(lambda f, jobs=jobs: self._finished(f, jobs))
+
+    def _timer_fired(self) -> None:
+        self.timer = None
+        self._start()
 
     def _finished(self, tick: asyncio.Future, jobs: list) -> None:
         self.running -= 1

@@ -90,7 +90,8 @@ class BlockState:
 
     def __init__(self, block, d: int, window: int, lookahead: int, slopes: torch.Tensor):
         self.block, self.window, self.lookahead = block, window, lookahead
-        self.x, self.q, self.k, self.v = Rows(d), Rows(d), Rows(d), Rows(d)
+        # Inputs, and their queries, keys and values side by side (one cache to extend).
+        self.x, self.qkv = Rows(d), Rows(3 * d)
         self.slopes = slopes
         self.done = 0             # output rows computed
         self.cross_kv: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -108,8 +109,8 @@ class BlockState:
     def _keep(self) -> None:
         # Keep what later rows reach back to: their own inputs and `window` keys before.
         keep = max(0, self.done - self.window)
-        for r in (self.x, self.q, self.k, self.v):
-            r.keep_from(keep)
+        self.x.keep_from(keep)
+        self.qkv.keep_from(keep)
 
     def _tokens_kv(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.cross_kv is None:   # the tokens are the stream's own, fixed
@@ -129,11 +130,8 @@ def add_inputs_many(states: list[BlockState], xs: list[torch.Tensor]) -> None:
     qkv = blk.qkv(blk.norm1(x))
     for s, xi, part in zip(states, xs, _split_rows(qkv, counts)):
         if len(xi):
-            q, k, v = part.chunk(3, dim=-1)
             s.x.add(xi)
-            s.q.add(q)
-            s.k.add(k)
-            s.v.add(v)
+            s.qkv.add(part)
 
 
 def _attend(states: list[BlockState], spans: list[tuple[int, int]]) -> torch.Tensor:
@@ -146,19 +144,21 @@ def _attend(states: list[BlockState], spans: list[tuple[int, int]]) -> torch.Ten
     n = spans[0][1] - spans[0][0]
     d = first.x.data.shape[1]
     m = n + window + ahead
-    q, k, v, valid = [], [], [], []
+    q, kv = [], []
     for s, (a, b) in zip(states, spans):
-        q.append(s.q.get(a, b))
-        k.append(_padded(s.k, a - window, b + ahead, s.x.stop))
-        v.append(_padded(s.v, a - window, b + ahead, s.x.stop))
-        idx = torch.arange(a - window, b + ahead)
-        valid.append((idx >= 0) & (idx < s.x.stop))
-    split = lambda t: t.view(len(states), -1, h, d // h).transpose(1, 2)   # (S, H, rows, dh)
-    q, k, v = split(torch.stack(q)), split(torch.stack(k)), split(torch.stack(v))
+        q.append(s.qkv.get(a, b)[:, :d])
+        kv.append(_padded(s.qkv, a - window, b + ahead, s.x.stop)[:, d:])
+    # Key j of stream i is row starts[i] + j: valid from 0 up to the rows it has.
+    starts = torch.tensor([a - window for a, _ in spans])[:, None]
+    idx = starts + torch.arange(m)[None]
+    valid = (idx >= 0) & (idx < torch.tensor([s.x.stop for s in states])[:, None])
+    split = lambda t: t.reshape(len(states), -1, h, d // h).transpose(1, 2)   # (S, H, rows, dh)
+    kv = torch.stack(kv)
+    q, k, v = split(torch.stack(q)), split(kv[..., :d]), split(kv[..., d:])
     rel = torch.arange(m)[None, :] - window - torch.arange(n)[:, None]
     bias = -first.slopes[:, None, None] * rel.abs().float()[None]               # (H, n, m)
     bias = bias.masked_fill(((rel < -window) | (rel > ahead))[None], _MASKED)
-    bias = bias[None].masked_fill(~torch.stack(valid)[:, None, None, :], _MASKED)
+    bias = bias[None].masked_fill(~valid[:, None, None, :], _MASKED)
     scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
     att = torch.matmul(torch.softmax(scores, -1), v)                           # (S, H, n, dh)
     return att.transpose(1, 2).reshape(len(states), n, d)
@@ -286,12 +286,10 @@ class IncrementalNetwork:
         if self.total_out is not None:
             k1 = self.total_out
         else:
-            k1 = k0
-            while True:   # frames whose next encoder frame is final
-                pos = float(torch.tensor(k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS))
-                if math.floor(pos) + 1 >= self.encoded.stop:
-                    break
-                k1 += 1
+            # Frames whose next encoder frame is final (positions rounded as below).
+            span = max(0, int(self.encoded.stop * OUTPUT_FPS / ENCODER_RATE) + 2 - k0)
+            pos = torch.arange(k0, k0 + span + 1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
+            k1 = k0 + int((pos.floor() + 1 < self.encoded.stop).sum())
         if k1 <= k0:
             return None
         pos = torch.arange(k0, k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)

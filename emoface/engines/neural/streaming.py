@@ -97,7 +97,7 @@ class HeardEmotion:
         f0 = self.f0[-n:]
         prosody = np.stack([semitones_re_100hz(f0) / 12.0, (f0 > 0).astype(np.float32),
                             normalise_loudness(self.db[-n:])], 1).astype(np.float32)
-        probs, intensity = self.pred.emotion(mel, prosody)
+        probs, intensity = self.pred.emotion(mel, prosody, one_thread=True)
         table = np.concatenate([probs, [intensity]])[None]
         rows, strength = calibrated_rows(table, voiced_shares(prosody, [(0, n)]), self.cal)
         amounts = (rows[0] * strength[0]).astype(np.float32)
@@ -106,13 +106,14 @@ class HeardEmotion:
 
     def at(self, t: np.ndarray) -> np.ndarray:
         out = np.empty((len(t), NUM_EMOTIONS), np.float32)
-        hop_s = EMOTION_HOP / FEATURE_RATE
-        for i, ti in enumerate(t):
-            j = int(math.floor(ti / hop_s))
-            u = ti / hop_s - j
+        pos = np.asarray(t, np.float64) / (EMOTION_HOP / FEATURE_RATE)
+        hops = np.floor(pos).astype(np.int64)
+        for j in np.unique(hops).tolist():      # one or two hops per chunk of frames
+            rows = hops == j
+            u = (pos[rows] - j)[:, None]
             a = self.estimates.get(j - 1, self._latest(j - 1))
             b = self.estimates.get(j, a)
-            out[i] = a * (1 - u) + b * u
+            out[rows] = a * (1 - u) + b * u
         return out
 
     def _latest(self, j: int) -> np.ndarray:
@@ -207,7 +208,7 @@ class NeuralStream(Stream):
         t = (first + np.arange(n)) / OUTPUT_FPS
         w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
         w[:, _PREDICTED] = predicted
-        speaking = np.array([self.gate.speaking(x) for x in t])
+        speaking = self.gate.speaking(t)
         head, eyes = self.nonverbal.apply(w, t, speaking, used, posture)
         np.clip(w, 0.0, 1.0, out=w)
         w[:, _CLOSE] = np.minimum(w[:, _CLOSE], w[:, _JAW])
