@@ -15,7 +15,7 @@ APT_PACKAGES := espeak-ng libespeak-ng1 flite chromium libportaudio2
 VALIDATOR := tools/gltf-validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.package-lock.json
 
-.PHONY: demo test sysdeps venv validator viewer corpus model voice-emotion clean
+.PHONY: demo test sysdeps venv validator viewer corpus model voice-emotion text-branch clean
 
 demo: venv viewer
 	$(PY) -m emoface demo --out out/demo
@@ -63,6 +63,12 @@ model: corpus
 voice-emotion: venv
 	$(PY) tools/voice_emotion_whisper.py --config configs/voice_emotion_whisper.toml \
 	    --bundle emoface/assets/voice_emotion_whisper.json
+
+# The neural engine's text branch (emoface/assets/text_branch.safetensors) from the
+# text-aware teacher's word cues on espeak-ng and Cathy clips (docs/text.md). About 25 min
+# here; clips cached in ~/.cache/emoface/text_branch, a stopped build goes on.
+text-branch: venv
+	$(PY) tools/train_text_branch.py
 
 # The Khronos glTF validator (npm) that the GLB tests run on every exported file.
 validator: $(VALIDATOR_STAMP)

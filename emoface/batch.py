@@ -41,6 +41,7 @@ class Settings:
     seed: int = 0
     transcribe: bool = False            # files without NAME.txt: Whisper hears the words
     speech_model: str | None = None
+    use_words: bool = True              # False (--no-text): words place phones only
 
 
 
@@ -123,7 +124,7 @@ def speech_model_for(engine: Engine | type[Engine], transcribe: bool, spec: str 
         if spec and not quiet:
             warn("--speech-model is used with --transcribe only; ignored")
         return None
-    if not engine.capabilities.reads_transcript:
+    if not engine.capabilities.reads_text:
         if not quiet:
             warn(f"the {engine.name} engine does not read a transcript; --transcribe is "
                  "skipped (animating from the audio alone)")
@@ -162,6 +163,7 @@ def animate_job(job: Job, settings: Settings, engine: Engine | None = None) -> s
     write its outputs (all or none); the reason, one line, when the file cannot be used.
     Anything else (a bug) is raised."""
     engine = engine or engine_here(settings.engine)
+    engine.use_words = settings.use_words
     sidecar = job.audio.with_suffix(".txt")
     try:
         text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None

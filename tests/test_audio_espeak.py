@@ -164,3 +164,28 @@ def test_a_process_with_other_threads_speaks_the_same_samples():
     assert np.array_equal(alone[0], busy[0]) and alone[1] == busy[1]
     assert [(p.phone, p.start, p.end) for p in alone[2]] == \
         [(p.phone, p.start, p.end) for p in busy[2]]
+
+
+@needs_espeak
+def test_a_script_without_a_main_guard_can_speak(tmp_path):
+    """The forkserver's child must not run the caller's script again: a script with no
+    ``if __name__ == "__main__"`` guard failed (the child re-ran it and tried to start a
+    process while bootstrapping), and a heavy one paid its imports on every sentence."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "speak.py"
+    marker = tmp_path / "runs.txt"
+    script.write_text(
+        "from emoface.audio import espeak\n"
+        f"open({str(marker)!r}, 'a').write('run\\n')\n"
+        "for text in ('one sentence.', 'and another one.'):\n"
+        "    samples, rate, phones = espeak.synthesize(text)\n"
+        "    print(len(samples) > 0, rate, len(phones) > 2)\n")
+    root = Path(espeak.__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "22050", "True"] * 2
+    assert marker.read_text() == "run\n"   # the script ran once: never in a child

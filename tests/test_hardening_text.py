@@ -65,7 +65,7 @@ def test_the_correct_transcript_is_aligned_without_a_warning(capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("engine", ["neural", "neutral"])
+@pytest.mark.parametrize("engine", ["loudness-jaw", "neutral"])
 def test_an_engine_that_ignores_the_transcript_says_so_once(capsys, engine):
     if engine_class(engine).unavailable_reason():
         pytest.skip(engine_class(engine).unavailable_reason())

@@ -193,3 +193,17 @@ def test_nothing_changes_without_words(spoken):
     b = animate(given_text, EmotionTrack.constant("happy"))   # a text the phones do not carry
     for key in ("weights", "head", "eyes", "emotion_probs"):
         np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
+
+
+def test_without_use_words_the_transcript_places_the_phones_only(spoken):
+    """``--no-text``: the rules engine keeps the transcript's phones, drops its words."""
+    from emoface.engines import load_engine
+
+    engine = load_engine("rules")
+    engine.use_words = False
+    bare = engine.animate(spoken, "neutral", seed=0)
+    stripped = animate(_without_words(spoken), EmotionTrack.constant("neutral"))
+    assert np.array_equal(bare.weights, stripped.weights)
+    assert np.array_equal(bare.head, stripped.head)
+    engine.use_words = True
+    assert not np.array_equal(engine.animate(spoken, "neutral", seed=0).weights, bare.weights)

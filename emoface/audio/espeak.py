@@ -19,11 +19,13 @@ a server's pool, a tokenizer's) can leave a lock held that the child waits on fo
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -255,7 +257,8 @@ def _in_fresh_child(fn, *args):
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_forkserver_child, args=(send, fn, args), daemon=True)
     _server_started = True
-    child.start()
+    with _main_script_hidden():
+        child.start()
     send.close()
     try:
         payload = receive.recv_bytes()
@@ -263,6 +266,24 @@ def _in_fresh_child(fn, *args):
         payload = b""
     child.join()
     return _result(payload)
+
+
+@contextlib.contextmanager
+def _main_script_hidden():
+    """While a child starts, the caller's script is not named to multiprocessing, which
+    would otherwise run it again in the child (as ``__mp_main__``) before ``fn``: a script
+    without an ``if __name__ == "__main__"`` guard then failed, and one importing torch
+    paid a second of imports per sentence. ``fn`` lives in this module, so the child
+    needs nothing from the script."""
+    main = sys.modules.get("__main__")
+    path = None
+    if main is not None and getattr(main, "__spec__", None) is None:
+        path = main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
 
 
 def _in_forked_child(fn, *args):

@@ -81,6 +81,9 @@ def add_animate(sub) -> None:
     text.add_argument("--transcribe", action="store_true",
                       help="no transcript? let Whisper hear the words, then align them like a "
                            "given transcript (English; other languages: audio alone)")
+    p.add_argument("--no-text", dest="use_words", action="store_false",
+                   help="the transcript (given or heard) places the phones only; its words "
+                        "do not move the brows, lids and head (to compare with and without)")
     p.add_argument("--speech-model", default=None, metavar="MODEL",
                    help="Whisper model for --transcribe: tiny.en, base, or a CTranslate2 model "
                         f"folder (default ${ENV_VAR}, else {DEFAULT_MODEL})")
@@ -129,6 +132,7 @@ def _run_animate(args) -> int:
     if not source.exists():
         raise UserError(f"no such file: {args.audio!r}")
     engine = load_engine(args.engine)
+    engine.use_words = args.use_words
     hearing = batch.speech_model_for(engine, args.transcribe, args.speech_model)
     audio, words = batch.heard(source, hearing)
     anim = engine.animate(audio, spec, text=text, fps=frame_rate(args.fps, paths), seed=args.seed)
@@ -153,7 +157,8 @@ def _animate_folder(folder: Path, args) -> int:
     settings = batch.Settings(engine=args.engine, emotion=args.emotion,
                               intensity=args.intensity,
                               fps=frame_rate(args.fps, jobs[0].outputs), seed=args.seed,
-                              transcribe=args.transcribe, speech_model=args.speech_model)
+                              transcribe=args.transcribe, speech_model=args.speech_model,
+                              use_words=args.use_words)
     # a missing weights package or a skipped --transcribe: said once, before any file
     batch.speech_model_for(engine_class(args.engine), args.transcribe, args.speech_model)
     with contextlib.ExitStack() as stack:

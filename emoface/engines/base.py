@@ -39,6 +39,7 @@ class Capabilities:
     """What an engine needs and supports.
 
     reads_transcript  a transcript changes the output (its phones come from alignment)
+    reads_words       the transcript's words shape the upper face and head, the lips not
     follows_emotion   an explicit emotion changes the output
     hears_emotion     ``auto`` is answered by an emotion branch of its own
     samples           the seed draws another take (a latent), not only blinks and gaze
@@ -49,6 +50,7 @@ class Capabilities:
     """
 
     reads_transcript: bool = False
+    reads_words: bool = False
     follows_emotion: bool = True
     hears_emotion: bool = False
     samples: bool = False
@@ -56,6 +58,11 @@ class Capabilities:
     trained: bool = False
     teacher: bool = False
     baseline: bool = False
+
+    @property
+    def reads_text(self) -> bool:
+        """A transcript (given or heard) changes the output in some way."""
+        return self.reads_transcript or self.reads_words
 
 
 def load_speech(audio, text: str | None = None) -> Speech:
@@ -92,6 +99,9 @@ class Engine:
     name: ClassVar[str]
     description: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    # False (``--no-text``): a transcript still places the phones where the engine aligns
+    # one, but its words leave the upper face and head alone (to compare with and without).
+    use_words: bool = True
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -122,7 +132,7 @@ class Engine:
         if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_SEED):
             raise UserError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
         spec = emotion if isinstance(emotion, EmotionSpec) else parse_emotion(emotion, intensity)
-        if text and text.strip() and not self.capabilities.reads_transcript:
+        if text and text.strip() and not self.capabilities.reads_text:
             warn(f"the {self.name} engine does not read a transcript; the text given is "
                  f"ignored (animating from the audio alone)")
         if isinstance(audio, (str, os.PathLike)) and (
@@ -154,7 +164,7 @@ class Engine:
         the next (see :mod:`.long_input`); only the frames are kept, never the audio."""
         window_s, overlap_s = check_window(window_s, OVERLAP_S)
         text = text.strip() if text and text.strip() else None
-        if text and self.capabilities.reads_transcript:
+        if text and self.capabilities.reads_text:
             raise UserError(
                 f"{str(path)!r} ({_file_seconds(path) / 60:.1f} min) is animated in windows, "
                 f"and a transcript is read only for audio up to {LONG_INPUT_S / 60:g} min: "

@@ -5,6 +5,8 @@ covers the network's whole receptive field (:attr:`ModelConfig.context_seconds`)
 windowed run equals a one-shot run. The network predicts speech and expression channels
 and the head's expressive part; blinks, gaze and head drift come from the same seeded
 nonverbal layer the rule engine uses (pauses found by an energy gate instead of phones).
+With a transcript (given or heard), its words in time drive the text branch
+(:mod:`.text_branch`): brows, cheeks, lids and head, never the lips; phrase ends get a blink.
 """
 from __future__ import annotations
 
@@ -20,9 +22,11 @@ from ...audio.features import log_mel, semitones_re_100hz
 from ...audio.phones import SILENCE, Phone
 from ...audio.phonetic import CEPSTRAL_MEANS, columns_filtered, phone_scores
 from ...emotion import NUM_EMOTIONS, EmotionTrack
-from ...errors import UserError
+from ...errors import UserError, warn
+from ...text.words import TimedWord, timed_words
 from ..base import Capabilities, Engine
 from ..nonverbal import eyes_and_head
+from ..rules.text_cues import phrase_blinks
 from .calibration import Calibration, bundled_calibration
 from .checkpoint import default_weights, weights_available
 from .config import FEATURE_RATE, OUTPUT_FPS, PREDICTED_CHANNELS
@@ -161,7 +165,8 @@ class NeuralEngine(Engine):
 
     name = ENGINE_NAME
     description = "the bundled network: lip sync from audio alone, emotion given or heard"
-    capabilities = Capabilities(hears_emotion=True, samples=True, streams=True, trained=True)
+    capabilities = Capabilities(reads_words=True, hears_emotion=True, samples=True, streams=True,
+                                trained=True)
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto",
                  temperature: float = 1.0, cepstral_mean: str = "running"):
@@ -192,14 +197,42 @@ class NeuralEngine(Engine):
 
     def _animate(self, speech, track, fps, seed):
         return animate_with(self.predictor, speech, track, fps=fps, seed=seed,
-                            temperature=self.temperature, cepstral_mean=self.cepstral_mean)
+                            temperature=self.temperature, cepstral_mean=self.cepstral_mean,
+                            use_words=self.use_words)
+
+
+def spoken_words(speech) -> list[TimedWord]:
+    """The transcript's words where they were spoken (forced alignment); none without a
+    transcript, or when it does not fit the audio (the aligner then says so)."""
+    return timed_words(speech.phones(), speech.text) if speech.text else []
+
+
+def words_layer(words: list[TimedWord], text: str, prosody, amounts: np.ndarray):
+    """(weights, head) the text branch adds at the network's frame rate, or None when it
+    cannot run here (not installed: said once per process)."""
+    from . import text_branch
+
+    try:
+        branch = text_branch.bundled_branch()
+        if branch is None:
+            raise UserError("the text branch's weights are not installed "
+                            f"({text_branch.BUNDLED.name})")
+        return text_branch.words_layer(branch, words, text, prosody, amounts)
+    except UserError as exc:
+        if not _said_no_words:
+            warn(f"the words do not shape the face: {exc}")
+            _said_no_words.append(True)
+        return None
+
+
+_said_no_words: list[bool] = []
 
 
 def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float = 30.0,
                  seed: int = 0, temperature: float = 1.0,
-                 cepstral_mean: str = "running") -> Animation:
+                 cepstral_mean: str = "running", use_words: bool = True) -> Animation:
     """Animate a :class:`~emoface.audio.Speech` with a loaded predictor; ``track`` None
-    means ``auto``."""
+    means ``auto``. With ``use_words`` a transcript's words shape the upper face and head."""
     rng = np.random.default_rng(seed)
     mel, prosody = model_inputs(speech.samples, speech.prosody(), pred.cfg.n_phonetic,
                                 cepstral_mean)
@@ -214,13 +247,21 @@ def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float
     predicted, head = run(pred, mel, amounts, z)
     w = np.zeros((n, NUM_BLENDSHAPES), np.float32)
     w[:, _PREDICTED] = predicted[:n]
+    head, blinks = head[:n], None
+    words = spoken_words(speech) if use_words else []
+    layer = words_layer(words, speech.text, speech.prosody(), amounts) if words else None
+    if layer is not None:
+        w += layer[0]
+        head = head + layer[1]
+        blinks = phrase_blinks(words, speech.duration)
     head, eyes = eyes_and_head(w, t, OUTPUT_FPS, pseudo_phones(speech.samples, speech.duration),
-                               amounts, head[:n], rng)
+                               amounts, head, rng, phrase_blinks=blinks)
     np.clip(w, 0.0, 1.0, out=w)
     # ARKit's mouthClose means "lips together while the jaw is open": never beyond the jaw.
     w[:, _CLOSE] = np.minimum(w[:, _CLOSE], w[:, _JAW])
     anim = Animation(w, OUTPUT_FPS, head=head, eyes=eyes, emotion_probs=amounts,
                      meta={"engine": ENGINE_NAME, "seed": int(seed), "backend": pred.backend,
-                           "model": pred.path.name, "emotion_mode": "auto" if track is None else "explicit"})
+                           "model": pred.path.name, "emotion_mode": "auto" if track is None else "explicit",
+                           "words": len(words) if layer is not None else 0})
     return anim if fps == OUTPUT_FPS else anim.resample(fps)
 

@@ -17,7 +17,7 @@ import numpy as np
 from ...animation import Animation, frame_count
 from ...arkit import INDEX
 from ...audio.phones import Phone
-from ...emotion import EMOTION_INDEX, EmotionTrack
+from ...emotion import EmotionTrack
 from ...errors import note
 from ...text.words import TimedWord, timed_words
 from .. import nonverbal
@@ -36,9 +36,6 @@ _OPENERS = [INDEX[n] for n in ("mouthLowerDownLeft", "mouthLowerDownRight",
 _ROUND = [INDEX["mouthFunnel"], INDEX["mouthPucker"]]
 _SPREADERS = [INDEX[n] for n in ("mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
                                  "mouthStretchRight", "mouthDimpleLeft", "mouthDimpleRight")]
-_BROW_UP = [INDEX["browInnerUp"], INDEX["browOuterUpLeft"], INDEX["browOuterUpRight"]]
-_BROW_DOWN = [INDEX["browDownLeft"], INDEX["browDownRight"]]
-_LOWERING = [EMOTION_INDEX["angry"], EMOTION_INDEX["disgusted"]]
 
 
 def animate_phones(phones: list[Phone], prosody, duration: float, emotion: EmotionTrack,
@@ -76,12 +73,9 @@ def animate_phones(phones: list[Phone], prosody, duration: float, emotion: Emoti
                                                    np.asarray(prosody.loudness))
     heights = P.BROW_ACCENT_AMPLITUDE * np.clip(prominence / 3.0, 0.3, 1.5)
     brow = nonverbal.pulses(t, accent_t, heights, rise=0.12, decay=0.3)
-    lowering = np.clip(amounts[:, _LOWERING].sum(1), 0, 1)  # angry emphasis frowns instead
     # 3b. what the words add: emphasis, questions, negation, valence, phrase-end blinks
     cues = text_cues(words or [], t, fps, amounts, accent_t, prominence)
-    brow = brow + cues.brow
-    w[:, _BROW_UP] += (brow * (1 - lowering))[:, None] * np.array([1.0, 0.8, 0.8])
-    w[:, _BROW_DOWN] += (brow * lowering)[:, None]
+    w += expressions.brow_accent(brow + cues.brow, amounts)
     w += cues.upper
 
     # 4. blinks, gaze and head, with nods on the same accents
@@ -110,11 +104,13 @@ def _loudness_at(prosody, t: np.ndarray, fps: float) -> np.ndarray:
     return nonverbal._moving_average(loud, width).astype(np.float32)
 
 
-def animate(speech, emotion: EmotionTrack, fps: float = 30.0, seed: int = 0) -> Animation:
-    """Animate a :class:`emoface.audio.Speech` (phones and prosody computed as needed)."""
+def animate(speech, emotion: EmotionTrack, fps: float = 30.0, seed: int = 0,
+            use_words: bool = True) -> Animation:
+    """Animate a :class:`emoface.audio.Speech` (phones and prosody computed as needed);
+    without ``use_words`` a transcript places the phones only."""
     phones = speech.phones()
     anim = animate_phones(phones, speech.prosody(), speech.duration, emotion, fps, seed,
-                          words=timed_words(phones, speech.text))
+                          words=timed_words(phones, speech.text) if use_words else None)
     anim.meta["phone_method"] = speech.phone_method
     return anim
 
@@ -126,7 +122,7 @@ class RulesEngine(Engine):
     name = ENGINE_NAME
     description = ("the rule-based animator: visemes with coarticulation, FACS expressions, "
                    "blinks, gaze, head; best with a transcript")
-    capabilities = Capabilities(reads_transcript=True, teacher=True)
+    capabilities = Capabilities(reads_transcript=True, reads_words=True, teacher=True)
 
     def __init__(self):
         self._voice = None
@@ -142,4 +138,4 @@ class RulesEngine(Engine):
 
     def _animate(self, speech, track, fps, seed):
         return animate(speech, track if track is not None else self._heard_track(speech),
-                       fps=fps, seed=seed)
+                       fps=fps, seed=seed, use_words=self.use_words)

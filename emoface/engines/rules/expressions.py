@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...arkit import INDEX, NUM_BLENDSHAPES
-from ...emotion import EMOTIONS, NUM_EMOTIONS
+from ...emotion import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS
 
 # AU -> ARKit channels at AU intensity 1. Pairs written without a side apply to both.
 ACTION_UNITS: dict[str, dict[str, float]] = {
@@ -125,3 +125,18 @@ def head_posture(amounts: np.ndarray) -> np.ndarray:
 
 def head_motion_gain(amounts: np.ndarray) -> np.ndarray:
     return 1.0 + amounts[:, 1:] @ (MOTION_GAINS[1:] - 1.0)
+
+
+_BROW_UP = [INDEX["browInnerUp"], INDEX["browOuterUpLeft"], INDEX["browOuterUpRight"]]
+_BROW_DOWN = [INDEX["browDownLeft"], INDEX["browDownRight"]]
+_LOWERING = [EMOTION_INDEX["angry"], EMOTION_INDEX["disgusted"]]
+
+
+def brow_accent(brow: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """(T, 52) float64: a brow accent of height ``brow`` (T,) as weights, raising the
+    brows (inner first), or under anger and disgust lowering them: angry emphasis frowns."""
+    lowering = np.clip(amounts[:, _LOWERING].sum(1), 0, 1)
+    out = np.zeros((len(brow), NUM_BLENDSHAPES))
+    out[:, _BROW_UP] = (brow * (1 - lowering))[:, None] * np.array([1.0, 0.8, 0.8])
+    out[:, _BROW_DOWN] = (brow * lowering)[:, None]
+    return out

@@ -41,6 +41,8 @@ EMOTION_DAMPING = 0.5                # cues shrink by this share at full request
 # The upper-face channels an expression shift may touch (no mouth, no lids, no gaze).
 UPPER_FACE = np.array([n.startswith(("brow", "cheekSquint", "eyeSquint", "eyeWide"))
                        for n in ARKIT_NAMES])
+# The channels the words move at all (the brows' accents fall inside these too).
+TEXT_CHANNELS = tuple(n for n, upper in zip(ARKIT_NAMES, UPPER_FACE) if upper)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,14 @@ class TextCues:
 def none(n: int) -> TextCues:
     return TextCues(np.zeros(n, np.float32), np.zeros((n, NUM_BLENDSHAPES), np.float32),
                     np.zeros((n, 3), np.float32), np.zeros(0))
+
+
+def delta(cues: TextCues, amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the words add to the rules engine's face, as the engine adds it: (weights
+    (T, 52), head (T, 3) radians); the weights are non-zero on :data:`TEXT_CHANNELS` only.
+    Also the target the neural engine's text branch learns."""
+    weights = expressions.brow_accent(cues.brow, amounts) + cues.upper
+    return weights.astype(np.float32), cues.head
 
 
 def emotion_gain(amounts: np.ndarray) -> np.ndarray:
@@ -75,11 +85,15 @@ def text_cues(words: list[TimedWord], times: np.ndarray, fps: float, amounts: np
     head[:, 1] = _emphasis_nods(words, times, accent_t, prominence)
     head[:, 0] = _negation_shakes(words, times)
     upper = _valence_shift(words, times)
-    duration = n / fps
-    blinks = np.array(sorted({round(w.end + BOUNDARY_BLINK_DELAY, 3) for w in words
-                              if w.phrase_end and w.end + BOUNDARY_BLINK_DELAY < duration}))
+    blinks = phrase_blinks(words, n / fps)
     return TextCues((brow * gain).astype(np.float32), (upper * gain[:, None]).astype(np.float32),
                     (head * gain[:, None]).astype(np.float32), blinks)
+
+
+def phrase_blinks(words: list[TimedWord], duration: float) -> np.ndarray:
+    """Times of the blinks that close phrases: just after each phrase's last word."""
+    return np.array(sorted({round(w.end + BOUNDARY_BLINK_DELAY, 3) for w in words
+                            if w.phrase_end and w.end + BOUNDARY_BLINK_DELAY < duration}))
 
 
 def _content_accents(words, accent_t, prominence) -> tuple[np.ndarray, np.ndarray]:
