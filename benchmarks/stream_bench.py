@@ -57,7 +57,7 @@ def speech_clip() -> np.ndarray:
 def completing_chunks(pcm: np.ndarray, emotion: str) -> np.ndarray:
     """For each 30 fps frame, the index of the 20 ms chunk after which it comes out."""
     from emoface.engines import load_engine
-    from emoface.stream.threads import one_maths_thread
+    from emoface.threads import one_maths_thread
 
     with one_maths_thread(load_torch=True):
         return _completing_chunks(load_engine("neural"), pcm, emotion)
@@ -265,7 +265,7 @@ def offline_difference(data_dir: Path) -> dict:
     import emoface
     from emoface.arkit import INDEX, lip_aperture
     from emoface.engines.neural.config import PREDICTED_CHANNELS
-    from emoface.stream.threads import one_maths_thread
+    from emoface.threads import one_maths_thread
 
     chans = [INDEX[n] for n in PREDICTED_CHANNELS if not n.startswith("eyeWide")]
     files = (sorted((data_dir / "speech/librivox").glob("*.wav"))[:5]

@@ -52,7 +52,7 @@ def main() -> int:
     ap.add_argument("--batched-only", action="store_true", help="skip the one-by-one mode")
     args = ap.parse_args()
     from emoface.engines import load_engine
-    from emoface.stream.threads import one_maths_thread
+    from emoface.threads import one_maths_thread
 
     pcm = speech_clip()[:int(16000 * args.seconds)]
     print(json.dumps({"loadavg_before": os.getloadavg()}))

@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "emoface"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("version", "errors", "paths", "files", "arkit", "emotion", "animation"),  # value types
+    ("version", "errors", "paths", "files", "threads", "arkit", "emotion", "animation"),  # value types
     ("audio",),          # load, resample, features, prosody, phones
     ("speech",),         # pretrained speech model (Whisper): encoder features, transcripts
     ("text",),           # words in time, MiniLM word features

@@ -22,7 +22,7 @@ from emoface.cli import main
 from emoface.engines import load_engine
 from emoface.engines.base import Capabilities
 from emoface.stream import live
-from emoface.stream.threads import one_maths_thread
+from emoface.threads import one_maths_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 

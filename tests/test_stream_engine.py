@@ -34,7 +34,7 @@ needs_weights = pytest.mark.skipif(not weights_available(), reason="bundled weig
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """As the server runs streams: one BLAS and torch thread (docs/live.md)."""
-    from emoface.stream.threads import one_maths_thread
+    from emoface.threads import one_maths_thread
 
     with one_maths_thread():
         yield
@@ -42,7 +42,10 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def speech() -> Speech:
-    return Speech.synthesize("She sells sea shells by the sea shore, happily.", rate=150)
+    """The audio alone, as a stream gets it (a transcript would move the offline take's
+    brows and head through the words, which a stream never hears)."""
+    spoken = Speech.synthesize("She sells sea shells by the sea shore, happily.", rate=150)
+    return Speech(spoken.samples, spoken.sample_rate, source=spoken.source)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ def pcm_messages(x: np.ndarray, size: int) -> list:
 
 
 def test_jobs_in_one_tick_equal_each_alone_and_errors_stay_their_own():
-    from emoface.stream.threads import one_maths_thread
+    from emoface.threads import one_maths_thread
 
     x = Speech.synthesize("Maybe a snack for her brother Bob.", rate=160).samples
     engine = load_engine("neural")

@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ..engines import engine_class, load_engine
 from ..engines.base import streaming_engine_names
 from ..errors import UserError
+from ..threads import one_maths_thread
 from .protocol import StreamConfig
-from .threads import one_maths_thread
 from .ticks import Output, Ticks, encoded_jobs
 
 WORKER_START_S = 300.0       # a worker loading torch and the engine on a busy machine

@@ -23,8 +23,8 @@ import numpy as np
 from ..animation import Animation
 from ..audio.io import SAMPLE_RATE, load_audio
 from ..errors import UserError
+from ..threads import one_maths_thread
 from . import livelink, vmc
-from .threads import one_maths_thread
 
 SCHEMES = {"livelink": livelink.DEFAULT_PORT, "vmc": vmc.DEFAULT_PORT}
 MICROPHONE = "mic"

@@ -33,6 +33,7 @@ from websockets.http11 import Request, Response
 
 from ..engines import load_engine
 from ..errors import UserError
+from ..threads import one_maths_thread
 from . import pages
 from .compute import LocalCompute, ProcessCompute, check_engine
 from .protocol import (
@@ -47,7 +48,6 @@ from .protocol import (
     ready_message,
 )
 from .session import Session
-from .threads import one_maths_thread
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

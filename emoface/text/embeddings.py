@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 from ..errors import UserError
+from ..threads import one_maths_thread
 from .words import TimedWord, tokenize
 
 WORD_DIM = 384
@@ -49,21 +50,14 @@ def load_minilm():
 def token_vectors(text: str) -> np.ndarray:
     """(tokens, 384) float32: one contextual vector per whitespace token of ``text`` (see
     :func:`emoface.text.words.tokenize`), each sentence encoded on its own."""
-    import torch
 
     tokens = tokenize(text)
     out = np.zeros((len(tokens), WORD_DIM), np.float32)
     model = load_minilm()
     limit = model.get_max_seq_length() - 2
-    threads = torch.get_num_threads()
-    # One thread: a sentence is a few dozen word pieces, and two threads on matrices this
-    # small were 15x slower on the 2-core machine under load (0.8 s vs 0.05 s a sentence).
-    torch.set_num_threads(1)
-    try:
+    with one_maths_thread():   # a sentence is a few dozen word pieces (emoface.threads)
         for sentence in sorted({t.sentence for t in tokens}):
             _encode(model, tokens, sentence, limit, out)
-    finally:
-        torch.set_num_threads(threads)
     return out
 
 

@@ -28,6 +28,7 @@ from torch import nn
 from ...arkit import INDEX, NUM_BLENDSHAPES
 from ...paths import ASSETS_DIR
 from ...text.words import TimedWord
+from ...threads import one_maths_thread
 from ..rules.text_cues import TEXT_CHANNELS
 from .config import OUTPUT_FPS
 from .word_inputs import AUDIO_INPUTS, HEAD_SCALE, TEXT_INPUTS, audio_features, text_features
@@ -74,7 +75,7 @@ class WordBranch:
 
     def __call__(self, text: np.ndarray, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(weights (n, 52) added on the text channels only, head (n, 3) radians)."""
-        with torch.inference_mode():
+        with torch.inference_mode(), one_maths_thread():
             y = self.net(torch.from_numpy(text)[None], torch.from_numpy(audio)[None])[0].numpy()
         weights = np.zeros((len(y), NUM_BLENDSHAPES), np.float32)
         weights[:, _CHANNELS] = y[:, :len(_CHANNELS)]
