@@ -123,10 +123,14 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=60, help="espeak-ng clips (default 60)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--cost-only", action="store_true", help="only what the words cost")
     args = ap.parse_args()
     from emoface.speech import load_speech_model
 
     neural, rules = load_engine("neural"), load_engine("rules")
+    if args.cost_only:
+        print(cost(neural))
+        return
     whisper = load_speech_model("tiny.en")
     sets = espeak_clips(args.clips, args.seed) + cathy_clips() + librivox_clips()
     rows: dict[str, dict[str, list]] = {}
@@ -168,7 +172,7 @@ def cost(neural) -> str:
     from emoface.engines.neural.word_inputs import audio_features, text_features
     from emoface.text.embeddings import load_minilm
 
-    clips = librivox_clips()
+    clips = librivox_clips() * 2   # twice over: about 50 s
     samples = np.concatenate([s.samples for _, s, _ in clips])
     text = " ".join(t for _, _, t in clips)
     load_minilm()
@@ -176,8 +180,9 @@ def cost(neural) -> str:
     times = {}
     speech = Speech(samples, 16000, text=text)
     speech.prosody()   # the engine computes it for the audio anyway
-    t0 = time.perf_counter()
     neural.use_words = False
+    neural.animate(Speech(samples, 16000), "neutral", fps=30.0, seed=0)   # warm
+    t0 = time.perf_counter()
     neural.animate(Speech(samples, 16000), "neutral", fps=30.0, seed=0)
     times["engine, audio only"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -192,8 +197,13 @@ def cost(neural) -> str:
     t0 = time.perf_counter()
     branch(feats, audio_features(speech.prosody(), amounts, 30.0))
     times["text branch"] = time.perf_counter() - t0
+    neural.use_words = True
+    t0 = time.perf_counter()
+    neural.animate(Speech(samples, 16000, text=text), "neutral", fps=30.0, seed=0)
+    times["engine with the words, end to end"] = time.perf_counter() - t0
     seconds = len(samples) / 16000
-    lines = [f"\nCost on {seconds:.1f} s of LibriVox ({len(words)} words), warm, one process:"]
+    lines = [f"\nCost on {seconds:.1f} s of LibriVox ({len(words)} words), warm, one process, "
+             f"load average {open('/proc/loadavg').read().split()[0]}:"]
     lines += [f"- {k}: {v:.3f} s ({v / times['engine, audio only'] * 100:.1f} % of the engine)"
               for k, v in times.items()]
     return "\n".join(lines)
