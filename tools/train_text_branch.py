@@ -137,15 +137,29 @@ def _valenced(sentence: str) -> bool:
     return any(abs(VALENCE.get(w, 0.0)) >= 0.5 for w in words)
 
 
+def _voices_by_split() -> dict[str, list[str]]:
+    """espeak-ng voices by the corpus's split of their variant."""
+    voices: dict[str, list] = {"train": [], "val": [], "test": []}
+    for _name, voice, variant in tts.speakers():
+        voices[tts.split_of(variant)].append(voice + (f"+{variant}" if variant else ""))
+    return voices
+
+
+def _espeak_job(split: str, spoken: str, written: str, voices, rng) -> dict:
+    """One espeak-ng clip's recipe: a voice of ``split``, rate, pitch and a seed drawn."""
+    return {"kind": "espeak", "split": split, "spoken": spoken, "written": written,
+            "voice": voices[split][int(rng.integers(len(voices[split])))],
+            "rate": int(rng.integers(130, 230)), "pitch": int(rng.integers(25, 75)),
+            "seed": int(rng.integers(1 << 31))}
+
+
 def espeak_jobs(count: int, seed: int) -> list[dict]:
     """``count`` clip recipes: sentences, emphasis, voice, rate and pitch, all drawn here."""
     rng = np.random.default_rng(seed)
     by_split: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     for s in load_sentences():
         by_split[split_of_text(s)].append(s)
-    voices: dict[str, list] = {"train": [], "val": [], "test": []}
-    for _name, voice, variant in tts.speakers():
-        voices[tts.split_of(variant)].append(voice + (f"+{variant}" if variant else ""))
+    voices = _voices_by_split()
     # a third of the sentences from those the cues are about: questions, negations, valence
     marked = {k: [s for s in v if s.endswith("?") or _negated(s) or _valenced(s)]
               for k, v in by_split.items()}
@@ -158,10 +172,7 @@ def espeak_jobs(count: int, seed: int) -> list[dict]:
             picks.insert(0, INTERJECTIONS[int(rng.integers(len(INTERJECTIONS)))])
         text = " ".join(picks)
         written = mark_emphasis(text, rng) if rng.random() < 0.25 else text
-        jobs.append({"kind": "espeak", "split": split, "spoken": text, "written": written,
-                     "voice": voices[split][int(rng.integers(len(voices[split])))],
-                     "rate": int(rng.integers(130, 230)), "pitch": int(rng.integers(25, 75)),
-                     "seed": int(rng.integers(1 << 31))})
+        jobs.append(_espeak_job(split, text, written, voices, rng))
     return jobs
 
 
@@ -172,9 +183,7 @@ def question_jobs(count: int, seed: int) -> list[dict]:
     rng = np.random.default_rng(seed + 2)
     statements = [s for s in load_sentences() if s.endswith(".") and split_of_text(s) != "test"
                   and not any(c in s[:-1] for c in ".!?")]
-    voices: dict[str, list] = {"train": [], "val": [], "test": []}
-    for _name, voice, variant in tts.speakers():
-        voices[tts.split_of(variant)].append(voice + (f"+{variant}" if variant else ""))
+    voices = _voices_by_split()
     jobs = []
     while len(jobs) < count:
         statement = statements[int(rng.integers(len(statements)))]
@@ -191,10 +200,7 @@ def question_jobs(count: int, seed: int) -> list[dict]:
         split = split_of_text(text)
         if split == "test":
             continue
-        jobs.append({"kind": "espeak", "split": split, "spoken": text, "written": text,
-                     "voice": voices[split][int(rng.integers(len(voices[split])))],
-                     "rate": int(rng.integers(130, 230)), "pitch": int(rng.integers(25, 75)),
-                     "seed": int(rng.integers(1 << 31))})
+        jobs.append(_espeak_job(split, text, text, voices, rng))
     return jobs
 
 
