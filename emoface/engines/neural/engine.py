@@ -209,23 +209,23 @@ def spoken_words(speech) -> list[TimedWord]:
 
 def words_layer(words: list[TimedWord], text: str, prosody, amounts: np.ndarray):
     """(weights, head) the text branch adds at the network's frame rate, or None when it
-    cannot run here (not installed: said once per process)."""
+    cannot run here (its weights or MiniLM missing: said once per process)."""
     from . import text_branch
 
+    branch = text_branch.bundled_branch()
     try:
-        branch = text_branch.bundled_branch()
-        if branch is None:
-            raise UserError("the text branch's weights are not installed "
-                            f"({text_branch.BUNDLED.name})")
-        return text_branch.words_layer(branch, words, text, prosody, amounts)
-    except UserError as exc:
-        if not _said_no_words:
-            warn(f"the words do not shape the face: {exc}")
-            _said_no_words.append(True)
-        return None
+        if branch is not None:
+            return text_branch.words_layer(branch, words, text, prosody, amounts)
+        reason = f"the text branch's weights are not installed ({text_branch.BUNDLED.name})"
+    except UserError as exc:   # MiniLM not installed
+        reason = str(exc)
+    if reason not in _said:
+        warn(f"the words do not shape the face: {reason}")
+        _said.add(reason)
+    return None
 
 
-_said_no_words: list[bool] = []
+_said: set[str] = set()   # reasons already given
 
 
 def animate_with(pred: Predictor, speech, track: EmotionTrack | None, fps: float = 30.0,
