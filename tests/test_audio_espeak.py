@@ -189,3 +189,33 @@ def test_a_script_without_a_main_guard_can_speak(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "22050", "True"] * 2
     assert marker.read_text() == "run\n"   # the script ran once: never in a child
+
+
+@needs_espeak
+def test_a_pool_worker_can_speak(tmp_path):
+    """A ``multiprocessing.Pool`` worker is daemonic and may start no multiprocessing
+    child: the corpus build's workers failed every espeak clip with an AssertionError when
+    their parent had not spoken before the pool started (a fresh interpreter here, so no
+    earlier test's forkserver hides it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "pool_speaks.py"
+    script.write_text(
+        "import multiprocessing\n"
+        "from emoface.audio import espeak\n"
+        "def speak(text):\n"
+        "    samples, rate, phones = espeak.synthesize(text)\n"
+        "    return len(samples), [p.phone for p in phones]\n"
+        "if __name__ == '__main__':\n"
+        "    with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+        "        got = pool.map(speak, ['one sentence.'] * 3)\n"
+        "    assert len(set(map(str, got))) == 1, got\n"
+        "    assert got[0] == speak('one sentence.'), 'a worker spoke other samples'\n"
+        "    print('ok', got[0][0] > 0)\n")
+    root = Path(espeak.__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok", "True"]

@@ -214,3 +214,21 @@ def test_retry_skipped_and_recipe_change(fixtures, tmp_path):
     marker.write_text(json.dumps(data))
     rebuilt = build(tmp_path, sources, options)
     assert rebuilt.built["emodb"] == 1
+
+
+def test_pool_workers_end_quietly_on_sigterm():
+    """The pool ends its workers with SIGTERM; a worker must die by it, not run a handler
+    inherited from the CLI (which raised in each idle worker and printed a traceback)."""
+    import signal
+
+    def cli_like(signum, frame):
+        raise RuntimeError("the CLI's handler ran in a worker")
+
+    old_term, old_int = signal.signal(signal.SIGTERM, cli_like), signal.getsignal(signal.SIGINT)
+    try:
+        build_mod._init_worker("unused")
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)

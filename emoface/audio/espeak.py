@@ -248,9 +248,11 @@ _server_inherited = False   # this process is a fork of one that had
 def _in_fresh_child(fn, *args):
     """Run ``fn(*args)`` in a fresh child process and return its result (or raise its
     error). Children come from the forkserver; a process forked from one that started the
-    server cannot use it (multiprocessing ties it to its starter) and forks its own."""
+    server cannot use it (multiprocessing ties it to its starter), and a daemonic process
+    (a ``multiprocessing.Pool`` worker, as the corpus build's) may start no
+    multiprocessing children at all: both fork their own."""
     global _server_started
-    if _server_inherited:
+    if _server_inherited or multiprocessing.current_process().daemon:
         return _in_forked_child(fn, *args)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])   # only read when the server starts

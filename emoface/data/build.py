@@ -297,9 +297,12 @@ _WORKER_OUT: Path | None = None
 def _init_worker(out: str) -> None:
     global _WORKER_OUT
     _WORKER_OUT = Path(out)
-    # the parent owns the progress bar and Ctrl-C; workers just stop with the pool
+    # The parent owns the progress bar and Ctrl-C; workers just stop with the pool. The
+    # pool ends its workers with SIGTERM, which must kill them quietly, not run the
+    # CLI's handler inherited through fork (it raised inside each idle worker: a traceback).
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _work(job: tuple[Item, dict | None]):
