@@ -15,20 +15,36 @@ whole-input pass uses (keys outside the sequence are left out, which is what mas
 does). The result equals :meth:`EmoFaceNet.decode` on the whole input to float rounding.
 One instance per stream; the network's weights are shared. :func:`push_many` advances
 several streams at once: each layer runs once over all their new rows (the products are
-tiny per stream, so per-call overhead, not arithmetic, was the cost), the caches stay
-per stream.
+tiny per stream, so per-call overhead, not arithmetic, was the cost). The attention
+layers' caches of every stream of one network are held together, one tensor per layer
+with a row per stream (:mod:`.stack_caches`), so they too cost a tick a few operations
+whatever its number of streams; the stages before and after them keep small caches per
+stream.
 """
 from __future__ import annotations
 
-import math
+import weakref
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .config import ENCODER_RATE, OUTPUT_FPS
+from .stack_caches import StackCaches
 
-_MASKED = -1e9
+# Per network: the attention caches of its content encoder and its decoder, shared by
+# every stream of that network (gone with the network).
+_STACKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _stacks(net) -> tuple[StackCaches, StackCaches]:
+    stacks = _STACKS.get(net)
+    if stacks is None:
+        d, enc, dec = net.cfg.d_model, net.content, net.decoder
+        stacks = (StackCaches(enc.blocks, d, enc.window, enc.lookahead, enc.slopes),
+                  StackCaches(dec.blocks, d, dec.window, dec.lookahead, dec.slopes))
+        _STACKS[net] = stacks
+    return stacks
 
 
 class Rows:
@@ -82,129 +98,6 @@ def _joined(parts: list[torch.Tensor], width: int) -> tuple[torch.Tensor, list[i
     return (torch.cat(parts) if sum(counts) else torch.zeros(0, width)), counts
 
 
-class BlockState:
-    """One attention block's inputs, with their queries, keys and values, for one stream.
-    The work is done by :func:`add_inputs_many` and :func:`step_many` for several streams
-    at once (the same block of the shared network): a server tick's streams make one
-    matrix product per layer instead of one each, which is where the time went."""
-
-    def __init__(self, block, d: int, window: int, lookahead: int, slopes: torch.Tensor):
-        self.block, self.window, self.lookahead = block, window, lookahead
-        # Inputs, and their queries, keys and values side by side (one cache to extend).
-        self.x, self.qkv = Rows(d), Rows(3 * d)
-        self.slopes = slopes
-        self.done = 0             # output rows computed
-        self.cross_kv: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    def add_inputs(self, x: torch.Tensor) -> None:
-        add_inputs_many([self], [x])
-
-    def ready(self, total: int | None) -> int:
-        return self.x.stop if total is not None else max(self.done, self.x.stop - self.lookahead)
-
-    def step(self, total: int | None, tokens: torch.Tensor | None = None) -> torch.Tensor:
-        """Output rows now final (total: the sequence's length once known)."""
-        return step_many([self], [total], [tokens])[0]
-
-    def _keep(self) -> None:
-        # Keep what later rows reach back to: their own inputs and `window` keys before.
-        keep = max(0, self.done - self.window)
-        self.x.keep_from(keep)
-        self.qkv.keep_from(keep)
-
-    def _tokens_kv(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.cross_kv is None:   # the tokens are the stream's own, fixed
-            h = self.block.heads
-            kc, vc = self.block.kv_c(tokens).chunk(2, dim=-1)
-            split = lambda t: t.reshape(len(t), h, -1).transpose(0, 1)   # (H, 2, dh)
-            self.cross_kv = split(kc), split(vc)
-        return self.cross_kv
-
-
-def add_inputs_many(states: list[BlockState], xs: list[torch.Tensor]) -> None:
-    """Input rows for each state's block (the same block): queries, keys, values in one go."""
-    blk = states[0].block
-    x, counts = _joined(xs, states[0].x.data.shape[1])
-    if not len(x):
-        return
-    qkv = blk.qkv(blk.norm1(x))
-    for s, xi, part in zip(states, xs, _split_rows(qkv, counts)):
-        if len(xi):
-            s.x.add(xi)
-            s.qkv.add(part)
-
-
-def _attend(states: list[BlockState], spans: list[tuple[int, int]]) -> torch.Tensor:
-    """Banded self-attention of rows a .. b-1 for streams with the same b - a: queries
-    stacked (S, H, n, dh), keys a - window .. b + lookahead zero-padded and masked where
-    a stream has none (before its start, past what it has); (S, n, d). The relative
-    positions are the same for every stream, so one bias serves all."""
-    first = states[0]
-    window, ahead, h = first.window, first.lookahead, first.block.heads
-    n = spans[0][1] - spans[0][0]
-    d = first.x.data.shape[1]
-    m = n + window + ahead
-    q, kv = [], []
-    for s, (a, b) in zip(states, spans):
-        q.append(s.qkv.get(a, b)[:, :d])
-        kv.append(_padded(s.qkv, a - window, b + ahead, s.x.stop)[:, d:])
-    # Key j of stream i is row starts[i] + j: valid from 0 up to the rows it has.
-    starts = torch.tensor([a - window for a, _ in spans])[:, None]
-    idx = starts + torch.arange(m)[None]
-    valid = (idx >= 0) & (idx < torch.tensor([s.x.stop for s in states])[:, None])
-    split = lambda t: t.reshape(len(states), -1, h, d // h).transpose(1, 2)   # (S, H, rows, dh)
-    kv = torch.stack(kv)
-    q, k, v = split(torch.stack(q)), split(kv[..., :d]), split(kv[..., d:])
-    rel = torch.arange(m)[None, :] - window - torch.arange(n)[:, None]
-    bias = -first.slopes[:, None, None] * rel.abs().float()[None]               # (H, n, m)
-    bias = bias.masked_fill(((rel < -window) | (rel > ahead))[None], _MASKED)
-    bias = bias[None].masked_fill(~valid[:, None, None, :], _MASKED)
-    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
-    att = torch.matmul(torch.softmax(scores, -1), v)                           # (S, H, n, dh)
-    return att.transpose(1, 2).reshape(len(states), n, d)
-
-
-def step_many(states: list[BlockState], totals: list[int | None],
-              tokens: list[torch.Tensor | None]) -> list[torch.Tensor]:
-    """:meth:`BlockState.step` for several streams through the same block: attention per
-    group of streams with as many new rows, every row-wise layer once for all rows."""
-    blk, h = states[0].block, states[0].block.heads
-    d = states[0].x.data.shape[1]
-    spans = []
-    for s, total in zip(states, totals):
-        spans.append((s.done, max(s.done, s.ready(total))))
-    att = [None] * len(states)
-    groups: dict[int, list[int]] = {}
-    for i, (a, b) in enumerate(spans):
-        if b > a:
-            groups.setdefault(b - a, []).append(i)
-    for members in groups.values():
-        rows = _attend([states[i] for i in members], [spans[i] for i in members])
-        for i, r in zip(members, rows):
-            att[i] = r
-    live = [i for i in range(len(states)) if att[i] is not None]
-    outs = [torch.zeros(0, d) for _ in states]
-    if not live:
-        return outs
-    x, counts = _joined([states[i].x.get(*spans[i]) for i in live], d)
-    x = x + blk.proj(_joined([att[i] for i in live], d)[0])
-    if blk.cross and tokens[live[0]] is not None:
-        # Two tokens per stream: each row attends to its own stream's keys and values.
-        qc = blk.q_c(blk.norm_c(x)).view(len(x), h, 1, d // h)                  # (N, H, 1, dh)
-        kv = [states[i]._tokens_kv(tokens[i]) for i in live]
-        reps = torch.tensor(counts)
-        kc = torch.stack([k for k, _ in kv]).repeat_interleave(reps, 0)          # (N, H, 2, dh)
-        vc = torch.stack([v for _, v in kv]).repeat_interleave(reps, 0)
-        w = torch.softmax(torch.matmul(qc, kc.transpose(-1, -2)) / math.sqrt(d // h), -1)
-        x = x + blk.proj_c(torch.matmul(w, vc).reshape(len(x), d))
-    out = x + blk.ff(blk.norm2(x))
-    for i, part in zip(live, _split_rows(out, counts)):
-        states[i].done = spans[i][1]
-        states[i]._keep()
-        outs[i] = part
-    return outs
-
-
 class IncrementalNetwork:
     """Feed normalised-or-raw feature rows with :meth:`push` (log-mel and phone scores as
     :func:`~.engine.model_inputs` gives them), get (weights (n, 42), head (n, 3)) rows of
@@ -220,8 +113,6 @@ class IncrementalNetwork:
         self.enc, self.dec = enc, dec
         self.feats = Rows(cfg.n_features)        # normalised features, 100 fps
         self.front1 = Rows(d)                     # after the first conv(s) and GELU
-        self.content = [BlockState(b, d, enc.window, enc.lookahead, enc.slopes)
-                        for b in enc.blocks]
         self.encoded = Rows(d)                    # content features after norm_out, 50 fps
         self.front2_done = 0
         with torch.inference_mode():
@@ -229,8 +120,13 @@ class IncrementalNetwork:
             self.tokens = torch.stack([dec.neutral_token[None], dec.latent_token(zt)], 1)[0]
             self.front_weights = _front_weights(enc)
         self.fused = Rows(d)                      # decoder input before smoothing
-        self.decoder = [BlockState(b, d, dec.window, dec.lookahead, dec.slopes)
-                        for b in dec.blocks]
+        # This stream's rows in the attention caches of the network's streams.
+        self.stacks = _stacks(net)
+        with torch.inference_mode():
+            self.content_slot = self.stacks[0].allocate()
+            self.decoder_slot = self.stacks[1].allocate(self.tokens)
+        for stack, slot in zip(self.stacks, (self.content_slot, self.decoder_slot)):
+            weakref.finalize(self, stack.release, slot)
         self.n_out = 0                            # output frames given to the decoder
         self.total_feats: int | None = None
         self.total_out: int | None = None
@@ -329,7 +225,7 @@ def _front_weights(enc) -> tuple[torch.Tensor, ...]:
 def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_at: list
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """:meth:`IncrementalNetwork.push` for several streams of the same network at once:
-    each layer runs once on every stream's new rows (see :func:`step_many`)."""
+    each layer runs once on every stream's new rows (see :mod:`.stack_caches`)."""
     with torch.inference_mode():
         for net, f in zip(nets, feats):
             if len(f):
@@ -339,7 +235,10 @@ def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_a
 
 def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
     first = nets[0]
+    if any(n.net is not first.net for n in nets):
+        raise ValueError("streams of different networks cannot advance together")
     enc, dec, d = first.enc, first.dec, first.cfg.d_model
+    content_stack, decoder_stack = first.stacks
     w1, b1, w2, b2 = first.front_weights
     windows, counts = _joined([n._front1_windows() for n in nets], w1.shape[1])
     if len(windows):
@@ -349,13 +248,9 @@ def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
                 net.front1.add(part)
     windows, counts = _joined([n._front2_windows() for n in nets], w2.shape[1])
     front = enc.front[3](F.linear(windows, w2, b2)) if len(windows) else windows
-    if len(front):
-        add_inputs_many([n.content[0] for n in nets], _split_rows(enc.norm_in(front), counts))
-    totals = [n.total50 for n in nets]
-    for i in range(len(first.content)):
-        out = step_many([n.content[i] for n in nets], totals, [None] * len(nets))
-        if i + 1 < len(first.content):
-            add_inputs_many([n.content[i + 1] for n in nets], out)
+    content_in = _split_rows(enc.norm_in(front) if len(front) else front.new_zeros(0, d), counts)
+    out = content_stack.run([n.content_slot for n in nets], content_in,
+                            [n.total_feats is not None for n in nets])
     x, counts = _joined(out, d)
     if len(x):
         for net, rows in zip(nets, _split_rows(enc.norm_out(x), counts)):
@@ -375,13 +270,8 @@ def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
         x = content * (1 + gamma) + beta + e
         for i, rows in zip(live, _split_rows(x, counts)):
             fused[i] = nets[i]._smoothed(rows)
-    add_inputs_many([n.decoder[0] for n in nets], fused)
-    totals = [n.total_out for n in nets]
-    tokens = [n.tokens for n in nets]
-    for i in range(len(first.decoder)):
-        out = step_many([n.decoder[i] for n in nets], totals, tokens)
-        if i + 1 < len(first.decoder):
-            add_inputs_many([n.decoder[i + 1] for n in nets], out)
+    out = decoder_stack.run([n.decoder_slot for n in nets], fused,
+                            [n.total_out is not None for n in nets])
     x, counts = _joined(out, d)
     if not len(x):
         empty = (np.zeros((0, first.cfg.n_outputs), np.float32), np.zeros((0, 3), np.float32))

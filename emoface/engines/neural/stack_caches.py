@@ -1,0 +1,242 @@
+"""The attention layers of many live streams as one batch: each layer's caches for every
+stream of one network held as one tensor (rows = streams), so a server tick runs each
+layer as a fixed handful of tensor operations whatever the number of streams.
+
+Per stream the computation is :mod:`.incremental`'s (banded self-attention of the rows
+now final over a cache of ``window`` rows before them, keys outside the sequence left
+out): only the storage changed. Before, each stream kept its own small tensors per layer
+and every layer cost every stream a dozen small operations (slicing, joining, stacking)
+each tick, about 1 ms of CPU per stream per tick for the 7 layers, more than their
+arithmetic; here a tick's streams are gathered by their slot numbers.
+
+A stream's slot in a layer's cache is a ring: row i at position i mod ``rows``, where
+``rows`` covers the ``window`` rows before the first row not yet output, those waiting
+and a step's new ones, so a row is overwritten only once no later row reaches it and
+nothing is moved as rows come. A step gathers each stream's keys in row order (those
+before its start or past what it has masked), so the relative positions are the same
+for every stream and one bias serves all. A stream gives at most
+``STEP_ROWS`` new rows to a layer per step; more (a long chunk, the final flush) run as
+several steps, which give the same rows (the caches make the chunking irrelevant).
+
+Slots come from :class:`StackCaches` (one per network stack, grown as streams come,
+reused after a stream is gone); a lock keeps streams of one network used from several
+threads apart.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import torch
+import torch.nn.functional as F
+
+_MASKED = -1e9
+STEP_ROWS = 24          # new rows per stream a layer takes per step
+
+
+class _LayerCache:
+    """One attention block's inputs, queries and keys with values, for every slot: row i
+    of a slot's stream at position i mod ``rows`` (a ring: nothing moves as rows come)."""
+
+    def __init__(self, block, d: int, rows: int, capacity: int):
+        self.block, self.d, self.rows = block, d, rows
+        self.x = torch.zeros(capacity, rows, d)
+        self.q = torch.zeros(capacity, rows, d)
+        self.kv = torch.zeros(capacity, rows, 2 * d)
+        self.done = torch.zeros(capacity, dtype=torch.long)    # output rows computed
+        self.stop = torch.zeros(capacity, dtype=torch.long)    # input rows given
+        self.cross_k: torch.Tensor | None = None               # (capacity, H, 2, dh)
+        self.cross_v: torch.Tensor | None = None
+        self._views()
+
+    def _views(self) -> None:
+        # (capacity * rows, width): slot s, position p is row s * rows + p.
+        self.x_flat, self.q_flat, self.kv_flat = (t.view(-1, t.shape[2]) for t in (self.x, self.q, self.kv))
+
+    def grow(self, capacity: int) -> None:
+        extra = capacity - len(self.x)
+        pad = lambda t: torch.cat([t, t.new_zeros((extra,) + tuple(t.shape[1:]))])
+        self.x, self.q, self.kv, self.done, self.stop = (
+            pad(t) for t in (self.x, self.q, self.kv, self.done, self.stop))
+        if self.cross_k is not None:
+            self.cross_k, self.cross_v = pad(self.cross_k), pad(self.cross_v)
+        self._views()
+
+    def reset(self, slot: int) -> None:
+        for t in (self.x, self.q, self.kv, self.done, self.stop):
+            t[slot] = 0
+
+    def flat(self, slots: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """Flat positions of rows (S, n) of the streams in ``slots`` (S,)."""
+        return (slots[:, None] * self.rows + rows % self.rows).reshape(-1)
+
+
+class StackCaches:
+    """The caches of a stack of attention blocks (the content encoder's or the decoder's)
+    for every live stream of one network; :meth:`allocate` gives a stream its slot,
+    :meth:`run` advances several streams through the whole stack."""
+
+    def __init__(self, blocks, d: int, window: int, lookahead: int, slopes: torch.Tensor):
+        self.blocks = list(blocks)
+        self.d, self.window, self.lookahead = d, window, lookahead
+        self.heads = self.blocks[0].heads
+        self.slopes = slopes
+        # Positions: window rows before, STEP_ROWS new ones, lookahead pending and the
+        # lookahead keys of the last new row.
+        self.rows = window + STEP_ROWS + 2 * lookahead
+        with torch.inference_mode():   # the caches are only ever used inside it
+            self.layers = [_LayerCache(b, d, self.rows, 4) for b in self.blocks]
+        self.free = list(range(4))
+        self.lock = threading.Lock()
+        self._bias: dict[int, torch.Tensor] = {}
+
+    # ------------------------------------------------------------------ slots
+    def allocate(self, tokens: torch.Tensor | None = None) -> int:
+        """A free slot, emptied; ``tokens`` (2, d): the stream's own cross-attention
+        tokens (decoder blocks)."""
+        with self.lock, torch.inference_mode():
+            if not self.free:
+                old = len(self.layers[0].x)
+                for layer in self.layers:
+                    layer.grow(2 * old)
+                self.free = list(range(old, 2 * old))
+            slot = self.free.pop(0)
+            for layer in self.layers:
+                layer.reset(slot)
+                if tokens is not None and layer.block.cross:
+                    k, v = layer.block.kv_c(tokens).chunk(2, dim=-1)
+                    split = lambda t: t.reshape(len(t), self.heads, -1).transpose(0, 1)   # (H, 2, dh)
+                    if layer.cross_k is None:
+                        cap = len(layer.x)
+                        layer.cross_k = torch.zeros((cap,) + tuple(split(k).shape))
+                        layer.cross_v = torch.zeros_like(layer.cross_k)
+                    layer.cross_k[slot], layer.cross_v[slot] = split(k), split(v)
+            return slot
+
+    def release(self, slot: int) -> None:
+        with self.lock:
+            self.free.append(slot)
+
+    # ------------------------------------------------------------------ compute
+    def run(self, slots: list[int], inputs: list[torch.Tensor], final: list[bool]
+            ) -> list[torch.Tensor]:
+        """New input rows of each stream (in ``slots``) into the first block; the rows of
+        the last block now final, per stream. ``final``: the stream's input is complete
+        (every row is final, keys past its end left out)."""
+        with self.lock, torch.inference_mode():
+            slot_t = torch.tensor(slots, dtype=torch.long)
+            counts = [len(x) for x in inputs]
+            x = _padded_rows(inputs, self.d)
+            final_t = torch.tensor(final)
+            for layer in self.layers:
+                x, counts = self._layer(layer, slot_t, x, counts, final_t)
+            return [x[i, :c] for i, c in enumerate(counts)]
+
+    def _layer(self, layer: _LayerCache, slots: torch.Tensor, x: torch.Tensor,
+               counts: list[int], final: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
+        """One block: the rows ``x`` (S, T, d), ``counts`` of them real per stream, added in
+        steps of STEP_ROWS at most; its output rows (S, R, d) and their counts."""
+        outs, out_counts = [], []
+        taken = [0] * len(counts)
+        while True:
+            take = [min(STEP_ROWS, c - t) for c, t in zip(counts, taken)]
+            last = all(t + k >= c for t, k, c in zip(taken, take, counts))
+            if max(take) > 0:
+                self._add(layer, slots, x, taken, take)
+            # A stream's end is known to this block once all its rows are in.
+            done_adding = torch.tensor([t + k >= c for t, k, c in zip(taken, take, counts)])
+            out, n = self._step(layer, slots, final & done_adding)
+            outs.append(out)
+            out_counts.append(n)
+            taken = [t + k for t, k in zip(taken, take)]
+            if last:
+                break
+        if len(outs) == 1:
+            return outs[0], out_counts[0]
+        return _joined_padded(outs, out_counts, self.d)
+
+    def _add(self, layer: _LayerCache, slots: torch.Tensor, x: torch.Tensor,
+             taken: list[int], take: list[int]) -> None:
+        """Rows taken .. taken + take of each stream's ``x`` into the cache, with their
+        queries, keys and values (one product for all)."""
+        n = max(take)
+        valid = torch.arange(n)[None] < torch.tensor(take)[:, None]              # (S, n)
+        if any(taken):
+            src = (torch.tensor(taken)[:, None] + torch.arange(n)[None]).clamp(max=x.shape[1] - 1)
+            rows = x.gather(1, src[..., None].expand(-1, -1, x.shape[2]))[valid]
+        else:
+            rows = x[:, :n][valid]
+        blk = layer.block
+        qkv = blk.qkv(blk.norm1(rows))
+        stop = layer.stop[slots]
+        at = layer.flat(slots, stop[:, None] + torch.arange(n)[None])[valid.reshape(-1)]
+        layer.x_flat.index_copy_(0, at, rows)
+        layer.q_flat.index_copy_(0, at, qkv[:, :self.d])
+        layer.kv_flat.index_copy_(0, at, qkv[:, self.d:])
+        layer.stop[slots] = stop + torch.tensor(take)
+
+    def _band(self, n: int) -> torch.Tensor:
+        """(H, n, m) ALiBi bias of queries done .. done + n - 1 over keys done - window ..
+        done + n + lookahead - 1, masked outside the band."""
+        bias = self._bias.get(n)
+        if bias is None:
+            m = self.window + n + self.lookahead
+            rel = torch.arange(m)[None, :] - self.window - torch.arange(n)[:, None]
+            bias = -self.slopes[:, None, None] * rel.abs().float()[None]
+            bias = bias.masked_fill(((rel < -self.window) | (rel > self.lookahead))[None], _MASKED)
+            self._bias[n] = bias
+        return bias
+
+    def _step(self, layer: _LayerCache, slots: torch.Tensor, final: torch.Tensor
+              ) -> tuple[torch.Tensor, list[int]]:
+        """The block's output rows now final, (S, R, d) and the count per stream."""
+        d, h, window = self.d, self.heads, self.window
+        done, stop = layer.done[slots], layer.stop[slots]
+        ready = torch.where(final, stop, torch.maximum(done, stop - self.lookahead))
+        counts = (ready - done).tolist()
+        n, s = max(counts), len(counts)
+        if n == 0:
+            return torch.zeros(s, 0, d), counts
+        m = window + n + self.lookahead
+        queries = layer.flat(slots, done[:, None] + torch.arange(n)[None])
+        keys = (done - window)[:, None] + torch.arange(m)[None]                   # (S, m) rows
+        kv = layer.kv_flat.index_select(0, layer.flat(slots, keys)).view(s, m, 2 * d)
+        split = lambda t: t.reshape(s, -1, h, d // h).transpose(1, 2)               # (S, H, rows, dh)
+        q = split(layer.q_flat.index_select(0, queries))
+        k, v = split(kv[..., :d]), split(kv[..., d:])
+        # A stream's keys are there from row 0 to stop - 1 (the rest are another time's).
+        valid = (keys >= 0) & (keys < stop[:, None])
+        bias = self._band(n)[None].masked_fill(~valid[:, None, None, :], _MASKED)
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
+        att = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape(s, n, d)
+        blk = layer.block
+        x = layer.x_flat.index_select(0, queries).view(s, n, d) + blk.proj(att)
+        if blk.cross and layer.cross_k is not None:
+            # Two tokens per stream: each row attends to its own stream's.
+            qc = blk.q_c(blk.norm_c(x)).reshape(s, n, h, d // h).transpose(1, 2)
+            kc, vc = layer.cross_k[slots], layer.cross_v[slots]                      # (S, H, 2, dh)
+            w = torch.softmax(torch.matmul(qc, kc.transpose(-1, -2)) / math.sqrt(d // h), -1)
+            x = x + blk.proj_c(torch.matmul(w, vc).transpose(1, 2).reshape(s, n, d))
+        layer.done[slots] = ready
+        return x + blk.ff(blk.norm2(x)), counts
+
+
+def _padded_rows(parts: list[torch.Tensor], d: int) -> torch.Tensor:
+    """(S, max rows, d), each stream's rows first, zeros after."""
+    n = max((len(p) for p in parts), default=0)
+    if all(len(p) == n for p in parts):
+        return torch.stack(parts) if n else torch.zeros(len(parts), 0, d)
+    return torch.stack([F.pad(p, (0, 0, 0, n - len(p))) for p in parts])
+
+
+def _joined_padded(outs: list[torch.Tensor], counts: list[list[int]], d: int
+                   ) -> tuple[torch.Tensor, list[int]]:
+    """Several steps' padded outputs joined per stream, padded again."""
+    per_stream = []
+    for i in range(len(counts[0])):
+        per_stream.append(torch.cat([o[i, :c[i]] for o, c in zip(outs, counts)]))
+    total = [len(p) for p in per_stream]
+    return _padded_rows(per_stream, d), total
+
+
+__all__ = ["STEP_ROWS", "StackCaches"]
