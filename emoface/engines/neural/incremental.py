@@ -75,18 +75,6 @@ class Rows:
             self.stop = max(self.stop, i)
 
 
-def _padded(rows: Rows, a: int, b: int, total: int | None) -> torch.Tensor:
-    """Rows a .. b-1 with zeros below 0 and from ``total`` on (the convolutions' padding)."""
-    lo = max(a, 0)
-    hi = max(lo, b if total is None else min(b, total))
-    if hi > lo and (lo < rows.start or hi > rows.stop):
-        raise IndexError(f"rows {lo}..{hi} not kept ({rows.start}..{rows.stop})")
-    mid = rows.data[lo - rows.start:hi - rows.start] if hi > lo else rows.data[:0]
-    if lo == a and hi == b:
-        return mid
-    return F.pad(mid, (0, 0, lo - a, b - hi))
-
-
 def _split_rows(rows: torch.Tensor, counts: list[int]) -> list[torch.Tensor]:
     return list(torch.split(rows, counts)) if len(counts) > 1 else [rows]
 
@@ -119,7 +107,9 @@ class IncrementalNetwork:
             zt = torch.from_numpy(np.asarray(z, np.float32))[None]
             self.tokens = torch.stack([dec.neutral_token[None], dec.latent_token(zt)], 1)[0]
             self.front_weights = _front_weights(enc)
-        self.fused = Rows(d)                      # decoder input before smoothing
+            self.smooth_weight = dec.smooth.weight.reshape(d, -1)   # over (channel, tap) windows
+        self.fused_tail = torch.zeros(2, d)       # the last two decoder inputs before smoothing
+        self.token_sum = self.tokens.sum(0, keepdim=True)
         # This stream's rows in the attention caches of the network's streams.
         self.stacks = _stacks(net)
         with torch.inference_mode():
@@ -148,67 +138,72 @@ class IncrementalNetwork:
     def total50(self) -> int | None:
         return None if self.total_feats is None else (self.total_feats + 1) // 2
 
-    def _front1_windows(self) -> torch.Tensor:
-        """Conv 1's input windows (n, C * 5) of its new rows: conv 1 (k5, pad 2) at 100 fps,
-        the phone scores' conv beside it, run as one product for all streams."""
+    def _front1_span(self) -> tuple[int, int]:
+        """Conv 1's rows now computable (conv 1, k5 pad 2 at 100 fps, and the phone scores'
+        conv beside it): row r reads feature rows r - 2 .. r + 2."""
         final = self.total_feats
         a = self.front1.stop
-        b = final if final is not None else self.feats.stop - 2
-        if b <= a:
-            return torch.zeros(0, self.cfg.n_features * 5)
-        x = _padded(self.feats, a - 2, b + 2, final).T                 # (C, n + 4)
-        self.feats.keep_from(b - 2)
-        return x.unfold(1, 5, 1).transpose(0, 1).reshape(b - a, -1)
+        return a, max(a, final if final is not None else self.feats.stop - 2)
 
-    def _front2_windows(self) -> torch.Tensor:
-        """Conv 2's windows (k5, stride 2, pad 2): encoder frame j reads conv-1 rows
-        2j-2 .. 2j+2."""
-        final = self.total_feats
+    def _front2_span(self) -> tuple[int, int]:
+        """Conv 2's rows now computable (k5, stride 2, pad 2): encoder frame j reads conv-1
+        rows 2j-2 .. 2j+2."""
         ja = self.front2_done
-        jb = self.total50 if final is not None else max(ja, (self.front1.stop - 3) // 2 + 1)
-        if jb <= ja:
-            return torch.zeros(0, self.cfg.d_model * 5)
-        x = _padded(self.front1, 2 * ja - 2, 2 * jb + 1, final).T
-        self.front2_done = jb
-        self.front1.keep_from(2 * jb - 2)
-        return x.unfold(1, 5, 2).transpose(0, 1).reshape(jb - ja, -1)
+        if self.total_feats is not None:
+            return ja, max(ja, self.total50)
+        return ja, max(ja, (self.front1.stop - 3) // 2 + 1)
 
-    def _content_and_amounts(self, amounts_at):
-        """Output frames whose next encoder frame is final: their interpolated content
-        rows and emotion amounts (None when there are none)."""
+    def _interpolation(self) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Output frames k0 .. k1 - 1 whose next encoder frame is final, and how each
+        interpolates its two encoder frames: (k0, k1, lo, hi, weight of hi); None when
+        there are none. In numpy: a few small operations per stream and tick."""
         total50 = self.total50
+        stop = self.encoded.stop
         # Output frame k interpolates encoder frames floor(k * 5/3) and the next one.
         k0 = self.n_out
         if self.total_out is not None:
             k1 = self.total_out
         else:
             # Frames whose next encoder frame is final (positions rounded as below).
-            span = max(0, int(self.encoded.stop * OUTPUT_FPS / ENCODER_RATE) + 2 - k0)
-            pos = torch.arange(k0, k0 + span + 1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
-            k1 = k0 + int((pos.floor() + 1 < self.encoded.stop).sum())
+            span = max(0, int(stop * OUTPUT_FPS / ENCODER_RATE) + 2 - k0)
+            pos = np.arange(k0, k0 + span + 1, dtype=np.float32) * _ENCODER_STEP
+            k1 = k0 + int((np.floor(pos) + 1 < stop).sum())
         if k1 <= k0:
             return None
-        pos = torch.arange(k0, k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
+        pos = np.arange(k0, k1, dtype=np.float32) * _ENCODER_STEP
         if total50 is not None:
-            pos = pos.clamp(max=total50 - 1)
-        lo = pos.floor().long()
-        hi = lo + 1 if total50 is None else (lo + 1).clamp(max=total50 - 1)
-        w = (pos - lo.to(pos.dtype))[:, None]
-        base = self.encoded.start
-        content = self.encoded.data[lo - base] * (1 - w) + self.encoded.data[hi - base] * w
-        self.encoded.keep_from(int(lo[-1]))
-        amounts = torch.from_numpy(np.ascontiguousarray(amounts_at(k0, k1), np.float32))
-        return content, amounts
+            pos = np.minimum(pos, np.float32(total50 - 1))
+        lo = np.floor(pos).astype(np.int64)
+        hi = lo + 1 if total50 is None else np.minimum(lo + 1, total50 - 1)
+        return k0, k1, lo, hi, pos - lo.astype(np.float32)
 
-    def _smoothed(self, x: torch.Tensor) -> torch.Tensor:
-        """The decoder's input: fused rows plus the causal smoothing of rows i-2 .. i."""
-        k0, k1 = self.n_out, self.n_out + len(x)
-        self.fused.add(x)
-        xs = _padded(self.fused, k0 - 2, k1, None).T[None]
-        smooth = F.conv1d(xs, self.dec.smooth.weight, self.dec.smooth.bias)[0].T
-        self.fused.keep_from(k1 - 2)
-        self.n_out = k1
-        return x + smooth
+
+# Output frame k sits at encoder frame k * 5/3 (float32, as the whole-input resampling).
+_ENCODER_STEP = np.float32(ENCODER_RATE / OUTPUT_FPS)
+
+
+def _windows(sources: list[Rows], spans: list[tuple[int, int]], stride: int,
+             totals: list[int | None]) -> torch.Tensor:
+    """Convolution windows (k5, pad 2) of several streams as rows of one matrix: output j
+    of a stream reads its rows stride * j - 2 .. stride * j + 2 (zeros below 0 and from
+    its total on), laid out channel-major as ``unfold`` does; (N, width * 5). One gather
+    for all streams."""
+    width = sources[0].data.shape[1]
+    data = torch.cat([r.data for r in sources] + [torch.zeros(1, width)])
+    zero = data.shape[0] - 1
+    index, offset = [], 0
+    for rows, (a, b), total in zip(sources, spans, totals):
+        if b > a:
+            src = stride * np.arange(a, b)[:, None] + np.arange(-2, 3)[None]
+            inside = (src >= 0) & (src < (rows.stop if total is None else min(total, rows.stop)))
+            if (src[inside] < rows.start).any():
+                raise IndexError(f"rows from {src[inside].min()} not kept ({rows.start}..{rows.stop})")
+            index.append(np.where(inside, src - rows.start + offset, zero))
+        offset += rows.data.shape[0]
+    if not index:
+        return torch.zeros(0, width * 5)
+    index = np.concatenate(index)
+    return data[torch.from_numpy(index)].transpose(1, 2).reshape(len(index), -1)
 
 
 def _front_weights(enc) -> tuple[torch.Tensor, ...]:
@@ -227,10 +222,56 @@ def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_a
     """:meth:`IncrementalNetwork.push` for several streams of the same network at once:
     each layer runs once on every stream's new rows (see :mod:`.stack_caches`)."""
     with torch.inference_mode():
-        for net, f in zip(nets, feats):
-            if len(f):
-                net.feats.add(net.net.normalise(torch.from_numpy(np.ascontiguousarray(f))))
+        counts = [len(f) for f in feats]
+        if sum(counts):
+            rows = nets[0].net.normalise(torch.from_numpy(np.ascontiguousarray(np.concatenate(feats))))
+            for net, part in zip(nets, _split_rows(rows, counts)):
+                if len(part):
+                    net.feats.add(part)
         return _advance_many(nets, amounts_at)
+
+
+def _decoder_inputs(nets: list[IncrementalNetwork], amounts_at: list) -> list[torch.Tensor]:
+    """Each stream's decoder input rows now final: its content rows interpolated to
+    30 fps, with the emotion (FiLM), plus the causal smoothing of rows i-2 .. i; every
+    step one operation for all streams."""
+    first = nets[0]
+    dec, d = first.dec, first.cfg.d_model
+    fused = [torch.zeros(0, d) for _ in nets]
+    plans = [n._interpolation() for n in nets]
+    live = [i for i, p in enumerate(plans) if p is not None]
+    if not live:
+        return fused
+    # Interpolation: the kept encoder rows of all streams side by side, indexed at once.
+    encoded = torch.cat([nets[i].encoded.data for i in live]) if len(live) > 1 else nets[live[0]].encoded.data
+    offsets = np.cumsum([0] + [nets[i].encoded.data.shape[0] for i in live])
+    lo = np.concatenate([plans[i][2] - nets[i].encoded.start + o for i, o in zip(live, offsets)])
+    hi = np.concatenate([plans[i][3] - nets[i].encoded.start + o for i, o in zip(live, offsets)])
+    w = torch.from_numpy(np.concatenate([plans[i][4] for i in live]))[:, None]
+    content = encoded[torch.from_numpy(lo)] * (1 - w) + encoded[torch.from_numpy(hi)] * w
+    counts = [plans[i][1] - plans[i][0] for i in live]
+    amounts = np.concatenate([np.asarray(amounts_at[i](plans[i][0], plans[i][1]), np.float32)
+                              for i in live])
+    for i in live:
+        nets[i].encoded.keep_from(int(plans[i][2][-1]))
+    e = dec.emotion_embed(torch.from_numpy(amounts))
+    tokens = torch.cat([nets[i].token_sum for i in live]).repeat_interleave(torch.tensor(counts), 0)
+    gamma, beta = dec.film(e + tokens).chunk(2, -1)
+    x = content * (1 + gamma) + beta + e
+    # Smoothing (a causal k3 convolution) as one product over every row's window: each
+    # stream's last two inputs, then its new ones, side by side.
+    parts = _split_rows(x, counts)
+    rows = torch.cat([t for i, p in zip(live, parts) for t in (nets[i].fused_tail, p)])
+    starts = np.cumsum([0] + [c + 2 for c in counts])[:-1]
+    at = np.concatenate([np.arange(c) + s for c, s in zip(counts, starts)])
+    windows = rows[torch.from_numpy(at[:, None] + np.arange(3)[None])]            # (N, 3, d)
+    smooth = F.linear(windows.transpose(1, 2).reshape(len(at), -1), first.smooth_weight,
+                      dec.smooth.bias)
+    for i, p, s, c, sm in zip(live, parts, starts, counts, _split_rows(smooth, counts)):
+        nets[i].fused_tail = rows[s + c:s + c + 2]
+        nets[i].n_out += c
+        fused[i] = p + sm
+    return fused
 
 
 def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
@@ -240,13 +281,21 @@ def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
     enc, dec, d = first.enc, first.dec, first.cfg.d_model
     content_stack, decoder_stack = first.stacks
     w1, b1, w2, b2 = first.front_weights
-    windows, counts = _joined([n._front1_windows() for n in nets], w1.shape[1])
+    spans = [n._front1_span() for n in nets]
+    windows = _windows([n.feats for n in nets], spans, 1, [n.total_feats for n in nets])
     if len(windows):
         rows = enc.front[1](F.linear(windows, w1, b1))
-        for net, part in zip(nets, _split_rows(rows, counts)):
+        for net, (_, b), part in zip(nets, spans, _split_rows(rows, [b - a for a, b in spans])):
             if len(part):
                 net.front1.add(part)
-    windows, counts = _joined([n._front2_windows() for n in nets], w2.shape[1])
+                net.feats.keep_from(b - 2)
+    spans = [n._front2_span() for n in nets]
+    windows = _windows([n.front1 for n in nets], spans, 2, [n.total_feats for n in nets])
+    for net, (a, b) in zip(nets, spans):
+        if b > a:   # keep the conv-1 rows later frames read
+            net.front2_done = b
+            net.front1.keep_from(2 * b - 2)
+    counts = [b - a for a, b in spans]
     front = enc.front[3](F.linear(windows, w2, b2)) if len(windows) else windows
     content_in = _split_rows(enc.norm_in(front) if len(front) else front.new_zeros(0, d), counts)
     out = content_stack.run([n.content_slot for n in nets], content_in,
@@ -256,20 +305,7 @@ def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
         for net, rows in zip(nets, _split_rows(enc.norm_out(x), counts)):
             if len(rows):
                 net.encoded.add(rows)
-    # Decoder input: content rows with the emotion (FiLM), one batch for all streams.
-    found = [n._content_and_amounts(f) for n, f in zip(nets, amounts_at)]
-    live = [i for i, f in enumerate(found) if f is not None]
-    fused = [torch.zeros(0, d) for _ in nets]
-    if live:
-        content, counts = _joined([found[i][0] for i in live], d)
-        amounts = _joined([found[i][1] for i in live], found[live[0]][1].shape[1])[0]
-        e = dec.emotion_embed(amounts)
-        tokens = torch.cat([nets[i].tokens.sum(0, keepdim=True).expand(c, -1)
-                            for i, c in zip(live, counts)])
-        gamma, beta = dec.film(e + tokens).chunk(2, -1)
-        x = content * (1 + gamma) + beta + e
-        for i, rows in zip(live, _split_rows(x, counts)):
-            fused[i] = nets[i]._smoothed(rows)
+    fused = _decoder_inputs(nets, amounts_at)
     out = decoder_stack.run([n.decoder_slot for n in nets], fused,
                             [n.total_out is not None for n in nets])
     x, counts = _joined(out, d)
