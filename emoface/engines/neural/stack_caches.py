@@ -24,6 +24,7 @@ threads apart.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 
@@ -100,7 +101,7 @@ class StackCaches:
                 for layer in self.layers:
                     layer.grow(2 * old)
                 self.free = list(range(old, 2 * old))
-            slot = self.free.pop(0)
+            slot = heapq.heappop(self.free)      # the lowest: slots in use stay few and low
             for layer in self.layers:
                 layer.reset(slot)
                 if tokens is not None and layer.block.cross:
@@ -115,7 +116,7 @@ class StackCaches:
 
     def release(self, slot: int) -> None:
         with self.lock:
-            self.free.append(slot)
+            heapq.heappush(self.free, slot)
 
     # ------------------------------------------------------------------ compute
     def run(self, slots: list[int], inputs: list[torch.Tensor], final: list[bool]
