@@ -189,20 +189,23 @@ def _windows(sources: list[Rows], spans: list[tuple[int, int]], stride: int,
     its total on), laid out channel-major as ``unfold`` does; (N, width * 5). One gather
     for all streams."""
     width = sources[0].data.shape[1]
+    count = np.array([b - a for a, b in spans])
+    if not count.sum():
+        return torch.zeros(0, width * 5)
     data = torch.cat([r.data for r in sources] + [torch.zeros(1, width)])
     zero = data.shape[0] - 1
-    index, offset = [], 0
-    for rows, (a, b), total in zip(sources, spans, totals):
-        if b > a:
-            src = stride * np.arange(a, b)[:, None] + np.arange(-2, 3)[None]
-            inside = (src >= 0) & (src < (rows.stop if total is None else min(total, rows.stop)))
-            if (src[inside] < rows.start).any():
-                raise IndexError(f"rows from {src[inside].min()} not kept ({rows.start}..{rows.stop})")
-            index.append(np.where(inside, src - rows.start + offset, zero))
-        offset += rows.data.shape[0]
-    if not index:
-        return torch.zeros(0, width * 5)
-    index = np.concatenate(index)
+    # Per output row: its stream, its index j, its five source rows (global indices).
+    who = np.repeat(np.arange(len(spans)), count)
+    first = np.array([a for a, _ in spans])
+    j = np.arange(len(who)) - np.repeat(np.cumsum(count) - count, count) + first[who]
+    src = stride * j[:, None] + np.arange(-2, 3)[None]
+    start = np.array([r.start for r in sources])[who][:, None]
+    limit = np.array([r.stop if t is None else min(t, r.stop) for r, t in zip(sources, totals)])
+    inside = (src >= 0) & (src < limit[who][:, None])
+    if (inside & (src < start)).any():
+        raise IndexError("convolution rows asked for are no longer kept")
+    offset = np.cumsum([0] + [r.data.shape[0] for r in sources])[:-1][who][:, None]
+    index = np.where(inside, src - start + offset, zero)
     return data[torch.from_numpy(index)].transpose(1, 2).reshape(len(index), -1)
 
 
