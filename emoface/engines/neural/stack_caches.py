@@ -28,11 +28,11 @@ import heapq
 import math
 import threading
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 _MASKED = -1e9
-STEP_ROWS = 24          # new rows per stream a layer takes per step
+STEP_ROWS = 64          # new rows per stream a layer takes per step (1.3 s of content rows)
 
 
 class _LayerCache:
@@ -66,10 +66,6 @@ class _LayerCache:
     def reset(self, slot: int) -> None:
         for t in (self.x, self.q, self.kv, self.done, self.stop):
             t[slot] = 0
-
-    def flat(self, slots: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        """Flat positions of rows (S, n) of the streams in ``slots`` (S,)."""
-        return (slots[:, None] * self.rows + rows % self.rows).reshape(-1)
 
 
 class StackCaches:
@@ -125,56 +121,57 @@ class StackCaches:
         the last block now final, per stream. ``final``: the stream's input is complete
         (every row is final, keys past its end left out)."""
         with self.lock, torch.inference_mode():
-            slot_t = torch.tensor(slots, dtype=torch.long)
             counts = [len(x) for x in inputs]
-            x = _padded_rows(inputs, self.d)
-            final_t = torch.tensor(final)
+            x = torch.cat(inputs) if len(inputs) > 1 else inputs[0]
             for layer in self.layers:
-                x, counts = self._layer(layer, slot_t, x, counts, final_t)
-            return [x[i, :c] for i, c in enumerate(counts)]
+                x, counts = self._layer(layer, slots, x, counts, final)
+            return list(torch.split(x, counts)) if len(counts) > 1 else [x]
 
-    def _layer(self, layer: _LayerCache, slots: torch.Tensor, x: torch.Tensor,
-               counts: list[int], final: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
-        """One block: the rows ``x`` (S, T, d), ``counts`` of them real per stream, added in
-        steps of STEP_ROWS at most; its output rows (S, R, d) and their counts."""
+    def _layer(self, layer: _LayerCache, slots: list[int], x: torch.Tensor,
+               counts: list[int], final: list[bool]) -> tuple[torch.Tensor, list[int]]:
+        """One block: the rows ``x`` (N, d), ``counts`` of them per stream in order, added
+        in steps of STEP_ROWS at most; its output rows, per stream in order, and their
+        counts. Row-wise layers run on real rows only, never on padding."""
+        if max(counts, default=0) <= STEP_ROWS:      # the usual tick: one step
+            if any(counts):
+                self._add(layer, slots, x, counts)
+            return self._step(layer, slots, final)
         outs, out_counts = [], []
+        starts = np.cumsum([0] + counts)[:-1]
         taken = [0] * len(counts)
         while True:
             take = [min(STEP_ROWS, c - t) for c, t in zip(counts, taken)]
-            last = all(t + k >= c for t, k, c in zip(taken, take, counts))
-            if max(take) > 0:
-                self._add(layer, slots, x, taken, take)
+            if any(take):
+                index = np.concatenate([np.arange(k) + s + t for s, t, k in zip(starts, taken, take)])
+                self._add(layer, slots, x[torch.from_numpy(index)], take)
+            taken = [t + k for t, k in zip(taken, take)]
             # A stream's end is known to this block once all its rows are in.
-            done_adding = torch.tensor([t + k >= c for t, k, c in zip(taken, take, counts)])
-            out, n = self._step(layer, slots, final & done_adding)
+            out, n = self._step(layer, slots, [f and t >= c for f, t, c in zip(final, taken, counts)])
             outs.append(out)
             out_counts.append(n)
-            taken = [t + k for t, k in zip(taken, take)]
-            if last:
+            if all(t >= c for t, c in zip(taken, counts)):
                 break
-        if len(outs) == 1:
-            return outs[0], out_counts[0]
-        return _joined_padded(outs, out_counts, self.d)
+        # The steps' rows, stream by stream.
+        per_stream = [torch.cat([o_rows[i] for o_rows in
+                                 (torch.split(o, n) for o, n in zip(outs, out_counts))])
+                      for i in range(len(counts))]
+        total = [sum(n[i] for n in out_counts) for i in range(len(counts))]
+        return torch.cat(per_stream), total
 
-    def _add(self, layer: _LayerCache, slots: torch.Tensor, x: torch.Tensor,
-             taken: list[int], take: list[int]) -> None:
-        """Rows taken .. taken + take of each stream's ``x`` into the cache, with their
-        queries, keys and values (one product for all)."""
-        n = max(take)
-        valid = torch.arange(n)[None] < torch.tensor(take)[:, None]              # (S, n)
-        if any(taken):
-            src = (torch.tensor(taken)[:, None] + torch.arange(n)[None]).clamp(max=x.shape[1] - 1)
-            rows = x.gather(1, src[..., None].expand(-1, -1, x.shape[2]))[valid]
-        else:
-            rows = x[:, :n][valid]
+    def _add(self, layer: _LayerCache, slots: list[int], rows: torch.Tensor,
+             take: list[int]) -> None:
+        """``take`` new rows of each stream (``rows``, stream by stream) into the cache,
+        with their queries, keys and values (one product for all)."""
         blk = layer.block
         qkv = blk.qkv(blk.norm1(rows))
-        stop = layer.stop[slots]
-        at = layer.flat(slots, stop[:, None] + torch.arange(n)[None])[valid.reshape(-1)]
+        who = np.repeat(np.asarray(slots), take)
+        stop = layer.stop.numpy()            # a view: the counters are updated in place
+        row = np.concatenate([np.arange(k) for k in take]) + stop[who]
+        at = torch.from_numpy(who * layer.rows + row % layer.rows)
         layer.x_flat.index_copy_(0, at, rows)
         layer.q_flat.index_copy_(0, at, qkv[:, :self.d])
         layer.kv_flat.index_copy_(0, at, qkv[:, self.d:])
-        layer.stop[slots] = stop + torch.tensor(take)
+        stop[slots] += take
 
     def _band(self, n: int) -> torch.Tensor:
         """(H, n, m) ALiBi bias of queries done .. done + n - 1 over keys done - window ..
@@ -188,56 +185,58 @@ class StackCaches:
             self._bias[n] = bias
         return bias
 
-    def _step(self, layer: _LayerCache, slots: torch.Tensor, final: torch.Tensor
+    def _step(self, layer: _LayerCache, slots: list[int], final: list[bool]
               ) -> tuple[torch.Tensor, list[int]]:
-        """The block's output rows now final, (S, R, d) and the count per stream."""
+        """The block's output rows now final, stream by stream (N, d), and the count of
+        each stream's."""
         d, h, window = self.d, self.heads, self.window
-        done, stop = layer.done[slots], layer.stop[slots]
-        ready = torch.where(final, stop, torch.maximum(done, stop - self.lookahead))
+        done_all, stop_all = layer.done.numpy(), layer.stop.numpy()
+        done, stop = done_all[slots], stop_all[slots]
+        ready = np.where(final, stop, np.maximum(done, stop - self.lookahead))
         counts = (ready - done).tolist()
-        n, s = max(counts), len(counts)
+        n = max(counts, default=0)
         if n == 0:
-            return torch.zeros(s, 0, d), counts
-        m = window + n + self.lookahead
-        queries = layer.flat(slots, done[:, None] + torch.arange(n)[None])
-        keys = (done - window)[:, None] + torch.arange(m)[None]                   # (S, m) rows
-        kv = layer.kv_flat.index_select(0, layer.flat(slots, keys)).view(s, m, 2 * d)
+            return torch.zeros(0, d), counts
+        # Attention for the streams with new rows, their queries padded to n.
+        act = [i for i, c in enumerate(counts) if c] if min(counts) == 0 else None
+        sl = np.asarray(slots) if act is None else np.asarray(slots)[act]
+        dn, st = (done, stop) if act is None else (done[act], stop[act])
+        cnt = counts if act is None else [counts[i] for i in act]
+        s, m = len(sl), window + n + self.lookahead
+        keys = (dn - window)[:, None] + np.arange(m)[None]                          # (S, m) rows
+        kv = layer.kv_flat.index_select(0, _flat(sl, keys, layer.rows)).view(s, m, 2 * d)
+        qrows = dn[:, None] + np.arange(n)[None]
         split = lambda t: t.reshape(s, -1, h, d // h).transpose(1, 2)               # (S, H, rows, dh)
-        q = split(layer.q_flat.index_select(0, queries))
+        q = split(layer.q_flat.index_select(0, _flat(sl, qrows, layer.rows)))
         k, v = split(kv[..., :d]), split(kv[..., d:])
         # A stream's keys are there from row 0 to stop - 1 (the rest are another time's).
-        valid = (keys >= 0) & (keys < stop[:, None])
+        valid = torch.from_numpy((keys >= 0) & (keys < st[:, None]))
         bias = self._band(n)[None].masked_fill(~valid[:, None, None, :], _MASKED)
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
-        att = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape(s, n, d)
+        att = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape(s * n, d)
+        # Row-wise layers on the real rows only.
+        real = (np.arange(n)[None] < np.asarray(cnt)[:, None]).reshape(-1)
+        pick = None if real.all() else torch.from_numpy(np.flatnonzero(real))
+        if pick is not None:
+            att = att.index_select(0, pick)
+        rows = _flat(sl, qrows, layer.rows)
+        rows = rows if pick is None else rows.index_select(0, pick)
         blk = layer.block
-        x = layer.x_flat.index_select(0, queries).view(s, n, d) + blk.proj(att)
+        x = layer.x_flat.index_select(0, rows) + blk.proj(att)
         if blk.cross and layer.cross_k is not None:
             # Two tokens per stream: each row attends to its own stream's.
-            qc = blk.q_c(blk.norm_c(x)).reshape(s, n, h, d // h).transpose(1, 2)
-            kc, vc = layer.cross_k[slots], layer.cross_v[slots]                      # (S, H, 2, dh)
+            qc = blk.q_c(blk.norm_c(x)).reshape(len(x), h, 1, d // h)               # (N, H, 1, dh)
+            own = torch.from_numpy(np.repeat(sl, cnt))
+            kc, vc = layer.cross_k.index_select(0, own), layer.cross_v.index_select(0, own)
             w = torch.softmax(torch.matmul(qc, kc.transpose(-1, -2)) / math.sqrt(d // h), -1)
-            x = x + blk.proj_c(torch.matmul(w, vc).transpose(1, 2).reshape(s, n, d))
-        layer.done[slots] = ready
+            x = x + blk.proj_c(torch.matmul(w, vc).reshape(len(x), d))
+        done_all[slots] = ready
         return x + blk.ff(blk.norm2(x)), counts
 
 
-def _padded_rows(parts: list[torch.Tensor], d: int) -> torch.Tensor:
-    """(S, max rows, d), each stream's rows first, zeros after."""
-    n = max((len(p) for p in parts), default=0)
-    if all(len(p) == n for p in parts):
-        return torch.stack(parts) if n else torch.zeros(len(parts), 0, d)
-    return torch.stack([F.pad(p, (0, 0, 0, n - len(p))) for p in parts])
-
-
-def _joined_padded(outs: list[torch.Tensor], counts: list[list[int]], d: int
-                   ) -> tuple[torch.Tensor, list[int]]:
-    """Several steps' padded outputs joined per stream, padded again."""
-    per_stream = []
-    for i in range(len(counts[0])):
-        per_stream.append(torch.cat([o[i, :c[i]] for o, c in zip(outs, counts)]))
-    total = [len(p) for p in per_stream]
-    return _padded_rows(per_stream, d), total
+def _flat(slots: np.ndarray, rows: np.ndarray, size: int) -> torch.Tensor:
+    """Flat positions of rows (S, n) of the streams in ``slots`` (S,) in rings of ``size``."""
+    return torch.from_numpy((slots[:, None] * size + rows % size).reshape(-1))
 
 
 __all__ = ["STEP_ROWS", "StackCaches"]
