@@ -23,6 +23,7 @@ stream.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
@@ -35,16 +36,18 @@ from .stack_caches import StackCaches
 # Per network: the attention caches of its content encoder and its decoder, shared by
 # every stream of that network (gone with the network).
 _STACKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STACKS_LOCK = threading.Lock()      # streams opened on two threads share one set
 
 
 def _stacks(net) -> tuple[StackCaches, StackCaches]:
-    stacks = _STACKS.get(net)
-    if stacks is None:
-        d, enc, dec = net.cfg.d_model, net.content, net.decoder
-        stacks = (StackCaches(enc.blocks, d, enc.window, enc.lookahead, enc.slopes),
-                  StackCaches(dec.blocks, d, dec.window, dec.lookahead, dec.slopes))
-        _STACKS[net] = stacks
-    return stacks
+    with _STACKS_LOCK:
+        stacks = _STACKS.get(net)
+        if stacks is None:
+            d, enc, dec = net.cfg.d_model, net.content, net.decoder
+            stacks = (StackCaches(enc.blocks, d, enc.window, enc.lookahead, enc.slopes),
+                      StackCaches(dec.blocks, d, dec.window, dec.lookahead, dec.slopes))
+            _STACKS[net] = stacks
+        return stacks
 
 
 class Rows:
@@ -279,7 +282,7 @@ def _decoder_inputs(nets: list[IncrementalNetwork], amounts_at: list) -> list[to
 
 def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
     first = nets[0]
-    if any(n.net is not first.net for n in nets):
+    if any(n.stacks is not first.stacks for n in nets):
         raise ValueError("streams of different networks cannot advance together")
     enc, dec, d = first.enc, first.dec, first.cfg.d_model
     content_stack, decoder_stack = first.stacks

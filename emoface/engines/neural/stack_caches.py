@@ -14,13 +14,17 @@ A stream's slot in a layer's cache is a ring: row i at position i mod ``rows``, 
 and a step's new ones, so a row is overwritten only once no later row reaches it and
 nothing is moved as rows come. A step gathers each stream's keys in row order (those
 before its start or past what it has masked), so the relative positions are the same
-for every stream and one bias serves all. A stream gives at most
-``STEP_ROWS`` new rows to a layer per step; more (a long chunk, the final flush) run as
-several steps, which give the same rows (the caches make the chunking irrelevant).
+for every stream and one bias serves all; the queries are padded to the most any stream
+has, and only the attention sees the padding: the row-wise layers (projections,
+cross-attention, feed-forward) run on the real rows only, so streams with uneven chunks
+cost no more than their rows. A stream gives at most ``STEP_ROWS`` new rows to a layer
+per step; more (a long chunk, the final flush) run as several steps, which give the same
+rows (the caches make the chunking irrelevant).
 
-Slots come from :class:`StackCaches` (one per network stack, grown as streams come,
-reused after a stream is gone); a lock keeps streams of one network used from several
-threads apart.
+Slots come from :class:`StackCaches` (one per network stack, grown by doubling as
+streams come, the lowest free slot reused after a stream is gone, never shrunk: about
+2 MB per slot for the bundled model); a lock keeps streams of one network used from
+several threads apart.
 """
 from __future__ import annotations
 
