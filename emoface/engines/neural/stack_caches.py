@@ -88,7 +88,8 @@ class StackCaches:
         with torch.inference_mode():   # the caches are only ever used inside it
             self.layers = [_LayerCache(b, d, self.rows, 4) for b in self.blocks]
         self.free = list(range(4))
-        self.lock = threading.Lock()
+        # Re-entrant: a stream collected while its thread runs a tick frees its slot then.
+        self.lock = threading.RLock()
         self._bias: dict[int, torch.Tensor] = {}
 
     # ------------------------------------------------------------------ slots
