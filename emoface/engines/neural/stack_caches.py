@@ -40,14 +40,16 @@ STEP_ROWS = 64          # new rows per stream a layer takes per step (1.3 s of c
 
 
 class _LayerCache:
-    """One attention block's inputs, queries and keys with values, for every slot: row i
-    of a slot's stream at position i mod ``rows`` (a ring: nothing moves as rows come)."""
+    """One attention block's inputs, and its queries, keys and values head by head, for
+    every slot: row i of a slot's stream at position i mod ``rows`` (a ring: nothing moves
+    as rows come). Queries, keys and values are laid out (slot, q/k/v, head, position,
+    dh): new rows go in with one copy, and a step's gather of them is already (streams,
+    heads, rows, dh), with no copies to split heads."""
 
-    def __init__(self, block, d: int, rows: int, capacity: int):
-        self.block, self.d, self.rows = block, d, rows
+    def __init__(self, block, d: int, heads: int, rows: int, capacity: int):
+        self.block, self.d, self.heads, self.rows = block, d, heads, rows
         self.x = torch.zeros(capacity, rows, d)
-        self.q = torch.zeros(capacity, rows, d)
-        self.kv = torch.zeros(capacity, rows, 2 * d)
+        self.qkv = torch.zeros(capacity, 3, heads, rows, d // heads)
         self.done = torch.zeros(capacity, dtype=torch.long)    # output rows computed
         self.stop = torch.zeros(capacity, dtype=torch.long)    # input rows given
         self.cross_k: torch.Tensor | None = None               # (capacity, H, 2, dh)
@@ -55,21 +57,29 @@ class _LayerCache:
         self._views()
 
     def _views(self) -> None:
-        # (capacity * rows, width): slot s, position p is row s * rows + p.
-        self.x_flat, self.q_flat, self.kv_flat = (t.view(-1, t.shape[2]) for t in (self.x, self.q, self.kv))
+        # Flat rows: x of slot s, position p is row s * rows + p; part c (q, k, v) of slot
+        # s, head h, position p is row ((s * 3 + c) * heads + h) * rows + p.
+        self.x_flat = self.x.view(-1, self.d)
+        self.qkv_flat = self.qkv.view(-1, self.qkv.shape[-1])
 
     def grow(self, capacity: int) -> None:
         extra = capacity - len(self.x)
         pad = lambda t: torch.cat([t, t.new_zeros((extra,) + tuple(t.shape[1:]))])
-        self.x, self.q, self.kv, self.done, self.stop = (
-            pad(t) for t in (self.x, self.q, self.kv, self.done, self.stop))
+        self.x, self.qkv, self.done, self.stop = (
+            pad(t) for t in (self.x, self.qkv, self.done, self.stop))
         if self.cross_k is not None:
             self.cross_k, self.cross_v = pad(self.cross_k), pad(self.cross_v)
         self._views()
 
     def reset(self, slot: int) -> None:
-        for t in (self.x, self.q, self.kv, self.done, self.stop):
+        for t in (self.x, self.qkv, self.done, self.stop):
             t[slot] = 0
+
+    def head_rows(self, slots: np.ndarray, rows: np.ndarray, part: int) -> torch.Tensor:
+        """Flat positions of part ``part`` (0 q, 1 k, 2 v) of rows (S, n) of the streams in
+        ``slots``, every head: (S * H * n,), ordered stream, head, row."""
+        base = ((slots[:, None] * 3 + part) * self.heads + np.arange(self.heads)[None]) * self.rows
+        return torch.from_numpy((base[:, :, None] + (rows % self.rows)[:, None, :]).reshape(-1))
 
 
 class StackCaches:
@@ -86,11 +96,12 @@ class StackCaches:
         # lookahead keys of the last new row.
         self.rows = window + STEP_ROWS + 2 * lookahead
         with torch.inference_mode():   # the caches are only ever used inside it
-            self.layers = [_LayerCache(b, d, self.rows, 4) for b in self.blocks]
+            self.layers = [_LayerCache(b, d, self.heads, self.rows, 4) for b in self.blocks]
         self.free = list(range(4))
         # Re-entrant: a stream collected while its thread runs a tick frees its slot then.
         self.lock = threading.RLock()
         self._bias: dict[int, torch.Tensor] = {}
+        self.scale = 1.0 / math.sqrt(d // self.heads)   # queries are stored scaled
 
     # ------------------------------------------------------------------ slots
     def allocate(self, tokens: torch.Tensor | None = None) -> int:
@@ -166,16 +177,19 @@ class StackCaches:
     def _add(self, layer: _LayerCache, slots: list[int], rows: torch.Tensor,
              take: list[int]) -> None:
         """``take`` new rows of each stream (``rows``, stream by stream) into the cache,
-        with their queries, keys and values (one product for all)."""
-        blk = layer.block
+        with their queries (scaled), keys and values (one product for all)."""
+        blk, d, h = layer.block, self.d, self.heads
         qkv = blk.qkv(blk.norm1(rows))
+        qkv[:, :d] *= self.scale
         who = np.repeat(np.asarray(slots), take)
         stop = layer.stop.numpy()            # a view: the counters are updated in place
-        row = np.concatenate([np.arange(k) for k in take]) + stop[who]
-        at = torch.from_numpy(who * layer.rows + row % layer.rows)
-        layer.x_flat.index_copy_(0, at, rows)
-        layer.q_flat.index_copy_(0, at, qkv[:, :self.d])
-        layer.kv_flat.index_copy_(0, at, qkv[:, self.d:])
+        row = (np.concatenate([np.arange(k) for k in take]) + stop[who]) % layer.rows
+        layer.x_flat.index_copy_(0, torch.from_numpy(who * layer.rows + row), rows)
+        # Row r's part c, head j goes to ((slot * 3 + c) * H + j) * rows + position: the
+        # product's (r, c, j) order, so one copy takes them all.
+        at = ((who[:, None] * 3 + np.arange(3)[None])[:, :, None] * h + np.arange(h)) * layer.rows
+        at = torch.from_numpy((at + row[:, None, None]).reshape(-1))
+        layer.qkv_flat.index_copy_(0, at, qkv.reshape(len(rows) * 3 * h, d // h))
         stop[slots] += take
 
     def _band(self, n: int) -> torch.Tensor:
@@ -209,22 +223,22 @@ class StackCaches:
         cnt = counts if act is None else [counts[i] for i in act]
         s, m = len(sl), window + n + self.lookahead
         keys = (dn - window)[:, None] + np.arange(m)[None]                          # (S, m) rows
-        kv = layer.kv_flat.index_select(0, _flat(sl, keys, layer.rows)).view(s, m, 2 * d)
         qrows = dn[:, None] + np.arange(n)[None]
-        split = lambda t: t.reshape(s, -1, h, d // h).transpose(1, 2)               # (S, H, rows, dh)
-        q = split(layer.q_flat.index_select(0, _flat(sl, qrows, layer.rows)))
-        k, v = split(kv[..., :d]), split(kv[..., d:])
+        dh = d // h
+        q = layer.qkv_flat.index_select(0, layer.head_rows(sl, qrows, 0)).view(s, h, n, dh)
+        k = layer.qkv_flat.index_select(0, layer.head_rows(sl, keys, 1)).view(s, h, m, dh)
+        v = layer.qkv_flat.index_select(0, layer.head_rows(sl, keys, 2)).view(s, h, m, dh)
         # A stream's keys are there from row 0 to stop - 1 (the rest are another time's).
         valid = torch.from_numpy((keys >= 0) & (keys < st[:, None]))
         bias = self._band(n)[None].masked_fill(~valid[:, None, None, :], _MASKED)
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
+        scores = torch.matmul(q, k.transpose(-1, -2)) + bias
         att = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape(s * n, d)
         # Row-wise layers on the real rows only.
         real = (np.arange(n)[None] < np.asarray(cnt)[:, None]).reshape(-1)
         pick = None if real.all() else torch.from_numpy(np.flatnonzero(real))
         if pick is not None:
             att = att.index_select(0, pick)
-        rows = _flat(sl, qrows, layer.rows)
+        rows = torch.from_numpy((sl[:, None] * layer.rows + qrows % layer.rows).reshape(-1))
         rows = rows if pick is None else rows.index_select(0, pick)
         blk = layer.block
         x = layer.x_flat.index_select(0, rows) + blk.proj(att)
@@ -237,11 +251,6 @@ class StackCaches:
             x = x + blk.proj_c(torch.matmul(w, vc).reshape(len(x), d))
         done_all[slots] = ready
         return x + blk.ff(blk.norm2(x)), counts
-
-
-def _flat(slots: np.ndarray, rows: np.ndarray, size: int) -> torch.Tensor:
-    """Flat positions of rows (S, n) of the streams in ``slots`` (S,) in rings of ``size``."""
-    return torch.from_numpy((slots[:, None] * size + rows % size).reshape(-1))
 
 
 __all__ = ["STEP_ROWS", "StackCaches"]
