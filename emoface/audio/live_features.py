@@ -202,7 +202,21 @@ def _compute(live: list[LiveFeatures], final: bool) -> list[np.ndarray]:
 def _forward_many(state_ll: list[np.ndarray], live: list[LiveFeatures]) -> list[np.ndarray]:
     """:func:`~.phonetic.forward_posteriors` of several streams, each continuing from its
     own state, frame by frame all streams at once (one product per frame, not one per
-    stream and frame)."""
+    stream and frame); streams with many more frames than the others (catching up) run
+    apart, so the others are not carried through all their frames."""
+    lengths = np.array([len(ll) for ll in state_ll])
+    limit = max(8, 2 * int(np.median(lengths)))
+    out: list[np.ndarray] = [np.empty(0)] * len(live)
+    groups = [np.flatnonzero(lengths <= limit)] + [[i] for i in np.flatnonzero(lengths > limit)]
+    for group in groups:
+        if len(group):
+            for i, post in zip(group, _forward_group([state_ll[i] for i in group],
+                                                     [live[i] for i in group])):
+                out[i] = post
+    return out
+
+
+def _forward_group(state_ll: list[np.ndarray], live: list[LiveFeatures]) -> list[np.ndarray]:
     loop = acoustic_model().loop
     lengths = [len(ll) for ll in state_ll]
     n, states = state_ll[0].shape[1:]

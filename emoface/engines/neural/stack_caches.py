@@ -183,7 +183,7 @@ class StackCaches:
         qkv[:, :d] *= self.scale
         who = np.repeat(np.asarray(slots), take)
         stop = layer.stop.numpy()            # a view: the counters are updated in place
-        row = (np.concatenate([np.arange(k) for k in take]) + stop[who]) % layer.rows
+        row = (_ranks(np.asarray(take)) + stop[who]) % layer.rows
         layer.x_flat.index_copy_(0, torch.from_numpy(who * layer.rows + row), rows)
         # Row r's part c, head j goes to ((slot * 3 + c) * H + j) * rows + position: the
         # product's (r, c, j) order, so one copy takes them all.
@@ -204,24 +204,13 @@ class StackCaches:
             self._bias[n] = bias
         return bias
 
-    def _step(self, layer: _LayerCache, slots: list[int], final: list[bool]
-              ) -> tuple[torch.Tensor, list[int]]:
-        """The block's output rows now final, stream by stream (N, d), and the count of
-        each stream's."""
+    def _attend(self, layer: _LayerCache, sl: np.ndarray, dn: np.ndarray, st: np.ndarray,
+                cnt: np.ndarray) -> torch.Tensor:
+        """Banded self-attention of rows done .. done + count - 1 of the streams in slots
+        ``sl``: their outputs before the projection, real rows only, stream by stream."""
         d, h, window = self.d, self.heads, self.window
-        done_all, stop_all = layer.done.numpy(), layer.stop.numpy()
-        done, stop = done_all[slots], stop_all[slots]
-        ready = np.where(final, stop, np.maximum(done, stop - self.lookahead))
-        counts = (ready - done).tolist()
-        n = max(counts, default=0)
-        if n == 0:
-            return torch.zeros(0, d), counts
-        # Attention for the streams with new rows, their queries padded to n.
-        act = [i for i, c in enumerate(counts) if c] if min(counts) == 0 else None
-        sl = np.asarray(slots) if act is None else np.asarray(slots)[act]
-        dn, st = (done, stop) if act is None else (done[act], stop[act])
-        cnt = counts if act is None else [counts[i] for i in act]
-        s, m = len(sl), window + n + self.lookahead
+        n, s = int(cnt.max()), len(sl)
+        m = window + n + self.lookahead
         keys = (dn - window)[:, None] + np.arange(m)[None]                          # (S, m) rows
         qrows = dn[:, None] + np.arange(n)[None]
         dh = d // h
@@ -233,13 +222,36 @@ class StackCaches:
         bias = self._band(n)[None].masked_fill(~valid[:, None, None, :], _MASKED)
         scores = torch.matmul(q, k.transpose(-1, -2)) + bias
         att = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape(s * n, d)
-        # Row-wise layers on the real rows only.
-        real = (np.arange(n)[None] < np.asarray(cnt)[:, None]).reshape(-1)
-        pick = None if real.all() else torch.from_numpy(np.flatnonzero(real))
-        if pick is not None:
-            att = att.index_select(0, pick)
-        rows = torch.from_numpy((sl[:, None] * layer.rows + qrows % layer.rows).reshape(-1))
-        rows = rows if pick is None else rows.index_select(0, pick)
+        real = (np.arange(n)[None] < cnt[:, None]).reshape(-1)
+        return att if real.all() else att.index_select(0, torch.from_numpy(np.flatnonzero(real)))
+
+    def _step(self, layer: _LayerCache, slots: list[int], final: list[bool]
+              ) -> tuple[torch.Tensor, list[int]]:
+        """The block's output rows now final, stream by stream (N, d), and the count of
+        each stream's."""
+        d, h = self.d, self.heads
+        done_all, stop_all = layer.done.numpy(), layer.stop.numpy()
+        done, stop = done_all[slots], stop_all[slots]
+        ready = np.where(final, stop, np.maximum(done, stop - self.lookahead))
+        counts = (ready - done).tolist()
+        n = max(counts, default=0)
+        if n == 0:
+            return torch.zeros(0, d), counts
+        # Attention for the streams with new rows, in groups of like counts (a stream
+        # catching up would pad every other's queries to its own), queries padded to the
+        # group's most; the rows come out stream by stream, real rows only.
+        act = np.flatnonzero(np.asarray(counts))
+        sl, dn, st = np.asarray(slots)[act], done[act], stop[act]
+        cnt = np.asarray(counts)[act]
+        parts, order = [], []
+        for group in _like_counts(cnt):
+            parts.append(self._attend(layer, sl[group], dn[group], st[group], cnt[group]))
+            order.append(np.repeat(group, cnt[group]) * (n + 1) + _ranks(cnt[group]))
+        att = torch.cat(parts) if len(parts) > 1 else parts[0]
+        if len(parts) > 1:     # back to stream by stream
+            att = att.index_select(0, torch.from_numpy(np.argsort(np.concatenate(order), kind="stable")))
+        qrows = _ranks(cnt) + np.repeat(dn, cnt)
+        rows = torch.from_numpy(np.repeat(sl, cnt) * layer.rows + qrows % layer.rows)
         blk = layer.block
         x = layer.x_flat.index_select(0, rows) + blk.proj(att)
         if blk.cross and layer.cross_k is not None:
@@ -251,6 +263,20 @@ class StackCaches:
             x = x + blk.proj_c(torch.matmul(w, vc).reshape(len(x), d))
         done_all[slots] = ready
         return x + blk.ff(blk.norm2(x)), counts
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0 .. count - 1 for each count, one after the other."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _like_counts(counts: np.ndarray) -> list[np.ndarray]:
+    """Indices of ``counts`` in groups whose padding to their largest wastes little: those
+    at most twice the median (at least 8) together, each larger one on its own."""
+    limit = max(8, 2 * int(np.median(counts)))
+    small = np.flatnonzero(counts <= limit)
+    large = np.flatnonzero(counts > limit)
+    return ([small] if len(small) else []) + [large[i:i + 1] for i in range(len(large))]
 
 
 __all__ = ["STEP_ROWS", "StackCaches"]
