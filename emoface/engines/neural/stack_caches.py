@@ -15,9 +15,10 @@ and a step's new ones, so a row is overwritten only once no later row reaches it
 nothing is moved as rows come. A step gathers each stream's keys in row order (those
 before its start or past what it has masked), so the relative positions are the same
 for every stream and one bias serves all; the queries are padded to the most any stream
-has, and only the attention sees the padding: the row-wise layers (projections,
-cross-attention, feed-forward) run on the real rows only, so streams with uneven chunks
-cost no more than their rows. A stream gives at most ``STEP_ROWS`` new rows to a layer
+of a group has (streams with like counts together, one catching up on its own), and only
+the attention sees the padding: the row-wise layers (projections, cross-attention,
+feed-forward) run on the real rows only, so streams with uneven chunks cost no more than
+their rows. A stream gives at most ``STEP_ROWS`` new rows to a layer
 per step; more (a long chunk, the final flush) run as several steps, which give the same
 rows (the caches make the chunking irrelevant).
 
