@@ -17,7 +17,8 @@ Server CPU: the server's and its workers' CPU seconds over the audio seconds of 
 streams; the clients' CPU is printed beside it. Wall / audio: the run's wall time over
 the audio's length (1.0 when every stream keeps up; the flush at the end adds a little).
 The load average before each run is printed: other work on the machine moves the rows.
-The last lines are a markdown table for BENCHMARKS.md.
+The last lines are the markdown tables for BENCHMARKS.md ("Live streaming"): latency
+(real time: wall / audio at most 1.02) and, with the memory run, memory by minute.
 Memory: the server's resident set while one stream plays ``--long-minutes`` of speech as
 fast as it is answered (the clip looped), sampled every simulated minute.
 """
@@ -193,19 +194,37 @@ def latency_run(n_streams, pcm, emotion, done_by, server_args=()):
             "wall_over_audio": round(wall / seconds, 3)}
 
 
-def markdown(rows: list[dict]) -> str:
-    head = ("| streams | server options | load avg before | latency p50 / p95 / max (ms) | "
-            "end to end p50 / p95 (ms) | server CPU s per audio s, per stream | server cores "
-            "(main process) | client cores | wall / audio |")
-    lines = [head, "|" + "---|" * 9]
+REAL_TIME = 1.02     # wall / audio at most this: every stream kept up (the flush adds ~1 %)
+
+
+def real_time(wall_over_audio: float) -> str:
+    if wall_over_audio <= REAL_TIME:
+        return "yes"
+    if wall_over_audio < 1.05:
+        return f"no ({(wall_over_audio - 1) * 100:.0f} % behind)"
+    return f"**no** ({wall_over_audio:.2f}x)"
+
+
+def markdown(rows: list[dict], memory: dict | None = None) -> str:
+    """The rows as BENCHMARKS.md's tables ("Live streaming"): latency, then memory."""
+    options = sorted({r["server_args"] for r in rows if r["server_args"]})
+    lines = [f"(server options: {', '.join(options)})", ""] if options else []
+    lines += ["| streams | load avg before | latency p50 / p95 / max (ms) | end to end p50 / p95 (ms) "
+              "| server CPU s per audio s, per stream | server cores (its main process) "
+              "| client cores | wall / audio | real time |", "|" + "---|" * 9]
     for r in rows:
         lines.append(
-            f"| {r['streams']} | {r['server_args'] or 'default'} | {r['loadavg_1min']:.1f} | "
-            f"{r['latency_p50_ms']:g} / {r['latency_p95_ms']:g} / {r['latency_max_ms']:g} | "
-            f"{r['end_to_end_p50_ms']:g} / {r['end_to_end_p95_ms']:g} | "
-            f"{r['server_cpu_rtf_per_stream']:g} | {r['server_cores']:g} "
-            f"({r['server_main_cores']:g}) | "
-            f"{r['client_cores']:g} | {r['wall_over_audio']:g} |")
+            f"| {r['streams']} | {r['loadavg_1min']:.1f} | "
+            f"{r['latency_p50_ms']:.1f} / {r['latency_p95_ms']:.1f} / {r['latency_max_ms']:.1f} | "
+            f"{r['end_to_end_p50_ms']:.1f} / {r['end_to_end_p95_ms']:.1f} | "
+            f"{r['server_cpu_rtf_per_stream']:.3f} | {r['server_cores']:.2f} "
+            f"({r['server_main_cores']:.2f}) | {r['client_cores']:.2f} | "
+            f"{r['wall_over_audio']:.3f} | {real_time(r['wall_over_audio'])} |")
+    if memory:
+        marks = memory["rss_mb_by_minute"]
+        lines += ["", "| audio (min) | " + " | ".join(f"{m:g}" for m, _, _ in marks) + " |",
+                  "|---|" + "---|" * len(marks),
+                  "| server + workers RSS (MB) | " + " | ".join(f"{r:.1f}" for _, r, _ in marks) + " |"]
     return "\n".join(lines)
 
 
@@ -314,7 +333,7 @@ def main() -> int:
         print(json.dumps(mem), flush=True)
     results["uptime_after"] = open("/proc/loadavg").read().split()[:3]
     print(json.dumps({"loadavg_before": results["uptime"], "loadavg_after": results["uptime_after"]}))
-    print(markdown(results["rows"]))
+    print(markdown(results["rows"], results.get("memory")))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

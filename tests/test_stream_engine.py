@@ -12,6 +12,7 @@ from emoface.arkit import INDEX  # noqa: E402
 from emoface.audio.features import log_mel  # noqa: E402
 from emoface.audio.io import resample  # noqa: E402
 from emoface.audio.live_features import LiveFeatures  # noqa: E402
+from emoface.audio.live_features import push_many as features_many  # noqa: E402
 from emoface.audio.live_resample import LiveResampler  # noqa: E402
 from emoface.audio.phonetic import phone_scores  # noqa: E402
 from emoface.audio.speech import Speech  # noqa: E402
@@ -74,6 +75,33 @@ def test_live_features_equal_whole_input_features():
         got = np.concatenate(rows)
         assert got.shape == ref.shape
         np.testing.assert_allclose(got, ref, atol=1e-4)
+
+
+def test_live_features_of_many_streams_fed_together_equal_the_whole_input():
+    """push_many computes every stream's FFTs, cepstra and phone loop together: streams
+    of different lengths and chunk sizes, one joining late (its phone loop starts fresh
+    while the others continue), each still equals its whole-input features."""
+    rng = np.random.default_rng(4)
+    signals = [(0.2 * rng.normal(size=n)).astype(np.float32) for n in (9000, 5077, 12000)]
+    signals[1][1000:3000] = 0.0                       # silence inside one
+    chunks, starts = (320, 1333, 4000), (0, 0, 3)     # stream 2 joins at the 4th call
+    refs = [np.concatenate([log_mel(x), phone_scores(x, True, "running")], 1) for x in signals]
+    streams = [LiveFeatures(84) for _ in signals]
+    got = [[] for _ in signals]
+    pos = [0] * len(signals)
+    call = 0
+    while any(p < len(x) for p, x in zip(pos, signals)):
+        live = [i for i, x in enumerate(signals) if pos[i] < len(x) and call >= starts[i]]
+        rows = features_many([streams[i] for i in live],
+                             [signals[i][pos[i]:pos[i] + chunks[i]] for i in live])
+        for i, r in zip(live, rows):
+            got[i].append(r)
+            pos[i] += chunks[i]
+        call += 1
+    for i, (lf, ref) in enumerate(zip(streams, refs)):
+        rows = np.concatenate(got[i] + [lf.finish()])
+        assert rows.shape == ref.shape
+        np.testing.assert_allclose(rows, ref, atol=1e-4)
 
 
 @pytest.mark.parametrize("rate", [8000, 24000, 48000])
@@ -148,6 +176,58 @@ def test_incremental_networks_batched_equal_each_alone():
         h = np.concatenate([o[1] for o in outs[i]])
         np.testing.assert_allclose(w, refs[i][0][0].numpy(), atol=1e-5)
         np.testing.assert_allclose(h, refs[i][1][0].numpy(), atol=1e-5)
+
+
+def test_incremental_networks_come_and_go():
+    """The attention caches of a network's streams are one tensor per layer (a slot per
+    stream): more streams than its first size grow it, a stream gone frees its slot for
+    the next, and every stream still equals the whole-input pass."""
+    torch.manual_seed(2)
+    cfg = dict(d_model=32, n_heads=2, content_layers=2, d_emotion=16, emotion_layers=1,
+               content_window=6, decoder_window=5, d_latent=4, n_phonetic=42,
+               content_lookahead=1, decoder_lookahead=0, decoder_layers=2)
+    net = EmoFaceNet(ModelConfig(**cfg)).eval()
+    rng = np.random.default_rng(5)
+
+    def take(n):
+        feats = rng.normal(size=(n, net.cfg.n_features)).astype(np.float32)
+        amounts = rng.dirichlet(np.ones(8), size=int(round(n * 0.3))).astype(np.float32)
+        z = rng.normal(size=4).astype(np.float32)
+        with torch.inference_mode():
+            ref = net.decode(torch.from_numpy(feats[None]), torch.from_numpy(amounts[None]),
+                             torch.from_numpy(z[None]))
+        return dict(feats=feats, amounts=amounts, ref=ref, inc=IncrementalNetwork(net, z),
+                    pos=0, outs=[], at=lambda a, b, am=amounts: am[a:b])
+
+    def check(t):
+        t["outs"].append(t["inc"].finish(len(t["feats"]), len(t["amounts"]), t["at"]))
+        w = np.concatenate([o[0] for o in t["outs"]])
+        np.testing.assert_allclose(w, t["ref"][0][0].numpy(), atol=1e-5)
+
+    takes = [take(n) for n in (120, 60, 150, 90, 110, 70)]     # six: past the first size
+    slots = {t["inc"].content_slot for t in takes}
+    assert len(slots) == 6
+    for step in range(40):
+        if step == 10:                                          # two end, two others come
+            for t in takes[:2]:
+                t["outs"].append(t["inc"].push(t["feats"][t["pos"]:], t["at"]))
+                check(t)
+            freed = {t["inc"].content_slot for t in takes[:2]}
+            t = live = got = None                               # the last references
+            takes = takes[2:]
+            takes += [take(100), take(130)]
+            assert {t["inc"].content_slot for t in takes[-2:]} == freed
+        live = [t for t in takes if t["pos"] < len(t["feats"])]
+        if not live:
+            break
+        got = push_many([t["inc"] for t in live], [t["feats"][t["pos"]:t["pos"] + 4 + 3 * (k % 3)]
+                                                   for k, t in enumerate(live)], [t["at"] for t in live])
+        for k, (t, o) in enumerate(zip(live, got)):
+            t["outs"].append(o)
+            t["pos"] += 4 + 3 * (k % 3)
+    for t in takes:
+        t["outs"].append(t["inc"].push(t["feats"][t["pos"]:], t["at"]))
+        check(t)
 
 
 @needs_weights

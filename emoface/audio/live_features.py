@@ -12,22 +12,24 @@ cepstra that frames still to come need are kept.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .features import HOP, LOG_FLOOR, N_FFT, N_MELS, _window, mel_filterbank, num_frames
 from .features import WIN as MEL_WIN
-from .phonetic import N_FFT as PH_FFT
-from .phonetic import WIN as PH_WIN
 from .phonetic import (
+    FILTER_SCALE,
     _dct,
     _filterbank,
     _to_unit_range,
     acoustic_model,
     deltas,
-    forward_posteriors,
     frame_scores,
     running_means,
 )
+from .phonetic import N_FFT as PH_FFT
+from .phonetic import WIN as PH_WIN
 
 DELTA_REACH = 3   # frames of cepstra on each side a frame's delta-deltas read
 
@@ -84,7 +86,7 @@ class LiveFeatures:
 
     def finish(self) -> np.ndarray:
         self.finished = True
-        return self._complete(self._plan(final=True))
+        return _compute([self], final=True)[0]
 
     def _take(self, samples: np.ndarray) -> None:
         x = np.asarray(samples, np.float32).ravel()
@@ -93,44 +95,24 @@ class LiveFeatures:
         self.samples = np.concatenate([self.samples, x])
         self.total += len(x)
 
-    def _plan(self, final: bool) -> dict | None:
-        """The rows now computable: log-mel done, the phone scores' features ready for the
-        acoustic model (which :func:`push_many` runs once for many streams)."""
+    def _spans(self, final: bool) -> tuple[int | None, tuple[int, int] | None, tuple[int, int] | None]:
+        """What can be computed now: (the input's length when it is complete, the cepstra
+        first .. stop to add, the feature rows done .. stop to give)."""
         total = self.total if final else None
         n_all = num_frames(self.total)
         ceps_stop = min(self._ceps_ready(final), n_all if final else 10**12)
-        if ceps_stop > self.n_ceps:
-            self._add_cepstra(self.n_ceps, ceps_stop, total)
+        ceps = (self.n_ceps, ceps_stop) if ceps_stop > self.n_ceps else None
+        n_ceps = max(self.n_ceps, ceps_stop)
         stop = self._mel_ready(final)
         if self.n_phonetic:
-            stop = min(stop, n_all if final else max(0, self.n_ceps - DELTA_REACH))
-        if stop <= self.done:
-            return None
-        plan = {"stop": stop, "final": final, "mel": self._log_mel(self.done, stop, total)}
-        if self.n_phonetic:
-            plan["feats"] = self._score_inputs(self.done, stop, final)
-        return plan
+            stop = min(stop, n_all if final else max(0, n_ceps - DELTA_REACH))
+        return total, ceps, ((self.done, stop) if stop > self.done else None)
 
-    def _complete(self, plan: dict | None, state_ll: np.ndarray | None = None) -> np.ndarray:
-        if plan is None:
-            return np.zeros((0, N_MELS + self.n_phonetic), np.float32)
-        rows = [plan["mel"]]
-        if self.n_phonetic:
-            if state_ll is None:
-                state_ll = acoustic_model().state_loglik(plan["feats"])
-            rows.append(self._scores(state_ll))
-        self.done = plan["stop"]
-        self._trim()
-        return np.concatenate(rows, 1)
+    # -- the two feature sets: each stream's frames, computed together by _compute
+    def _mel_frames(self, first: int, stop: int, total: int | None) -> np.ndarray:
+        return _frames(self.samples, self.start, first, stop, MEL_WIN, total)
 
-    # -- the two feature sets
-    def _log_mel(self, first: int, stop: int, total: int | None) -> np.ndarray:
-        frames = _frames(self.samples, self.start, first, stop, MEL_WIN, total) * _window()
-        spec = np.fft.rfft(frames, n=N_FFT, axis=1)
-        power = (spec.real * spec.real + spec.imag * spec.imag).astype(np.float32)
-        return np.log(power @ mel_filterbank() + LOG_FLOOR)
-
-    def _add_cepstra(self, first: int, stop: int, total: int | None) -> None:
+    def _cepstra_frames(self, first: int, stop: int, total: int | None) -> np.ndarray:
         # Pre-emphasis as phonetic.band_energies: in float64, on 16-bit scale, the first
         # input sample kept as it is.
         x = self.samples.astype(np.float64) * 32768.0
@@ -138,10 +120,9 @@ class LiveFeatures:
         y = x - 0.97 * prev
         if self.start == 0 and len(y):
             y[0] = x[0]
-        frames = _frames(y, self.start, first, stop, PH_WIN, total) * np.hamming(PH_WIN)
-        spec = np.fft.rfft(frames, PH_FFT, axis=1)
-        power = spec.real ** 2 + spec.imag ** 2
-        c = np.log(np.maximum(power @ _filterbank(), 1e-5)) @ _dct()
+        return _frames(y, self.start, first, stop, PH_WIN, total)
+
+    def _add_cepstra(self, c: np.ndarray, first: int, stop: int) -> None:
         means, self.ceps_sum = running_means(c, first, self.ceps_sum)
         self.ceps = np.concatenate([self.ceps, c - means])
         self.n_ceps = stop
@@ -151,15 +132,6 @@ class LiveFeatures:
         b = self.n_ceps if final else min(self.n_ceps, stop + DELTA_REACH)
         window = self.ceps[a - self.ceps_start:b - self.ceps_start]
         return deltas(window)[first - a:stop - a]
-
-    def _scores(self, state_ll: np.ndarray) -> np.ndarray:
-        scores = frame_scores(state_ll)
-        if not self.filtered:
-            return scores
-        if not len(self.alpha):
-            self.alpha = np.zeros(state_ll.shape[1] * state_ll.shape[2])
-        post = forward_posteriors(state_ll, acoustic_model().loop, alpha=self.alpha)
-        return np.concatenate([scores, _to_unit_range(post)], 1)
 
     def _trim(self) -> None:
         # Samples: the earliest window still to come starts half a window before its centre.
@@ -176,19 +148,117 @@ class LiveFeatures:
 
 
 def push_many(live: list[LiveFeatures], samples: list[np.ndarray]) -> list[np.ndarray]:
-    """:meth:`LiveFeatures.push` for several streams: the acoustic model scores every
-    stream's new frames in one call (a few frames at a time cost it three times as much
-    per frame: the call's overhead, not its arithmetic)."""
-    plans = []
+    """:meth:`LiveFeatures.push` for several streams, each step once for all of them: the
+    FFTs, filterbanks and cepstra of every stream's new frames, the acoustic model (a few
+    frames at a time cost it three times as much per frame: the call's overhead, not its
+    arithmetic) and the phone loop. Per stream, only the slicing of its own buffers."""
     for lf, x in zip(live, samples):
         lf._take(x)
-        plans.append(lf._plan(final=False))
-    scored = [i for i, p in enumerate(plans) if p is not None and "feats" in p]
-    state_ll: list[np.ndarray | None] = [None] * len(live)
-    if scored:
-        feats = [plans[i]["feats"] for i in scored]
-        ll = acoustic_model().state_loglik(np.concatenate(feats) if len(feats) > 1 else feats[0])
-        bounds = np.cumsum([0] + [len(f) for f in feats])
-        for i, a, b in zip(scored, bounds[:-1], bounds[1:]):
-            state_ll[i] = ll[a:b]
-    return [lf._complete(p, ll) for lf, p, ll in zip(live, plans, state_ll)]
+    return _compute(live, final=False)
+
+
+def _compute(live: list[LiveFeatures], final: bool) -> list[np.ndarray]:
+    spans = [lf._spans(final) for lf in live]
+    # Cepstra: pre-emphasised frames of every stream, one FFT.
+    todo = [(lf, c, total) for lf, (total, c, _) in zip(live, spans) if c is not None]
+    if todo:
+        frames = np.concatenate([lf._cepstra_frames(a, b, total) for lf, (a, b), total in todo])
+        spec = np.fft.rfft(frames * _hamming(), PH_FFT, axis=1)
+        power = spec.real ** 2 + spec.imag ** 2
+        ceps = np.log(np.maximum(power @ _filterbank(), 1e-5)) @ _dct()
+        for (lf, (a, b), _), c in zip(todo, _split(ceps, [b - a for _, (a, b), _ in todo])):
+            lf._add_cepstra(c, a, b)
+    # Log-mel of every stream's new rows, one FFT; their phone scores' inputs.
+    todo = [(i, r, total) for i, (total, _, r) in enumerate(spans) if r is not None]
+    out = [np.zeros((0, N_MELS + lf.n_phonetic), np.float32) for lf in live]
+    if not todo:
+        return out
+    frames = np.concatenate([live[i]._mel_frames(a, b, total) for i, (a, b), total in todo])
+    spec = np.fft.rfft(frames * _window(), n=N_FFT, axis=1)
+    power = (spec.real * spec.real + spec.imag * spec.imag).astype(np.float32)
+    counts = [b - a for _, (a, b), _ in todo]
+    mel = _split(np.log(power @ mel_filterbank() + LOG_FLOOR), counts)
+    phonetic = [live[i].n_phonetic for i, _, _ in todo]
+    if any(phonetic):
+        if not all(phonetic) or len(set(live[i].filtered for i, _, _ in todo)) > 1:
+            raise ValueError("streams with different phone scores cannot be computed together")
+        feats = [live[i]._score_inputs(a, b, final) for i, (a, b), _ in todo]
+        state_ll = acoustic_model().state_loglik(np.concatenate(feats) if len(feats) > 1 else feats[0])
+        scores = frame_scores(state_ll)
+        if live[todo[0][0]].filtered:
+            post = _forward_many(_split(state_ll, counts), [live[i] for i, _, _ in todo])
+            scores = np.concatenate([scores, _to_unit_range(np.concatenate(post))], 1)
+        for m, sc, (i, _, _) in zip(mel, _split(scores, counts), todo):
+            out[i] = np.concatenate([m, sc], 1)
+    else:
+        for m, (i, _, _) in zip(mel, todo):
+            out[i] = m
+    for i, (_, b), _ in todo:
+        live[i].done = b
+        live[i]._trim()
+    return out
+
+
+def _forward_many(state_ll: list[np.ndarray], live: list[LiveFeatures]) -> list[np.ndarray]:
+    """:func:`~.phonetic.forward_posteriors` of several streams, each continuing from its
+    own state, frame by frame all streams at once (one product per frame, not one per
+    stream and frame); streams with many more frames than the others (catching up) run
+    apart, so the others are not carried through all their frames."""
+    lengths = np.array([len(ll) for ll in state_ll])
+    limit = max(8, 2 * int(np.median(lengths)))
+    out: list[np.ndarray] = [np.empty(0)] * len(live)
+    groups = [np.flatnonzero(lengths <= limit)] + [[i] for i in np.flatnonzero(lengths > limit)]
+    for group in groups:
+        if len(group):
+            for i, post in zip(group, _forward_group([state_ll[i] for i in group],
+                                                     [live[i] for i in group])):
+                out[i] = post
+    return out
+
+
+def _forward_group(state_ll: list[np.ndarray], live: list[LiveFeatures]) -> list[np.ndarray]:
+    loop = acoustic_model().loop
+    lengths = [len(ll) for ll in state_ll]
+    n, states = state_ll[0].shape[1:]
+    width = n * states
+    ll = FILTER_SCALE * np.concatenate(state_ll).reshape(-1, width)
+    lik_rows = np.exp(ll - ll.max(1, keepdims=True))      # each frame's best senone: 1
+    s, t_max = len(lengths), max(lengths)
+    lik = np.zeros((s, t_max, width))
+    at = np.concatenate([np.arange(k) for k in lengths])
+    who = np.repeat(np.arange(s), lengths)
+    lik[who, at] = lik_rows
+    for lf in live:
+        if not len(lf.alpha):
+            lf.alpha = np.zeros(width)
+    alpha = np.stack([lf.alpha for lf in live])
+    fresh = ~alpha.any(1)                  # a stream's first frame: no transition into it
+    alpha[fresh] = 0.0
+    alpha[np.ix_(fresh, np.arange(0, width, states))] = 1.0 / n
+    length = np.array(lengths)
+    alphas = np.empty((s, t_max, width))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t in range(t_max):
+            moved = alpha @ loop
+            if t == 0:
+                moved[fresh] = alpha[fresh]
+            step = moved * lik[:, t]
+            total = step.sum(1, keepdims=True)
+            # A frame no state can explain (all underflow): start afresh from that frame.
+            restart = lik[:, t] / lik[:, t].sum(1, keepdims=True)
+            step = np.where(total > 1e-280, step / total, restart)
+            alpha = np.where((t < length)[:, None], step, alpha)
+            alphas[:, t] = alpha
+    for lf, a in zip(live, alpha):
+        lf.alpha[:] = a
+    return [np.log(np.maximum(alphas[i, :k].reshape(k, n, states).sum(2), 1e-300))
+            for i, k in enumerate(lengths)]
+
+
+def _split(rows: np.ndarray, counts: list[int]) -> list[np.ndarray]:
+    return np.split(rows, np.cumsum(counts)[:-1]) if len(counts) > 1 else [rows]
+
+
+@lru_cache(maxsize=1)
+def _hamming() -> np.ndarray:
+    return np.hamming(PH_WIN)

@@ -281,12 +281,18 @@ def running_means(cepstra: np.ndarray, start: int = 0, total: np.ndarray | None 
 def deltas(c: np.ndarray) -> np.ndarray:
     """(T, 13) mean-removed cepstra -> (T, 3, 13) with deltas ``c[t+2] - c[t-2]`` and their
     deltas, indices held at the edges."""
-    pad = np.pad(c, ((3, 3), (0, 0)), mode="edge")
-    d = np.zeros_like(pad)
-    d[2:-2] = pad[4:] - pad[:-4]
-    dd = np.zeros_like(pad)
-    dd[3:-3] = d[4:-2] - d[2:-4]
-    return np.stack([c, d[3:-3], dd[3:-3]], 1)
+    # The same differences as padding the edges and differencing the padded rows, without
+    # np.pad and np.stack (a live stream takes deltas of a few frames per tick).
+    t = len(c)
+    out = np.empty((t, 3, c.shape[1]), c.dtype)
+    if t == 0:
+        return out
+    pad = np.concatenate([np.repeat(c[:1], 3, 0), c, np.repeat(c[-1:], 3, 0)])
+    d = pad[4:] - pad[:-4]                       # rows 2 .. t + 3 of the padded deltas
+    out[:, 0] = c
+    out[:, 1] = d[1:-1]
+    out[:, 2] = d[2:] - d[:-2]
+    return out
 
 
 def features(log_bands: np.ndarray, cepstral_mean: str = "utterance") -> np.ndarray:

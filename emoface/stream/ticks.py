@@ -100,9 +100,10 @@ def encoded_jobs(jobs: list[tuple[tuple[Stream, str], list]]) -> list:
     return out
 
 
-# A tick costs about 2 ms of CPU per stream whatever its audio (per-stream set-up of
-# every stage); audio costs about 16 ms per second per stream (benchmarks/
-# stream_compute_bench.py, 25 streams). Ticks of many streams are therefore spaced at
+# A tick costs about 0.6 ms of CPU per stream whatever its audio (per-stream set-up of
+# every stage; 1 to 2 ms before the stages were batched across streams); audio costs
+# about 14 ms per second per stream (benchmarks/stream_compute_bench.py, 50 streams, docs/
+# live.md "Capacity"). Ticks of many streams are therefore spaced at
 # least GAP_PER_JOB_S per stream apart, up to MAX_GAP_S: with many streams a tick waits
 # for more audio rather than spending the core on set-up; one stream is not slowed.
 GAP_PER_JOB_S = 0.004

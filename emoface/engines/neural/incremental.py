@@ -15,20 +15,39 @@ whole-input pass uses (keys outside the sequence are left out, which is what mas
 does). The result equals :meth:`EmoFaceNet.decode` on the whole input to float rounding.
 One instance per stream; the network's weights are shared. :func:`push_many` advances
 several streams at once: each layer runs once over all their new rows (the products are
-tiny per stream, so per-call overhead, not arithmetic, was the cost), the caches stay
-per stream.
+tiny per stream, so per-call overhead, not arithmetic, was the cost). The attention
+layers' caches of every stream of one network are held together, one tensor per layer
+with a row per stream (:mod:`.stack_caches`), so they too cost a tick a few operations
+whatever its number of streams; the stages before and after them keep small caches per
+stream.
 """
 from __future__ import annotations
 
-import math
+import threading
+import weakref
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .config import ENCODER_RATE, OUTPUT_FPS
+from .stack_caches import StackCaches
 
-_MASKED = -1e9
+# Per network: the attention caches of its content encoder and its decoder, shared by
+# every stream of that network (gone with the network).
+_STACKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STACKS_LOCK = threading.Lock()      # streams opened on two threads share one set
+
+
+def _stacks(net) -> tuple[StackCaches, StackCaches]:
+    with _STACKS_LOCK:
+        stacks = _STACKS.get(net)
+        if stacks is None:
+            d, enc, dec = net.cfg.d_model, net.content, net.decoder
+            stacks = (StackCaches(enc.blocks, d, enc.window, enc.lookahead, enc.slopes),
+                      StackCaches(dec.blocks, d, dec.window, dec.lookahead, dec.slopes))
+            _STACKS[net] = stacks
+        return stacks
 
 
 class Rows:
@@ -59,18 +78,6 @@ class Rows:
             self.stop = max(self.stop, i)
 
 
-def _padded(rows: Rows, a: int, b: int, total: int | None) -> torch.Tensor:
-    """Rows a .. b-1 with zeros below 0 and from ``total`` on (the convolutions' padding)."""
-    lo = max(a, 0)
-    hi = max(lo, b if total is None else min(b, total))
-    if hi > lo and (lo < rows.start or hi > rows.stop):
-        raise IndexError(f"rows {lo}..{hi} not kept ({rows.start}..{rows.stop})")
-    mid = rows.data[lo - rows.start:hi - rows.start] if hi > lo else rows.data[:0]
-    if lo == a and hi == b:
-        return mid
-    return F.pad(mid, (0, 0, lo - a, b - hi))
-
-
 def _split_rows(rows: torch.Tensor, counts: list[int]) -> list[torch.Tensor]:
     return list(torch.split(rows, counts)) if len(counts) > 1 else [rows]
 
@@ -80,129 +87,6 @@ def _joined(parts: list[torch.Tensor], width: int) -> tuple[torch.Tensor, list[i
     if len(parts) == 1:
         return parts[0], counts
     return (torch.cat(parts) if sum(counts) else torch.zeros(0, width)), counts
-
-
-class BlockState:
-    """One attention block's inputs, with their queries, keys and values, for one stream.
-    The work is done by :func:`add_inputs_many` and :func:`step_many` for several streams
-    at once (the same block of the shared network): a server tick's streams make one
-    matrix product per layer instead of one each, which is where the time went."""
-
-    def __init__(self, block, d: int, window: int, lookahead: int, slopes: torch.Tensor):
-        self.block, self.window, self.lookahead = block, window, lookahead
-        # Inputs, and their queries, keys and values side by side (one cache to extend).
-        self.x, self.qkv = Rows(d), Rows(3 * d)
-        self.slopes = slopes
-        self.done = 0             # output rows computed
-        self.cross_kv: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    def add_inputs(self, x: torch.Tensor) -> None:
-        add_inputs_many([self], [x])
-
-    def ready(self, total: int | None) -> int:
-        return self.x.stop if total is not None else max(self.done, self.x.stop - self.lookahead)
-
-    def step(self, total: int | None, tokens: torch.Tensor | None = None) -> torch.Tensor:
-        """Output rows now final (total: the sequence's length once known)."""
-        return step_many([self], [total], [tokens])[0]
-
-    def _keep(self) -> None:
-        # Keep what later rows reach back to: their own inputs and `window` keys before.
-        keep = max(0, self.done - self.window)
-        self.x.keep_from(keep)
-        self.qkv.keep_from(keep)
-
-    def _tokens_kv(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.cross_kv is None:   # the tokens are the stream's own, fixed
-            h = self.block.heads
-            kc, vc = self.block.kv_c(tokens).chunk(2, dim=-1)
-            split = lambda t: t.reshape(len(t), h, -1).transpose(0, 1)   # (H, 2, dh)
-            self.cross_kv = split(kc), split(vc)
-        return self.cross_kv
-
-
-def add_inputs_many(states: list[BlockState], xs: list[torch.Tensor]) -> None:
-    """Input rows for each state's block (the same block): queries, keys, values in one go."""
-    blk = states[0].block
-    x, counts = _joined(xs, states[0].x.data.shape[1])
-    if not len(x):
-        return
-    qkv = blk.qkv(blk.norm1(x))
-    for s, xi, part in zip(states, xs, _split_rows(qkv, counts)):
-        if len(xi):
-            s.x.add(xi)
-            s.qkv.add(part)
-
-
-def _attend(states: list[BlockState], spans: list[tuple[int, int]]) -> torch.Tensor:
-    """Banded self-attention of rows a .. b-1 for streams with the same b - a: queries
-    stacked (S, H, n, dh), keys a - window .. b + lookahead zero-padded and masked where
-    a stream has none (before its start, past what it has); (S, n, d). The relative
-    positions are the same for every stream, so one bias serves all."""
-    first = states[0]
-    window, ahead, h = first.window, first.lookahead, first.block.heads
-    n = spans[0][1] - spans[0][0]
-    d = first.x.data.shape[1]
-    m = n + window + ahead
-    q, kv = [], []
-    for s, (a, b) in zip(states, spans):
-        q.append(s.qkv.get(a, b)[:, :d])
-        kv.append(_padded(s.qkv, a - window, b + ahead, s.x.stop)[:, d:])
-    # Key j of stream i is row starts[i] + j: valid from 0 up to the rows it has.
-    starts = torch.tensor([a - window for a, _ in spans])[:, None]
-    idx = starts + torch.arange(m)[None]
-    valid = (idx >= 0) & (idx < torch.tensor([s.x.stop for s in states])[:, None])
-    split = lambda t: t.reshape(len(states), -1, h, d // h).transpose(1, 2)   # (S, H, rows, dh)
-    kv = torch.stack(kv)
-    q, k, v = split(torch.stack(q)), split(kv[..., :d]), split(kv[..., d:])
-    rel = torch.arange(m)[None, :] - window - torch.arange(n)[:, None]
-    bias = -first.slopes[:, None, None] * rel.abs().float()[None]               # (H, n, m)
-    bias = bias.masked_fill(((rel < -window) | (rel > ahead))[None], _MASKED)
-    bias = bias[None].masked_fill(~valid[:, None, None, :], _MASKED)
-    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
-    att = torch.matmul(torch.softmax(scores, -1), v)                           # (S, H, n, dh)
-    return att.transpose(1, 2).reshape(len(states), n, d)
-
-
-def step_many(states: list[BlockState], totals: list[int | None],
-              tokens: list[torch.Tensor | None]) -> list[torch.Tensor]:
-    """:meth:`BlockState.step` for several streams through the same block: attention per
-    group of streams with as many new rows, every row-wise layer once for all rows."""
-    blk, h = states[0].block, states[0].block.heads
-    d = states[0].x.data.shape[1]
-    spans = []
-    for s, total in zip(states, totals):
-        spans.append((s.done, max(s.done, s.ready(total))))
-    att = [None] * len(states)
-    groups: dict[int, list[int]] = {}
-    for i, (a, b) in enumerate(spans):
-        if b > a:
-            groups.setdefault(b - a, []).append(i)
-    for members in groups.values():
-        rows = _attend([states[i] for i in members], [spans[i] for i in members])
-        for i, r in zip(members, rows):
-            att[i] = r
-    live = [i for i in range(len(states)) if att[i] is not None]
-    outs = [torch.zeros(0, d) for _ in states]
-    if not live:
-        return outs
-    x, counts = _joined([states[i].x.get(*spans[i]) for i in live], d)
-    x = x + blk.proj(_joined([att[i] for i in live], d)[0])
-    if blk.cross and tokens[live[0]] is not None:
-        # Two tokens per stream: each row attends to its own stream's keys and values.
-        qc = blk.q_c(blk.norm_c(x)).view(len(x), h, 1, d // h)                  # (N, H, 1, dh)
-        kv = [states[i]._tokens_kv(tokens[i]) for i in live]
-        reps = torch.tensor(counts)
-        kc = torch.stack([k for k, _ in kv]).repeat_interleave(reps, 0)          # (N, H, 2, dh)
-        vc = torch.stack([v for _, v in kv]).repeat_interleave(reps, 0)
-        w = torch.softmax(torch.matmul(qc, kc.transpose(-1, -2)) / math.sqrt(d // h), -1)
-        x = x + blk.proj_c(torch.matmul(w, vc).reshape(len(x), d))
-    out = x + blk.ff(blk.norm2(x))
-    for i, part in zip(live, _split_rows(out, counts)):
-        states[i].done = spans[i][1]
-        states[i]._keep()
-        outs[i] = part
-    return outs
 
 
 class IncrementalNetwork:
@@ -220,17 +104,22 @@ class IncrementalNetwork:
         self.enc, self.dec = enc, dec
         self.feats = Rows(cfg.n_features)        # normalised features, 100 fps
         self.front1 = Rows(d)                     # after the first conv(s) and GELU
-        self.content = [BlockState(b, d, enc.window, enc.lookahead, enc.slopes)
-                        for b in enc.blocks]
         self.encoded = Rows(d)                    # content features after norm_out, 50 fps
         self.front2_done = 0
         with torch.inference_mode():
             zt = torch.from_numpy(np.asarray(z, np.float32))[None]
             self.tokens = torch.stack([dec.neutral_token[None], dec.latent_token(zt)], 1)[0]
             self.front_weights = _front_weights(enc)
-        self.fused = Rows(d)                      # decoder input before smoothing
-        self.decoder = [BlockState(b, d, dec.window, dec.lookahead, dec.slopes)
-                        for b in dec.blocks]
+            self.smooth_weight = dec.smooth.weight.reshape(d, -1)   # over (channel, tap) windows
+        self.fused_tail = torch.zeros(2, d)       # the last two decoder inputs before smoothing
+        self.token_sum = self.tokens.sum(0, keepdim=True)
+        # This stream's rows in the attention caches of the network's streams.
+        self.stacks = _stacks(net)
+        with torch.inference_mode():
+            self.content_slot = self.stacks[0].allocate()
+            self.decoder_slot = self.stacks[1].allocate(self.tokens)
+        for stack, slot in zip(self.stacks, (self.content_slot, self.decoder_slot)):
+            weakref.finalize(self, stack.release, slot)
         self.n_out = 0                            # output frames given to the decoder
         self.total_feats: int | None = None
         self.total_out: int | None = None
@@ -252,67 +141,75 @@ class IncrementalNetwork:
     def total50(self) -> int | None:
         return None if self.total_feats is None else (self.total_feats + 1) // 2
 
-    def _front1_windows(self) -> torch.Tensor:
-        """Conv 1's input windows (n, C * 5) of its new rows: conv 1 (k5, pad 2) at 100 fps,
-        the phone scores' conv beside it, run as one product for all streams."""
+    def _front1_span(self) -> tuple[int, int]:
+        """Conv 1's rows now computable (conv 1, k5 pad 2 at 100 fps, and the phone scores'
+        conv beside it): row r reads feature rows r - 2 .. r + 2."""
         final = self.total_feats
         a = self.front1.stop
-        b = final if final is not None else self.feats.stop - 2
-        if b <= a:
-            return torch.zeros(0, self.cfg.n_features * 5)
-        x = _padded(self.feats, a - 2, b + 2, final).T                 # (C, n + 4)
-        self.feats.keep_from(b - 2)
-        return x.unfold(1, 5, 1).transpose(0, 1).reshape(b - a, -1)
+        return a, max(a, final if final is not None else self.feats.stop - 2)
 
-    def _front2_windows(self) -> torch.Tensor:
-        """Conv 2's windows (k5, stride 2, pad 2): encoder frame j reads conv-1 rows
-        2j-2 .. 2j+2."""
-        final = self.total_feats
+    def _front2_span(self) -> tuple[int, int]:
+        """Conv 2's rows now computable (k5, stride 2, pad 2): encoder frame j reads conv-1
+        rows 2j-2 .. 2j+2."""
         ja = self.front2_done
-        jb = self.total50 if final is not None else max(ja, (self.front1.stop - 3) // 2 + 1)
-        if jb <= ja:
-            return torch.zeros(0, self.cfg.d_model * 5)
-        x = _padded(self.front1, 2 * ja - 2, 2 * jb + 1, final).T
-        self.front2_done = jb
-        self.front1.keep_from(2 * jb - 2)
-        return x.unfold(1, 5, 2).transpose(0, 1).reshape(jb - ja, -1)
+        if self.total_feats is not None:
+            return ja, max(ja, self.total50)
+        return ja, max(ja, (self.front1.stop - 3) // 2 + 1)
 
-    def _content_and_amounts(self, amounts_at):
-        """Output frames whose next encoder frame is final: their interpolated content
-        rows and emotion amounts (None when there are none)."""
+    def _interpolation(self) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Output frames k0 .. k1 - 1 whose next encoder frame is final, and how each
+        interpolates its two encoder frames: (k0, k1, lo, hi, weight of hi); None when
+        there are none. In numpy: a few small operations per stream and tick."""
         total50 = self.total50
+        stop = self.encoded.stop
         # Output frame k interpolates encoder frames floor(k * 5/3) and the next one.
         k0 = self.n_out
         if self.total_out is not None:
             k1 = self.total_out
         else:
             # Frames whose next encoder frame is final (positions rounded as below).
-            span = max(0, int(self.encoded.stop * OUTPUT_FPS / ENCODER_RATE) + 2 - k0)
-            pos = torch.arange(k0, k0 + span + 1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
-            k1 = k0 + int((pos.floor() + 1 < self.encoded.stop).sum())
+            span = max(0, int(stop * OUTPUT_FPS / ENCODER_RATE) + 2 - k0)
+            pos = np.arange(k0, k0 + span + 1, dtype=np.float32) * _ENCODER_STEP
+            k1 = k0 + int((np.floor(pos) + 1 < stop).sum())
         if k1 <= k0:
             return None
-        pos = torch.arange(k0, k1, dtype=torch.float32) * (ENCODER_RATE / OUTPUT_FPS)
+        pos = np.arange(k0, k1, dtype=np.float32) * _ENCODER_STEP
         if total50 is not None:
-            pos = pos.clamp(max=total50 - 1)
-        lo = pos.floor().long()
-        hi = lo + 1 if total50 is None else (lo + 1).clamp(max=total50 - 1)
-        w = (pos - lo.to(pos.dtype))[:, None]
-        base = self.encoded.start
-        content = self.encoded.data[lo - base] * (1 - w) + self.encoded.data[hi - base] * w
-        self.encoded.keep_from(int(lo[-1]))
-        amounts = torch.from_numpy(np.ascontiguousarray(amounts_at(k0, k1), np.float32))
-        return content, amounts
+            pos = np.minimum(pos, np.float32(total50 - 1))
+        lo = np.floor(pos).astype(np.int64)
+        hi = lo + 1 if total50 is None else np.minimum(lo + 1, total50 - 1)
+        return k0, k1, lo, hi, pos - lo.astype(np.float32)
 
-    def _smoothed(self, x: torch.Tensor) -> torch.Tensor:
-        """The decoder's input: fused rows plus the causal smoothing of rows i-2 .. i."""
-        k0, k1 = self.n_out, self.n_out + len(x)
-        self.fused.add(x)
-        xs = _padded(self.fused, k0 - 2, k1, None).T[None]
-        smooth = F.conv1d(xs, self.dec.smooth.weight, self.dec.smooth.bias)[0].T
-        self.fused.keep_from(k1 - 2)
-        self.n_out = k1
-        return x + smooth
+
+# Output frame k sits at encoder frame k * 5/3 (float32, as the whole-input resampling).
+_ENCODER_STEP = np.float32(ENCODER_RATE / OUTPUT_FPS)
+
+
+def _windows(sources: list[Rows], spans: list[tuple[int, int]], stride: int,
+             totals: list[int | None]) -> torch.Tensor:
+    """Convolution windows (k5, pad 2) of several streams as rows of one matrix: output j
+    of a stream reads its rows stride * j - 2 .. stride * j + 2 (zeros below 0 and from
+    its total on), laid out channel-major as ``unfold`` does; (N, width * 5). One gather
+    for all streams."""
+    width = sources[0].data.shape[1]
+    count = np.array([b - a for a, b in spans])
+    if not count.sum():
+        return torch.zeros(0, width * 5)
+    data = torch.cat([r.data for r in sources] + [torch.zeros(1, width)])
+    zero = data.shape[0] - 1
+    # Per output row: its stream, its index j, its five source rows (global indices).
+    who = np.repeat(np.arange(len(spans)), count)
+    first = np.array([a for a, _ in spans])
+    j = np.arange(len(who)) - np.repeat(np.cumsum(count) - count, count) + first[who]
+    src = stride * j[:, None] + np.arange(-2, 3)[None]
+    start = np.array([r.start for r in sources])[who][:, None]
+    limit = np.array([r.stop if t is None else min(t, r.stop) for r, t in zip(sources, totals)])
+    inside = (src >= 0) & (src < limit[who][:, None])
+    if (inside & (src < start)).any():
+        raise IndexError("convolution rows asked for are no longer kept")
+    offset = np.cumsum([0] + [r.data.shape[0] for r in sources])[:-1][who][:, None]
+    index = np.where(inside, src - start + offset, zero)
+    return data[torch.from_numpy(index)].transpose(1, 2).reshape(len(index), -1)
 
 
 def _front_weights(enc) -> tuple[torch.Tensor, ...]:
@@ -329,59 +226,94 @@ def _front_weights(enc) -> tuple[torch.Tensor, ...]:
 def push_many(nets: list[IncrementalNetwork], feats: list[np.ndarray], amounts_at: list
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """:meth:`IncrementalNetwork.push` for several streams of the same network at once:
-    each layer runs once on every stream's new rows (see :func:`step_many`)."""
+    each layer runs once on every stream's new rows (see :mod:`.stack_caches`)."""
     with torch.inference_mode():
-        for net, f in zip(nets, feats):
-            if len(f):
-                net.feats.add(net.net.normalise(torch.from_numpy(np.ascontiguousarray(f))))
+        counts = [len(f) for f in feats]
+        if sum(counts):
+            rows = nets[0].net.normalise(torch.from_numpy(np.ascontiguousarray(np.concatenate(feats))))
+            for net, part in zip(nets, _split_rows(rows, counts)):
+                if len(part):
+                    net.feats.add(part)
         return _advance_many(nets, amounts_at)
+
+
+def _decoder_inputs(nets: list[IncrementalNetwork], amounts_at: list) -> list[torch.Tensor]:
+    """Each stream's decoder input rows now final: its content rows interpolated to
+    30 fps, with the emotion (FiLM), plus the causal smoothing of rows i-2 .. i; every
+    step one operation for all streams."""
+    first = nets[0]
+    dec, d = first.dec, first.cfg.d_model
+    fused = [torch.zeros(0, d) for _ in nets]
+    plans = [n._interpolation() for n in nets]
+    live = [i for i, p in enumerate(plans) if p is not None]
+    if not live:
+        return fused
+    # Interpolation: the kept encoder rows of all streams side by side, indexed at once.
+    encoded = torch.cat([nets[i].encoded.data for i in live]) if len(live) > 1 else nets[live[0]].encoded.data
+    offsets = np.cumsum([0] + [nets[i].encoded.data.shape[0] for i in live])
+    lo = np.concatenate([plans[i][2] - nets[i].encoded.start + o for i, o in zip(live, offsets)])
+    hi = np.concatenate([plans[i][3] - nets[i].encoded.start + o for i, o in zip(live, offsets)])
+    w = torch.from_numpy(np.concatenate([plans[i][4] for i in live]))[:, None]
+    content = encoded[torch.from_numpy(lo)] * (1 - w) + encoded[torch.from_numpy(hi)] * w
+    counts = [plans[i][1] - plans[i][0] for i in live]
+    amounts = np.concatenate([np.asarray(amounts_at[i](plans[i][0], plans[i][1]), np.float32)
+                              for i in live])
+    for i in live:
+        nets[i].encoded.keep_from(int(plans[i][2][-1]))
+    e = dec.emotion_embed(torch.from_numpy(amounts))
+    tokens = torch.cat([nets[i].token_sum for i in live]).repeat_interleave(torch.tensor(counts), 0)
+    gamma, beta = dec.film(e + tokens).chunk(2, -1)
+    x = content * (1 + gamma) + beta + e
+    # Smoothing (a causal k3 convolution) as one product over every row's window: each
+    # stream's last two inputs, then its new ones, side by side.
+    parts = _split_rows(x, counts)
+    rows = torch.cat([t for i, p in zip(live, parts) for t in (nets[i].fused_tail, p)])
+    starts = np.cumsum([0] + [c + 2 for c in counts])[:-1]
+    at = np.concatenate([np.arange(c) + s for c, s in zip(counts, starts)])
+    windows = rows[torch.from_numpy(at[:, None] + np.arange(3)[None])]            # (N, 3, d)
+    smooth = F.linear(windows.transpose(1, 2).reshape(len(at), -1), first.smooth_weight,
+                      dec.smooth.bias)
+    for i, p, s, c, sm in zip(live, parts, starts, counts, _split_rows(smooth, counts)):
+        nets[i].fused_tail = rows[s + c:s + c + 2]
+        nets[i].n_out += c
+        fused[i] = p + sm
+    return fused
 
 
 def _advance_many(nets: list[IncrementalNetwork], amounts_at: list):
     first = nets[0]
+    if any(n.stacks is not first.stacks for n in nets):
+        raise ValueError("streams of different networks cannot advance together")
     enc, dec, d = first.enc, first.dec, first.cfg.d_model
+    content_stack, decoder_stack = first.stacks
     w1, b1, w2, b2 = first.front_weights
-    windows, counts = _joined([n._front1_windows() for n in nets], w1.shape[1])
+    spans = [n._front1_span() for n in nets]
+    windows = _windows([n.feats for n in nets], spans, 1, [n.total_feats for n in nets])
     if len(windows):
         rows = enc.front[1](F.linear(windows, w1, b1))
-        for net, part in zip(nets, _split_rows(rows, counts)):
+        for net, (_, b), part in zip(nets, spans, _split_rows(rows, [b - a for a, b in spans])):
             if len(part):
                 net.front1.add(part)
-    windows, counts = _joined([n._front2_windows() for n in nets], w2.shape[1])
+                net.feats.keep_from(b - 2)
+    spans = [n._front2_span() for n in nets]
+    windows = _windows([n.front1 for n in nets], spans, 2, [n.total_feats for n in nets])
+    for net, (a, b) in zip(nets, spans):
+        if b > a:   # keep the conv-1 rows later frames read
+            net.front2_done = b
+            net.front1.keep_from(2 * b - 2)
+    counts = [b - a for a, b in spans]
     front = enc.front[3](F.linear(windows, w2, b2)) if len(windows) else windows
-    if len(front):
-        add_inputs_many([n.content[0] for n in nets], _split_rows(enc.norm_in(front), counts))
-    totals = [n.total50 for n in nets]
-    for i in range(len(first.content)):
-        out = step_many([n.content[i] for n in nets], totals, [None] * len(nets))
-        if i + 1 < len(first.content):
-            add_inputs_many([n.content[i + 1] for n in nets], out)
+    content_in = _split_rows(enc.norm_in(front) if len(front) else front.new_zeros(0, d), counts)
+    out = content_stack.run([n.content_slot for n in nets], content_in,
+                            [n.total_feats is not None for n in nets])
     x, counts = _joined(out, d)
     if len(x):
         for net, rows in zip(nets, _split_rows(enc.norm_out(x), counts)):
             if len(rows):
                 net.encoded.add(rows)
-    # Decoder input: content rows with the emotion (FiLM), one batch for all streams.
-    found = [n._content_and_amounts(f) for n, f in zip(nets, amounts_at)]
-    live = [i for i, f in enumerate(found) if f is not None]
-    fused = [torch.zeros(0, d) for _ in nets]
-    if live:
-        content, counts = _joined([found[i][0] for i in live], d)
-        amounts = _joined([found[i][1] for i in live], found[live[0]][1].shape[1])[0]
-        e = dec.emotion_embed(amounts)
-        tokens = torch.cat([nets[i].tokens.sum(0, keepdim=True).expand(c, -1)
-                            for i, c in zip(live, counts)])
-        gamma, beta = dec.film(e + tokens).chunk(2, -1)
-        x = content * (1 + gamma) + beta + e
-        for i, rows in zip(live, _split_rows(x, counts)):
-            fused[i] = nets[i]._smoothed(rows)
-    add_inputs_many([n.decoder[0] for n in nets], fused)
-    totals = [n.total_out for n in nets]
-    tokens = [n.tokens for n in nets]
-    for i in range(len(first.decoder)):
-        out = step_many([n.decoder[i] for n in nets], totals, tokens)
-        if i + 1 < len(first.decoder):
-            add_inputs_many([n.decoder[i + 1] for n in nets], out)
+    fused = _decoder_inputs(nets, amounts_at)
+    out = decoder_stack.run([n.decoder_slot for n in nets], fused,
+                            [n.total_out is not None for n in nets])
     x, counts = _joined(out, d)
     if not len(x):
         empty = (np.zeros((0, first.cfg.n_outputs), np.float32), np.zeros((0, 3), np.float32))
