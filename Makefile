@@ -15,7 +15,7 @@ APT_PACKAGES := espeak-ng libespeak-ng1 flite chromium libportaudio2
 VALIDATOR := tools/gltf-validator
 VALIDATOR_STAMP := $(VALIDATOR)/node_modules/.package-lock.json
 
-.PHONY: demo test sysdeps venv validator viewer corpus model voice-emotion text-branch clean
+.PHONY: demo test sysdeps venv validator viewer corpus corpus-realmotion model voice-emotion text-branch clean
 
 demo: venv viewer
 	$(PY) -m emoface demo --out out/demo
@@ -49,13 +49,21 @@ corpus: venv
 	$(PY) -m emoface data build default --out corpus --tts-hours 3 --flite-hours 2
 	$(PY) -m emoface data stats corpus
 
+# The real-motion corpus in corpus-realmotion/ (git-ignored): GRID talker s1's videos with
+# the lips captured from them (their first 200 by name; the last 100 are the benchmark's
+# held-out sentences and are never built) beside a small teacher corpus. About 12 min here.
+corpus-realmotion: venv
+	$(PY) -m emoface data build default --out corpus-realmotion --tts-hours 0.2 --flite-hours 0.35
+	$(PY) -m emoface data build video ../shared/data/video/grid-s1 --out corpus-realmotion
+
 # The bundled model: the animation network, the voice emotion branch, a fine-tune of the
-# animation network, then the float16 copy in emoface/assets/model.safetensors (see
-# docs/model.md). Resumable (runs/ is git-ignored).
-model: corpus
+# animation network, a fine-tune on captured real lips, then the float16 copy in
+# emoface/assets/model.safetensors (see docs/model.md). Resumable (runs/ is git-ignored).
+model: corpus corpus-realmotion
 	$(PY) -m emoface train configs/model.toml --out runs/model --resume
 	$(PY) -m emoface train configs/emotion.toml --out runs/emotion --resume
-	$(PY) -m emoface train configs/finetune.toml --out runs/finetune --resume --bundle
+	$(PY) -m emoface train configs/finetune.toml --out runs/finetune --resume
+	$(PY) -m emoface train configs/realmotion.toml --out runs/realmotion --resume --bundle
 
 # The voice emotion classifier on Whisper features (emoface/assets/voice_emotion_whisper.json),
 # from EmoDB and LibriSpeech in ../shared/data: nested leave-one-speaker-out, then the shipped

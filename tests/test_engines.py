@@ -32,8 +32,11 @@ def test_every_registered_engine_animates_through_the_interface(name):
     assert 0 <= anim.weights.min() and anim.weights.max() <= 1
 
 
-def test_the_default_engine_and_unknown_names():
+def test_the_default_engine_and_unknown_names(monkeypatch):
     assert load_engine().name == load_engine("default").name == emoface.engines.DEFAULT_ENGINE
+    # without the model extra or the weights, the engine that needs neither
+    monkeypatch.setattr(emoface.engines, "weights_available", lambda: False)
+    assert load_engine().name == emoface.engines.FALLBACK_ENGINE == "rules"
     with pytest.raises(UserError, match="unknown engine 'nope'; choose one of neutral"):
         load_engine("nope")
 
@@ -92,5 +95,5 @@ def test_info_names_the_default_engine_the_registry_uses():
     lines = info_lines()
     engines = [line for line in lines if line.startswith("engines: ")]
     assert engines == [f"engines: {', '.join(list_engines())} "
-                       f"(default: {emoface.engines.DEFAULT_ENGINE})"]
+                       f"(default: {emoface.engines.default_engine_name()})"]
     assert not any("default engine" in line for line in lines if line.startswith("model: "))

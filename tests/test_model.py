@@ -242,6 +242,25 @@ def test_training_lip_aperture_is_the_contracts():
     assert np.allclose(torch_aperture(predicted).numpy(), lip_aperture(w), atol=1e-6)
 
 
+def test_closed_frames_weigh_more_for_the_teacher_than_for_a_capture():
+    from emoface.engines.neural.config import PREDICTED_CHANNELS
+    from emoface.train.losses import CAPTURE_CLOSING_WEIGHT, CLOSING_WEIGHT, lips
+
+    jaw = PREDICTED_CHANNELS.index("jawOpen")
+    target = torch.zeros(2, 4, len(PREDICTED_CHANNELS))
+    target[:, 2:, jaw] = 0.5                  # closed, closed, open, open
+    pred = torch.full_like(target, 0.0)
+    pred[..., jaw] = 0.3                      # open by 0.3 throughout
+    mask = torch.ones(2, 4, dtype=torch.bool)
+    closed_err, open_err = 0.3, 0.2
+    teacher = lips(pred, target, mask)
+    mixed = lips(pred, target, mask, torch.tensor([True, False]))
+    assert float(teacher) == pytest.approx((CLOSING_WEIGHT * closed_err + open_err) / 2)
+    capture = (CAPTURE_CLOSING_WEIGHT * closed_err + open_err) / 2
+    assert float(mixed) == pytest.approx((float(teacher) + capture) / 2)
+    assert CAPTURE_CLOSING_WEIGHT < CLOSING_WEIGHT
+
+
 def test_weight_kl_is_zero_at_agreement_and_pulls_a_saturated_channel():
     from emoface.train.losses import weight_kl
 

@@ -20,10 +20,13 @@ from .rules.engine import RulesEngine
 # Registration order is listing order: baselines, the teacher, then learnt engines.
 _REGISTRY: dict[str, type[Engine]] = {}
 
-# The rules engine until the network beats it on held-out speech: on LibriVox (never
-# trained on) its lips follow the teacher better even without a transcript
-# (BENCHMARKS.md). The network still serves "auto" through its voice emotion branch.
-DEFAULT_ENGINE = "rules"
+# Chosen by measurement against real faces (BENCHMARKS.md, "Real motion": talking-face
+# video, held-out sentences): the network's lips follow the video's far better than the
+# rules engine's without a transcript, close more of the b/p/m closures and shut fewer open
+# frames, at a quarter of its compute. Without the model extra (torch) or the weights,
+# the rules engine, which needs neither.
+DEFAULT_ENGINE = "neural"
+FALLBACK_ENGINE = "rules"
 
 
 def register_engine(cls: type[Engine]) -> type[Engine]:
@@ -46,12 +49,14 @@ def list_engines() -> list[str]:
 
 
 def default_engine_name() -> str:
-    return DEFAULT_ENGINE
+    """The engine "default" means here: :data:`DEFAULT_ENGINE` where it can run, else
+    :data:`FALLBACK_ENGINE`."""
+    return DEFAULT_ENGINE if weights_available() else FALLBACK_ENGINE
 
 
 def engine_class(name: str | None = None) -> type[Engine]:
     """The class registered as ``name`` (None or "default": the default engine)."""
-    key = DEFAULT_ENGINE if name in (None, "default") else name
+    key = default_engine_name() if name in (None, "default") else name
     if key not in _REGISTRY:
         raise UserError(f"unknown engine {name!r}; choose one of {', '.join(list_engines())}")
     return _REGISTRY[key]

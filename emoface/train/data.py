@@ -50,15 +50,21 @@ PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 # How much a captured curve is trusted per predicted channel: Pearson r of render and
 # recover on the default head (docs/capture.md, mean of the two seeds and of L/R pairs),
 # squared, and 0 under r 0.4 (brows, eyeWide/Squint, cheekSquint, mouthFunnel, stretch,
-# lowerDown, upperUp are tracker noise). mouthClose is trusted fully although its own r is
-# near 0: the contact rule closes the take's lips exactly where they touch on video (105/105
-# GRID closures), which is what it carries. Channels not measured there get 0. The lip
-# aperture loss is applied to captured clips in full: the captured aperture follows the raw
-# inner-lip landmarks at r 0.955 on held-out GRID clips.
+# lowerDown, upperUp are tracker noise). Channels not measured there get 0. mouthClose gets
+# CAPTURE_CLOSE_TRUST although its own r is near 0: the contact rule closes the take's
+# lips exactly where they touch on video (105/105 GRID closures), but a captured closure is
+# jawOpen and mouthClose raised together, where the teacher's lowers the jaw; trusted
+# fully, mouthClose was smeared over the open frames around each closure and shut the lips
+# on 9-10 % of the frames the video shows open (docs/experiments.md, 2026-12-07). The lip
+# aperture loss (losses.lips, CAPTURE_CLOSING_WEIGHT) is what teaches closures from
+# captures: the captured aperture follows the raw inner-lip landmarks at r 0.955 on
+# held-out GRID clips.
 CAPTURE_R = {"jawOpen": 0.97, "mouthSmileLeft": 0.895, "mouthSmileRight": 0.895,
              "mouthFrownLeft": 0.68, "mouthFrownRight": 0.68, "mouthPucker": 0.49}
+CAPTURE_CLOSE_TRUST = 0.25
 CAPTURE_CHANNEL_WEIGHTS = np.array(
-    [1.0 if n == "mouthClose" else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 0.0)
+    [CAPTURE_CLOSE_TRUST if n == "mouthClose"
+     else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 0.0)
      for n in PREDICTED_CHANNELS], np.float32)
 TEACHER_CHANNEL_WEIGHTS = np.ones(len(PREDICTED_CHANNELS), np.float32)
 
@@ -214,6 +220,7 @@ class Sampler:
             # Per sample: trust in each predicted channel's target, and in the head's.
             "channel_weight": np.stack([it["channel_weight"] for it in items]),
             "head_weight": np.array([it["head_weight"] for it in items], np.float32),
+            "captured": np.array([it["captured"] for it in items], bool),
         }
         for b, it in enumerate(items):
             n, m = len(it["mel"]), len(it["target"])
@@ -276,7 +283,7 @@ class Sampler:
                 "label": clip.label, "intensity": clip.intensity,
                 "channel_weight": (CAPTURE_CHANNEL_WEIGHTS if clip.captured
                                    else TEACHER_CHANNEL_WEIGHTS),
-                "head_weight": 0.0 if clip.captured else 1.0}
+                "head_weight": 0.0 if clip.captured else 1.0, "captured": clip.captured}
 
     @staticmethod
     def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator,

@@ -281,7 +281,7 @@ def compute_losses(net, batch, cfg: TrainConfig, generator=None):
         trust = batch.get("channel_weight")   # captured clips: per-channel trust
         parts["reconstruction"] = losses.reconstruction(weights, batch["target"], mask, trust)
         parts["velocity"] = losses.velocity(weights, batch["target"], mask, trust)
-        parts["lips"] = losses.lips(weights, batch["target"], mask)
+        parts["lips"] = losses.lips(weights, batch["target"], mask, batch.get("captured"))
         if cfg.w_weight_kl:
             parts["weight_kl"] = losses.weight_kl(weights, batch["target"], mask, trust)
         head_mask = mask

@@ -8,7 +8,10 @@
 - lips: L1 on the lip aperture (docs/design.md's rig-independent opening), five times heavier
   where the teacher's lips are (nearly) closed. Per-channel L1 lets a closure blur into a
   half-open mouth, the error viewers notice first; this is our counterpart of EMOTE's
-  lip-reading loss, on the quantity the closure metric judges;
+  lip-reading loss, on the quantity the closure metric judges. Captured clips weigh their
+  closed frames like the others (:data:`CAPTURE_CLOSING_WEIGHT`): real lips close a little
+  earlier or later than the sound says, and under the heavier weight that uncertainty
+  made the network shut lips the video shows open;
 - weight KL: binary cross-entropy of each predicted weight against its target, less the
   target's own entropy (0 when they agree). L1 through the output sigmoid stops pulling
   once a channel's logit is far below zero, so channels that are zero in most frames
@@ -29,6 +32,7 @@ from ..engines.neural.config import PREDICTED_CHANNELS
 MOUTH_WEIGHT = 2.0
 CLOSING = 0.1          # teacher aperture below which a frame counts as (nearly) closed
 CLOSING_WEIGHT = 5.0
+CAPTURE_CLOSING_WEIGHT = 1.0
 CHANNEL_WEIGHTS = torch.tensor([MOUTH_WEIGHT if n.startswith(("jaw", "mouth", "tongue")) else 1.0
                                 for n in PREDICTED_CHANNELS])
 
@@ -72,9 +76,15 @@ def lip_aperture(w: torch.Tensor) -> torch.Tensor:
             + 0.5 * w[..., _OPENERS].mean(-1) + 0.5 * w[..., _P["mouthFunnel"]])
 
 
-def lips(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def lips(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+         captured: torch.Tensor | None = None) -> torch.Tensor:
+    """``captured``: (B,) bool, samples whose target is a capture (their closed frames
+    weigh :data:`CAPTURE_CLOSING_WEIGHT`, the others' :data:`CLOSING_WEIGHT`)."""
     a_pred, a_target = lip_aperture(pred), lip_aperture(target)
-    weight = 1.0 + (CLOSING_WEIGHT - 1.0) * (a_target < CLOSING).float()
+    heavy = torch.full((pred.shape[0],), CLOSING_WEIGHT, device=pred.device)
+    if captured is not None:
+        heavy = torch.where(captured, CAPTURE_CLOSING_WEIGHT, heavy)
+    weight = 1.0 + (heavy[:, None] - 1.0) * (a_target < CLOSING).float()
     return masked_mean((a_pred - a_target).abs() * weight, mask)
 
 
