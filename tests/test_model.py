@@ -535,3 +535,41 @@ def test_dropout_drops_its_share_keeps_the_mean_and_is_off_in_eval():
     assert torch.allclose(mask.mean(0), torch.tensor(0.9, dtype=torch.float64), atol=0.002)
     assert abs((mask[:, 0] * mask[:, 1]).mean().item() - 0.81) < 0.003
     assert torch.equal(drop.eval()(x), x)
+
+
+def test_a_captured_clip_trains_every_emotion_on_the_real_lips():
+    from emoface.arkit import INDEX
+    from emoface.train.data import CAPTURED_CHANNELS, PREDICTED_INDEX, load_clip
+
+    rng = np.random.default_rng(0)
+    t = 12
+    teacher = rng.uniform(0.1, 0.5, (3, t, 52)).astype(np.float32)
+    capture = rng.uniform(0.1, 0.5, (t, 52)).astype(np.float32)
+
+    class FakeCorpus:
+        def features(self, row):
+            return {"logmel": np.zeros((40, 80), np.float32), "f0_st": np.zeros(40),
+                    "voiced": np.zeros(40, bool), "loudness": np.zeros(40)}
+
+        def target_arrays(self, row):
+            return {"captured_weights": capture, "weights": teacher,
+                    "head": np.zeros((3, t, 3), np.float32),
+                    "emotions": np.array(["angry", "neutral", "happy"]),
+                    "intensities": np.array([0.7, 0.0, 1.0]), "label": np.array(1)}
+
+    row = {"id": "v", "source": "video", "speaker": "s", "emotion": "neutral",
+           "intensity": 0.0, "flags": [], "phones": None}
+    clip = load_clip(FakeCorpus(), row, keep_audio=False)
+    assert clip.captured and clip.weights.shape == (3, t, 42)
+    got = clip.weights.astype(np.float32)
+    own, angry = got[1], got[0]
+    lips, rest = CAPTURED_CHANNELS, ~CAPTURED_CHANNELS
+    assert np.allclose(own[:, lips], capture[:, PREDICTED_INDEX][:, lips], atol=2e-3)
+    assert np.allclose(own[:, rest], teacher[1][:, PREDICTED_INDEX][:, rest], atol=2e-3)
+    # an emotion keeps its own change of the mouth, on the real lips
+    change = teacher[0] - teacher[1]
+    expected = np.clip(capture + change, 0, 1)[:, PREDICTED_INDEX]
+    assert np.allclose(angry[:, lips], expected[:, lips], atol=2e-3)
+    assert np.allclose(angry[:, rest], teacher[0][:, PREDICTED_INDEX][:, rest], atol=2e-3)
+    assert clip.amounts[0].argmax() != 0 and clip.amounts[1][0] == 1.0
+    assert CAPTURED_CHANNELS[list(PREDICTED_INDEX).index(INDEX["jawOpen"])]

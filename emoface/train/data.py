@@ -13,13 +13,13 @@ that condition on exactly this content:
   amounts with the same per-frame weights (keyframed emotions at run time).
 
 Clips with captured targets (``target_kind`` captured: curves measured on a real face,
-e.g. the ``video`` source) are the exception: their one target is the capture, under the
-condition of the clip's own emotion (neutral for every video so far), never mixed or
-exchanged. A capture exists for one emotion only; pairing it with the teacher's other
-emotions would teach the decoder that an emotion changes lip timing (the teacher's lips
-and the real ones differ in timing and amplitude, not only in emotion). Its channels are
-weighed by how well the capture recovers them (:data:`CAPTURE_CHANNEL_WEIGHTS`), and its
-head rotation is not a target.
+e.g. the ``video`` source) carry the teacher's exchange set too, and train on it with the
+captured channels (:data:`CAPTURED_CHANNELS`: jaw, lip contact, smiles, frowns, pucker)
+moved by how far the real face departs from the teacher's animation of the clip's own
+condition (neutral for every video so far). The own variant's lips are then the capture's,
+and every other emotion keeps its own change of the mouth on top of the real lips: the
+same real lip timing under every emotion. Captured channels are weighed by how well the
+capture recovers them (:data:`CAPTURE_CHANNEL_WEIGHTS`), the rest are the teacher's.
 
 Crops start on a 100 ms grid so 100 Hz features and 30 fps targets stay aligned.
 """
@@ -62,9 +62,12 @@ PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 CAPTURE_R = {"jawOpen": 0.97, "mouthSmileLeft": 0.895, "mouthSmileRight": 0.895,
              "mouthFrownLeft": 0.68, "mouthFrownRight": 0.68, "mouthPucker": 0.49}
 CAPTURE_CLOSE_TRUST = 0.25
+CAPTURED_CHANNELS = np.array([n == "mouthClose" or CAPTURE_R.get(n, 0.0) >= 0.4
+                              for n in PREDICTED_CHANNELS])
+# The other channels of a captured clip's targets are the teacher's (see load_clip).
 CAPTURE_CHANNEL_WEIGHTS = np.array(
     [CAPTURE_CLOSE_TRUST if n == "mouthClose"
-     else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 0.0)
+     else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 1.0)
      for n in PREDICTED_CHANNELS], np.float32)
 TEACHER_CHANNEL_WEIGHTS = np.ones(len(PREDICTED_CHANNELS), np.float32)
 
@@ -138,11 +141,23 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
     arrays = corpus.target_arrays(row)
     emotion = row.get("emotion")
     captured = "captured_weights" in arrays
-    if captured:   # the capture alone, under the clip's own condition
-        weights = arrays["captured_weights"][None][..., PREDICTED_INDEX].astype(np.float16)
-        head = np.zeros((1, weights.shape[1], 3), np.float16)
-        amounts = amounts_vector(emotion or "neutral",
-                                 float(row.get("intensity") or 0.0))[None]
+    if captured:
+        # Every variant of the teacher's exchange set, with the captured channels moved by
+        # how far the real face departs from the teacher's animation of the clip's own
+        # condition (neutral): the own variant's lips are the capture's, and each emotion
+        # keeps its own change of the mouth on top of the real lips. The capture alone
+        # under neutral taught the network real lips for neutral and the teacher's for
+        # every other emotion (the mouth under emotion fell from r 0.99 to 0.92 against
+        # neutral's).
+        capture = arrays["captured_weights"][..., PREDICTED_INDEX].astype(np.float32)
+        teacher = arrays["weights"][..., PREDICTED_INDEX].astype(np.float32)
+        n = min(len(capture), teacher.shape[1])
+        own = int(arrays["label"])
+        departure = (capture[:n] - teacher[own, :n]) * CAPTURED_CHANNELS
+        weights = np.clip(teacher[:, :n] + departure, 0.0, 1.0).astype(np.float16)
+        head = arrays["head"][:, :n]
+        amounts = np.stack([amounts_vector(str(e), float(i))
+                            for e, i in zip(arrays["emotions"], arrays["intensities"])])
     else:
         exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
         amounts = np.stack([amounts_vector(str(arrays["emotions"][v]),
@@ -283,7 +298,7 @@ class Sampler:
                 "label": clip.label, "intensity": clip.intensity,
                 "channel_weight": (CAPTURE_CHANNEL_WEIGHTS if clip.captured
                                    else TEACHER_CHANNEL_WEIGHTS),
-                "head_weight": 0.0 if clip.captured else 1.0, "captured": clip.captured}
+                "head_weight": 1.0, "captured": clip.captured}
 
     @staticmethod
     def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator,
