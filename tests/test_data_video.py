@@ -18,7 +18,8 @@ from emoface.data.corpus import Corpus
 from emoface.data.manifest import check_speaker_disjoint
 from emoface.data.sources import video
 from emoface.eval import realmotion
-from emoface.train.data import CAPTURE_CHANNEL_WEIGHTS, Sampler, load_clip
+from emoface.train.data import (CAPTURE_CHANNEL_WEIGHTS, CAPTURED_CHANNELS, PREDICTED_INDEX,
+                                 Sampler, load_clip)
 
 SOURCES = lambda root: [("video", root)]  # noqa: E731
 
@@ -72,7 +73,7 @@ def _take_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def test_video_clip_builds_once_and_trains_as_one_neutral_capture(tmp_path):
+def test_video_clip_builds_once_and_trains_its_capture_under_every_emotion(tmp_path):
     folder = _take_folder(tmp_path)
     out = tmp_path / "corpus"
     report = build(out, SOURCES(folder), BuildOptions(workers=1, progress=False))
@@ -94,12 +95,19 @@ def test_video_clip_builds_once_and_trains_as_one_neutral_capture(tmp_path):
     again = build(out, SOURCES(folder), BuildOptions(workers=1, progress=False))
     assert again.work_done == 0 and again.reused["video"] == 1
 
+    # trains on the whole exchange set, the real lips under every emotion: the clip's own
+    # (neutral) variant carries the capture on the captured channels
     clip = load_clip(corpus, row, keep_audio=False)
-    assert clip.captured and clip.weights.shape[0] == 1 and clip.amounts[0, 0] == 1.0
+    variants = len(arrays["emotions"])
+    assert clip.captured and clip.weights.shape[:2] == (variants, frames)
+    own = [str(e) for e in arrays["emotions"]].index("neutral")
+    assert clip.amounts[own, 0] == 1.0
+    captured = arrays["captured_weights"][:, PREDICTED_INDEX][:, CAPTURED_CHANNELS]
+    assert np.allclose(clip.weights[own][:, CAPTURED_CHANNELS], captured, atol=2e-3)
     item = Sampler([clip], {"video": 1.0}, 1.0, augment_prob=0.0).sample(
         np.random.default_rng(0))
     assert np.array_equal(item["channel_weight"], CAPTURE_CHANNEL_WEIGHTS)
-    assert item["head_weight"] == 0.0
+    assert item["captured"] and item["head_weight"] == 1.0
 
 
 def test_without_mediapipe_every_clip_is_skipped_with_the_reason(tmp_path, monkeypatch):

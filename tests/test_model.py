@@ -555,7 +555,7 @@ def test_a_captured_clip_trains_every_emotion_on_the_real_lips():
             return {"captured_weights": capture, "weights": teacher,
                     "head": np.zeros((3, t, 3), np.float32),
                     "emotions": np.array(["angry", "neutral", "happy"]),
-                    "intensities": np.array([0.7, 0.0, 1.0]), "label": np.array(1)}
+                    "intensities": np.array([0.7, 0.0, 1.0]), "label": np.array(-1)}
 
     row = {"id": "v", "source": "video", "speaker": "s", "emotion": "neutral",
            "intensity": 0.0, "flags": [], "phones": None}

@@ -152,12 +152,14 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
         capture = arrays["captured_weights"][..., PREDICTED_INDEX].astype(np.float32)
         teacher = arrays["weights"][..., PREDICTED_INDEX].astype(np.float32)
         n = min(len(capture), teacher.shape[1])
-        own = int(arrays["label"])
+        amounts = np.stack([amounts_vector(str(e), float(i))
+                            for e, i in zip(arrays["emotions"], arrays["intensities"])])
+        # The variant of the clip's own condition (captured clips carry no label index).
+        own_amounts = amounts_vector(emotion or "neutral", float(row.get("intensity") or 0.0))
+        own = int(np.abs(amounts - own_amounts).sum(1).argmin())
         departure = (capture[:n] - teacher[own, :n]) * CAPTURED_CHANNELS
         weights = np.clip(teacher[:, :n] + departure, 0.0, 1.0).astype(np.float16)
         head = arrays["head"][:, :n]
-        amounts = np.stack([amounts_vector(str(e), float(i))
-                            for e, i in zip(arrays["emotions"], arrays["intensities"])])
     else:
         exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
         amounts = np.stack([amounts_vector(str(arrays["emotions"][v]),
