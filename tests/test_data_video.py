@@ -1,7 +1,7 @@
 """The ``video`` corpus source: a talking-face video becomes a clip whose audio is its sound
 and whose targets are captured from its face. A short rendered take of the default head
 with a spoken soundtrack stands in for a real video; GRID folders keep their held-out side
-out; training reads a captured clip as one neutral target with per-channel trust."""
+out; training reads a captured clip under every emotion, with per-channel trust."""
 from __future__ import annotations
 
 import subprocess
@@ -18,8 +18,13 @@ from emoface.data.corpus import Corpus
 from emoface.data.manifest import check_speaker_disjoint
 from emoface.data.sources import video
 from emoface.eval import realmotion
-from emoface.train.data import (CAPTURE_CHANNEL_WEIGHTS, CAPTURED_CHANNELS, PREDICTED_INDEX,
-                                 Sampler, load_clip)
+from emoface.train.data import (
+    CAPTURE_CHANNEL_WEIGHTS,
+    CAPTURED_CHANNELS,
+    PREDICTED_INDEX,
+    Sampler,
+    load_clip,
+)
 
 SOURCES = lambda root: [("video", root)]  # noqa: E731
 
