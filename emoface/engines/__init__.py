@@ -23,7 +23,7 @@ _REGISTRY: dict[str, type[Engine]] = {}
 # Chosen by measurement against real faces (BENCHMARKS.md, "Real motion": talking-face
 # video, held-out sentences): the network's lips follow the video's far better than the
 # rules engine's without a transcript, close more of the b/p/m closures and shut fewer open
-# frames, at a quarter of its compute. Without the model extra (torch) or the weights,
+# frames, at under a third of its compute. Without the model extra (torch) or the weights,
 # the rules engine, which needs neither.
 DEFAULT_ENGINE = "neural"
 FALLBACK_ENGINE = "rules"

@@ -50,7 +50,8 @@ PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 # How much a captured curve is trusted per predicted channel: Pearson r of render and
 # recover on the default head (docs/capture.md, mean of the two seeds and of L/R pairs),
 # squared, and 0 under r 0.4 (brows, eyeWide/Squint, cheekSquint, mouthFunnel, stretch,
-# lowerDown, upperUp are tracker noise). Channels not measured there get 0. mouthClose gets
+# lowerDown, upperUp are tracker noise); on the channels not captured, the target is the
+# teacher's, trusted fully. mouthClose gets
 # CAPTURE_CLOSE_TRUST although its own r is near 0: the contact rule closes the take's
 # lips exactly where they touch on video (105/105 GRID closures), but a captured closure is
 # jawOpen and mouthClose raised together, where the teacher's lowers the jaw; trusted
@@ -64,7 +65,6 @@ CAPTURE_R = {"jawOpen": 0.97, "mouthSmileLeft": 0.895, "mouthSmileRight": 0.895,
 CAPTURE_CLOSE_TRUST = 0.25
 CAPTURED_CHANNELS = np.array([n == "mouthClose" or CAPTURE_R.get(n, 0.0) >= 0.4
                               for n in PREDICTED_CHANNELS])
-# The other channels of a captured clip's targets are the teacher's (see load_clip).
 CAPTURE_CHANNEL_WEIGHTS = np.array(
     [CAPTURE_CLOSE_TRUST if n == "mouthClose"
      else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 1.0)
