@@ -49,8 +49,8 @@ PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 
 # How much a captured curve is trusted per predicted channel: Pearson r of render and
 # recover on the default head (docs/capture.md, mean of the two seeds and of L/R pairs),
-# squared, and 0 under r 0.4 (brows, eyeWide/Squint, cheekSquint, mouthFunnel, stretch,
-# lowerDown, upperUp are tracker noise); on the channels not captured, the target is the
+# squared. Channels under r 0.4 (brows, eyeWide/Squint, cheekSquint, mouthFunnel, stretch,
+# lowerDown, upperUp are tracker noise) are not taken from the capture: their target is the
 # teacher's, trusted fully. mouthClose gets
 # CAPTURE_CLOSE_TRUST although its own r is near 0: the contact rule closes the take's
 # lips exactly where they touch on video (105/105 GRID closures), but a captured closure is
