@@ -345,3 +345,40 @@ def test_engines_that_do_not_stream_say_which_do():
 def test_unaccepted_sample_rates_are_refused(engine, rate):
     with pytest.raises(UserError, match="8000, 16000, 24000, 32000, 48000"):
         engine.stream(rate)
+
+
+@needs_weights
+def test_staggered_streams_spread_their_voice_estimates(engine, speech):
+    """Streams a server computes together move their 2-second voice-emotion hops apart:
+    each hop of a staggered stream comes ``phase`` feature frames later than a plain
+    stream's, and the phases of streams opened together cover the hop."""
+    from emoface.engines.neural.streaming import EMOTION_HOP
+
+    phases = []
+    for i in range(8):
+        s = engine.stream(16000, emotion="auto")
+        s.stagger(i)
+        phases.append(s.heard.phase)
+    assert phases[0] == 0 and len(set(phases)) == 8
+    assert max(np.diff(sorted(phases + [EMOTION_HOP]))) <= EMOTION_HOP // 4
+
+    samples = np.concatenate([speech.samples] * 3)      # several hops
+    ends = {}
+    for index in (0, 3):
+        stream = engine.stream(16000, emotion="auto")
+        stream.stagger(index)
+        heard, estimate = stream.heard, stream.heard._estimate
+        ends[index] = []
+
+        def spy(j, heard=heard, estimate=estimate, index=index):
+            ends[index].append(heard._end(j))
+            return estimate(j)
+        heard._estimate = spy
+        got = run(stream, samples, 1600)
+        np.testing.assert_allclose(got.amounts.sum(1), 1.0, atol=1e-4)
+        phase = heard.phase
+        n_frames = len(samples) // 160
+        assert ends[index] == list(range(EMOTION_HOP + phase, n_frames + 1, EMOTION_HOP))
+    assert ends[3][0] > ends[0][0]
+    with pytest.raises(RuntimeError, match="before the stream's first audio"):
+        stream.stagger(1)

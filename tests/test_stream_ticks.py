@@ -77,3 +77,36 @@ def test_jobs_arriving_during_a_tick_make_the_next_tick_together():
 
     assert asyncio.run(main()) == ["done a", "done b", "done c", "done d"]
     assert batches == [["a"], ["b", "c", "d"]]
+
+
+def test_jobs_resubmitted_as_a_tick_ends_make_one_tick():
+    """Each session answered by a tick submits its next job from its own callback: those
+    jobs are one tick, not the first session's alone and the others after it."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emoface.stream.ticks import Ticks
+
+    batches: list[list] = []
+
+    def run(jobs):
+        batches.append(sorted(key for key, _ in jobs))
+        return [key for key, _ in jobs]
+
+    async def main():
+        with ThreadPoolExecutor(1) as pool:
+            ticks = Ticks(pool, 1, run)
+            again: list = []
+
+            def resubmit(fut):      # what a session does when its job is answered
+                again.append(ticks.submit(fut.result() + "2", []))
+
+            first = [ticks.submit(k, []) for k in "abc"]
+            for f in first:
+                f.add_done_callback(resubmit)
+            await asyncio.gather(*first)
+            await asyncio.sleep(0)
+            await asyncio.gather(*again)
+
+    asyncio.run(main())
+    assert batches == [["a", "b", "c"], ["a2", "b2", "c2"]]

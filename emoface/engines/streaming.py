@@ -114,6 +114,11 @@ class Stream:
     def feed(self, chunk) -> Frames:
         return feed_many([self], [chunk])[0]
 
+    def stagger(self, index: int) -> None:
+        """Before any audio: this is the ``index``-th of streams computed together (a
+        server worker's), whose periodic work should not all fall in the same tick.
+        Engines without periodic work ignore it."""
+
     def _take(self, chunk) -> np.ndarray:
         if self.flushed:
             raise UserError("the stream has ended; start another")

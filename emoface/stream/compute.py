@@ -68,10 +68,12 @@ class LocalCompute:
         self.engine_for = engine_for
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="emoface-stream")
         self.ticks = Ticks(self.pool, 1, encoded_jobs)
+        self.opened = itertools.count()
 
     async def open(self, cfg: StreamConfig, engine: str) -> Handle:
         eng = self.engine_for(engine)
         stream = eng.stream(cfg.sample_rate, cfg.emotion, cfg.fps, cfg.seed)
+        stream.stagger(next(self.opened))
         return Handle(self.ticks, (stream, cfg.format), eng.name,
                       getattr(stream, "lookahead_s", 0.0))
 
@@ -115,6 +117,7 @@ def _worker_tick(jobs: list, streams: dict, engines: dict) -> list:
                 if name not in engines:
                     engines[name] = load_engine(name)
                 stream = engines[name].stream(cfg.sample_rate, cfg.emotion, cfg.fps, cfg.seed)
+                stream.stagger(sid)
             except Exception as exc:   # noqa: BLE001 - the session reports it
                 results[i] = _portable(exc)
                 continue

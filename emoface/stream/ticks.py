@@ -122,14 +122,29 @@ class Ticks:
         self.running = 0
         self.last_start = float("-inf")
         self.timer: asyncio.TimerHandle | None = None
+        self.start_soon = False
 
     def submit(self, key, ops: list) -> asyncio.Future:
         """A future of the result of ``ops`` run for ``key`` (a stream, a session) in the
         next tick."""
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         self.waiting.append((key, ops, fut))
-        self._start()
+        self._start_soon(loop)
         return fut
+
+    def _start_soon(self, loop) -> None:
+        # A tick starts after the loop's current round of callbacks, not at the first
+        # submit: when a tick ends, every session it answered submits its next job from
+        # its own callback, and those jobs belong in one tick (starting at the first would
+        # compute that session alone, the others a tick later).
+        if not self.start_soon:
+            self.start_soon = True
+            loop.call_soon(self._soon)
+
+    def _soon(self) -> None:
+        self.start_soon = False
+        self._start()
 
     def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -171,4 +186,4 @@ class Ticks:
                 fut.set_exception(result)
             else:
                 fut.set_result(result)
-        self._start()
+        self._start_soon(asyncio.get_running_loop())

@@ -10,7 +10,8 @@ What streams exactly and what cannot (docs/live.md, "What a stream equals"):
   both remove a running mean (``cepstral_mean="running"``, the offline default; training
   used the whole input's, ``"utterance"``, which held out scores alike: docs/live.md);
 - ``auto`` emotion: offline, 4 s windows centred around each frame; live, the 4 s
-  ending at every second second (so the heard emotion arrives 2 to 4 s late);
+  ending at every second second (so the heard emotion arrives 2 to 4 s late), moved by
+  a share of the 2 s per stream where many are computed together (:meth:`stagger`);
 - blinks, gaze and head drift: drawn frame by frame (:class:`LiveNonverbal`), not planned
   over the whole take.
 """
@@ -57,27 +58,38 @@ class HeardEmotion:
         self.f0 = np.zeros(0, np.float32)
         self.estimates: dict[int, np.ndarray] = {0: _NEUTRAL}
         self.cal = bundled_calibration()
+        self.phase = 0          # feature frames the hops are moved by (Stream.stagger)
+
+    def hops(self, frames: int) -> int:
+        """Estimates due once ``frames`` feature frames are in (hop j ends at frame
+        j * EMOTION_HOP + phase)."""
+        return max(0, (frames - self.phase) // EMOTION_HOP)
 
     def push(self, samples16k: np.ndarray, feats: np.ndarray, listening: bool) -> None:
         self.samples = np.concatenate([self.samples, samples16k])
         self.mel = np.concatenate([self.mel, feats[:, :self.pred.cfg.n_mels]])
         before, self.frames = self.frames, self.frames + len(feats)
-        for j in range(before // EMOTION_HOP + 1, self.frames // EMOTION_HOP + 1):
+        done = self.hops(self.frames)
+        for j in range(self.hops(before) + 1, done + 1):
             self._analyse_piece(j)
             if listening:
                 self.estimates[j] = self._estimate(j)
-        for old in [k for k in self.estimates if 0 < k < self.frames // EMOTION_HOP - 2]:
+        for old in [k for k in self.estimates if 0 < k < done - 2]:
             del self.estimates[old]
         # Keep the last window of frames, and the audio the next piece needs.
         if len(self.mel) > EMOTION_WINDOW:
             self.mel = self.mel[-EMOTION_WINDOW:]
-        first = max(0, (self.frames // EMOTION_HOP * EMOTION_HOP - PROSODY_CONTEXT) * 160)
+        first = max(0, (self._end(done) - PROSODY_CONTEXT) * 160) if done else 0
         if first > self.sample_start:
             self.samples = self.samples[first - self.sample_start:]
             self.sample_start = first
 
+    def _end(self, j: int) -> int:
+        """The feature frame where hop j ends (the first hop takes the phase too)."""
+        return j * EMOTION_HOP + self.phase
+
     def _analyse_piece(self, j: int) -> None:
-        a, b = (j - 1) * EMOTION_HOP, j * EMOTION_HOP
+        a, b = (self._end(j - 1) if j > 1 else 0), self._end(j)
         ctx = min(PROSODY_CONTEXT, a)
         audio = self.samples[(a - ctx) * 160 - self.sample_start:b * 160 - self.sample_start]
         pros = analyse(audio)
@@ -90,7 +102,7 @@ class HeardEmotion:
         self.f0 = np.concatenate([self.f0, rows(pros.f0)])[-EMOTION_WINDOW:]
 
     def _estimate(self, j: int) -> np.ndarray:
-        stop = j * EMOTION_HOP
+        stop = self._end(j)
         n = min(EMOTION_WINDOW, stop)
         end = len(self.mel) - (self.frames - stop)
         mel = self.mel[end - n:end]
@@ -106,7 +118,7 @@ class HeardEmotion:
 
     def at(self, t: np.ndarray) -> np.ndarray:
         out = np.empty((len(t), NUM_EMOTIONS), np.float32)
-        pos = np.asarray(t, np.float64) / (EMOTION_HOP / FEATURE_RATE)
+        pos = (np.asarray(t, np.float64) * FEATURE_RATE - self.phase) / EMOTION_HOP
         hops = np.floor(pos).astype(np.int64)
         for j in np.unique(hops).tolist():      # one or two hops per chunk of frames
             rows = hops == j
@@ -154,6 +166,16 @@ class NeuralStream(Stream):
         frames = 2 * encoder + 4
         reach = 160 * (frames + 3) + 205 if cfg.n_phonetic else 160 * frames + 200
         return reach / 16000 + cfg.decoder_layers * cfg.decoder_lookahead / OUTPUT_FPS
+
+    def stagger(self, index: int) -> None:
+        """Move this stream's voice-emotion hops (Praat on 2 s of audio and the emotion
+        branch, every 2 s: a stream's costliest moment) by a share of a hop that differs
+        for each index (golden-ratio steps), so streams started together spread them
+        over the hop instead of computing them all in one tick. Its first estimate then
+        comes 2 to 4 s in, and each one after every 2 s, as without."""
+        if self.heard.frames:
+            raise RuntimeError("stagger() must come before the stream's first audio")
+        self.heard.phase = int((index * 0.6180339887498949) % 1.0 * EMOTION_HOP)
 
     def _amounts_at(self, first: int, stop: int) -> np.ndarray:
         t = np.arange(first, stop) / OUTPUT_FPS
