@@ -21,6 +21,7 @@ from emoface.eval import realmotion
 from emoface.train.data import (
     CAPTURE_CHANNEL_WEIGHTS,
     CAPTURED_CHANNELS,
+    OWN_CONDITION_SHARE,
     PREDICTED_INDEX,
     Sampler,
     load_clip,
@@ -113,6 +114,14 @@ def test_video_clip_builds_once_and_trains_its_capture_under_every_emotion(tmp_p
         np.random.default_rng(0))
     assert np.array_equal(item["channel_weight"], CAPTURE_CHANNEL_WEIGHTS)
     assert item["captured"] and item["head_weight"] == 1.0
+    # about OWN_CONDITION_SHARE of its draws are its own condition; the rest spread
+    assert clip.own == own
+    sampler = Sampler([clip], {"video": 1.0}, 1.0, augment_prob=0.0)
+    rng = np.random.default_rng(1)
+    conditions = [sampler.sample(rng)["amounts"] for _ in range(400)]
+    neutral = np.mean([np.allclose(a, clip.amounts[own]) for a in conditions])
+    assert abs(neutral - OWN_CONDITION_SHARE) < 0.1
+    assert len({tuple(np.round(a.mean(0) if a.ndim > 1 else a, 3)) for a in conditions}) > 10
 
 
 def test_without_mediapipe_every_clip_is_skipped_with_the_reason(tmp_path, monkeypatch):

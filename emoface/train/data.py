@@ -18,8 +18,10 @@ captured channels (:data:`CAPTURED_CHANNELS`: jaw, lip contact, smiles, frowns, 
 moved by how far the real face departs from the teacher's animation of the clip's own
 condition (neutral for every video so far). The own variant's lips are then the capture's,
 and every other emotion keeps its own change of the mouth on top of the real lips: the
-same real lip timing under every emotion. Captured channels are weighed by how well the
-capture recovers them (:data:`CAPTURE_CHANNEL_WEIGHTS`), the rest are the teacher's.
+same real lip timing under every emotion. Half of a captured clip's draws are its own
+condition (:data:`OWN_CONDITION_SHARE`), the condition the real face was recorded in.
+Captured channels are weighed by how well the capture recovers them
+(:data:`CAPTURE_CHANNEL_WEIGHTS`), the rest are the teacher's.
 
 Crops start on a 100 ms grid so 100 Hz features and 30 fps targets stay aligned.
 """
@@ -63,6 +65,9 @@ PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 CAPTURE_R = {"jawOpen": 0.97, "mouthSmileLeft": 0.895, "mouthSmileRight": 0.895,
              "mouthFrownLeft": 0.68, "mouthFrownRight": 0.68, "mouthPucker": 0.49}
 CAPTURE_CLOSE_TRUST = 0.25
+# Share of a captured clip's draws made under its own condition (the one actually
+# recorded), the rest spread over the exchange set like a teacher clip's.
+OWN_CONDITION_SHARE = 0.5
 CAPTURED_CHANNELS = np.array([n == "mouthClose" or CAPTURE_R.get(n, 0.0) >= 0.4
                               for n in PREDICTED_CHANNELS])
 CAPTURE_CHANNEL_WEIGHTS = np.array(
@@ -88,6 +93,7 @@ class Clip:
     phones: np.ndarray | None = None  # (T50,) int8 phone class per encoder frame, -1 unknown
     phonetic: np.ndarray | None = None  # (T, 42 or 84) float16 phone scores (audio.phonetic)
     captured: bool = False   # one target, the capture: channel weights, no head target
+    own: int = -1            # captured clips: the variant of the clip's own condition
 
 
 def amounts_vector(emotion: str, intensity: float) -> np.ndarray:
@@ -183,7 +189,7 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
         scores = phonetic_scores(corpus, row, columns_filtered(phonetic))
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
                 prosody_features(feats), weights, head, amounts, voice_label, intensity, audio,
-                phones, scores, captured)
+                phones, scores, captured, own if captured else -1)
 
 
 class Sampler:
@@ -277,6 +283,8 @@ class Sampler:
         # from one to the other part way through (keyframed emotions at run time).
         m = tb - ta
         v, u = int(rng.integers(len(clip.amounts))), int(rng.integers(len(clip.amounts)))
+        if clip.captured and rng.random() < OWN_CONDITION_SHARE:
+            v = u = clip.own
         r = rng.random()
         if r < self.mix_prob:
             w = np.full(m, rng.uniform(0.2, 0.8), np.float32)
