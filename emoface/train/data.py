@@ -92,7 +92,7 @@ class Clip:
     audio: np.ndarray | None  # int16 at 16 kHz, for augmentation
     phones: np.ndarray | None = None  # (T50,) int8 phone class per encoder frame, -1 unknown
     phonetic: np.ndarray | None = None  # (T, 42 or 84) float16 phone scores (audio.phonetic)
-    captured: bool = False   # one target, the capture: channel weights, no head target
+    captured: bool = False   # targets moved to a real face's capture: channel weights
     own: int = -1            # captured clips: the variant of the clip's own condition
 
 
@@ -147,6 +147,9 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
     arrays = corpus.target_arrays(row)
     emotion = row.get("emotion")
     captured = "captured_weights" in arrays
+    variants = np.stack([amounts_vector(str(e), float(i))
+                         for e, i in zip(arrays["emotions"], arrays["intensities"])])
+    own = -1
     if captured:
         # Every variant of the teacher's exchange set, with the captured channels moved by
         # how far the real face departs from the teacher's animation of the clip's own
@@ -158,8 +161,7 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
         capture = arrays["captured_weights"][..., PREDICTED_INDEX].astype(np.float32)
         teacher = arrays["weights"][..., PREDICTED_INDEX].astype(np.float32)
         n = min(len(capture), teacher.shape[1])
-        amounts = np.stack([amounts_vector(str(e), float(i))
-                            for e, i in zip(arrays["emotions"], arrays["intensities"])])
+        amounts = variants
         # The variant of the clip's own condition (captured clips carry no label index).
         own_amounts = amounts_vector(emotion or "neutral", float(row.get("intensity") or 0.0))
         own = int(np.abs(amounts - own_amounts).sum(1).argmin())
@@ -168,8 +170,7 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
         head = arrays["head"][:, :n]
     else:
         exchange = [v for v in range(len(arrays["emotions"])) if v != int(arrays["label"])]
-        amounts = np.stack([amounts_vector(str(arrays["emotions"][v]),
-                                           float(arrays["intensities"][v])) for v in exchange])
+        amounts = variants[exchange]
         weights = arrays["weights"][exchange][..., PREDICTED_INDEX]
         head = arrays["head"][exchange]
     voice_label = -1
@@ -189,7 +190,7 @@ def load_clip(corpus: Corpus, row: dict, keep_audio: bool, phonetic: int = 0) ->
         scores = phonetic_scores(corpus, row, columns_filtered(phonetic))
     return Clip(row["id"], row["source"], row["speaker"], mel.astype(np.float16),
                 prosody_features(feats), weights, head, amounts, voice_label, intensity, audio,
-                phones, scores, captured, own if captured else -1)
+                phones, scores, captured, own)
 
 
 class Sampler:
