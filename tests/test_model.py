@@ -481,6 +481,40 @@ def test_the_sampler_adds_phone_scores_after_the_log_mel_and_augments_them(filte
     assert min(change) > 0.005 and max(change) > 0.1
 
 
+def test_a_lead_of_digital_silence_starts_the_clip_with_its_first_pose_held():
+    """Crops drawn with a lead: the clip's start behind zeros, whose features are what the
+    run-time front end gives digital silence, with the first pose, no voice and no phone."""
+    from emoface.audio import Speech
+    from emoface.audio.phonetic import phone_scores
+    from emoface.engines.neural.engine import model_inputs
+    from emoface.train.data import Sampler
+
+    pytest.importorskip("pocketsphinx")
+    clip = _timestamped_clip()
+    t = np.arange(6 * 16000) / 16000
+    audio = 0.3 * np.sin(2 * np.pi * 180 * t) * (t > 0.5)
+    clip.audio = (audio * 32767).astype(np.int16)
+    clip.phonetic = phone_scores(audio.astype(np.float32), True)[:600].astype(np.float16)
+    clip.weights[:, 0] += 0.25                              # a first pose that is not zero
+    sampler = Sampler([clip], {"tts": 1.0}, 3.0, augment_prob=0.0, lead_silence_prob=1.0)
+    rng = np.random.default_rng(0)
+    leads = set()
+    for _ in range(6):
+        item = sampler.sample(rng)
+        lead = len(item["mel"]) - 300
+        assert lead % 10 == 0 and 10 <= lead <= 100
+        leads.add(lead)
+        frames = lead * 3 // 10
+        assert len(item["target"]) == 90 + frames and len(item["phones"]) == (len(item["mel"]) + 1) // 2
+        assert np.allclose(item["target"][:frames + 1], clip.weights[0, 0].astype(np.float32))
+        assert (item["phones"][:lead // 2] == -1).all() and not item["prosody"][:lead].any()
+        silence = Speech(np.zeros(16000 * (lead // 100) + 16000, np.float32))
+        feats, _ = model_inputs(silence.samples, silence.prosody(), 84, "utterance")
+        assert np.allclose(item["mel"][:lead, :80], feats[:lead, :80])     # the log-mel floor
+        assert np.abs(item["mel"][lead:, 80:]).max() <= 1.0
+    assert len(leads) > 2
+
+
 def test_a_dropped_log_mel_keeps_its_level_and_the_phone_scores():
     from emoface.train.data import Sampler
 

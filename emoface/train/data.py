@@ -75,6 +75,9 @@ CAPTURE_CHANNEL_WEIGHTS = np.array(
      else (CAPTURE_R[n] ** 2 if CAPTURE_R.get(n, 0.0) >= 0.4 else 1.0)
      for n in PREDICTED_CHANNELS], np.float32)
 TEACHER_CHANNEL_WEIGHTS = np.ones(len(PREDICTED_CHANNELS), np.float32)
+# Crops drawn with a lead of digital silence (Sampler's lead_silence_prob) are the clip's
+# start behind 100 ms to 1 s of zeros (in ALIGN steps).
+LEAD_SILENCE_STEPS = (1, 10)
 
 
 @dataclass
@@ -199,7 +202,8 @@ class Sampler:
     def __init__(self, clips: list[Clip], source_weights: dict[str, float], crop_s: float,
                  mix_prob: float = 0.3, augment_prob: float = 0.5,
                  transition_prob: float = 0.2, balance_emotions: bool = False,
-                 eq_prob: float = 0.0, mel_drop_prob: float = 0.0):
+                 eq_prob: float = 0.0, mel_drop_prob: float = 0.0,
+                 lead_silence_prob: float = 0.0):
         self.clips = clips
         self.by_source: dict[str, list[int]] = {}
         for i, c in enumerate(clips):
@@ -212,6 +216,11 @@ class Sampler:
         self.transition_prob = transition_prob
         self.eq_prob = eq_prob
         self.mel_drop_prob = mel_drop_prob
+        # A crop's first frames have no past, like a take's. Leads of digital silence (zeros)
+        # before a clip's start, its first pose held, teach what a take that opens on
+        # silence looks like: without them the network met zeros with no past only at run
+        # time and parted the lips there (docs/experiments.md, 2026-12-07).
+        self.lead_silence_prob = lead_silence_prob
         # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
         # emotion the same share (what unweighted average recall rewards).
         self.by_label: dict[str, dict[int, list[int]]] = {}
@@ -269,12 +278,20 @@ class Sampler:
         n_out = clip.weights.shape[1]
         steps = max(1, min(n_mel, n_out * ALIGN // TARGET_STEP) // ALIGN)
         crop_steps = max(1, self.crop // ALIGN)
-        start = int(rng.integers(0, max(1, steps - crop_steps + 1)))
+        lead = 0
+        if (self.lead_silence_prob and clip.audio is not None
+                and rng.random() < self.lead_silence_prob):
+            lead = int(rng.integers(LEAD_SILENCE_STEPS[0], LEAD_SILENCE_STEPS[1] + 1))
+            start = 0
+        else:
+            start = int(rng.integers(0, max(1, steps - crop_steps + 1)))
         a, b = start * ALIGN, min(n_mel, (start + crop_steps) * ALIGN)
         ta, tb = start * TARGET_STEP, min(n_out, (start + crop_steps) * TARGET_STEP)
 
         mel, prosody = clip.mel[a:b].astype(np.float32), clip.prosody[a:b].copy()
-        if clip.audio is not None and rng.random() < self.augment_prob:
+        if lead:
+            mel = self._lead_silence_mel(clip, b, lead * ALIGN, rng)
+        elif clip.audio is not None and rng.random() < self.augment_prob:
             mel, shift = self._augmented_mel(clip, a, b, rng, self.eq_prob)
             prosody[:, 0] = np.where(prosody[:, 1] > 0, prosody[:, 0] + shift / 12.0, 0.0)
         elif clip.phonetic is not None:
@@ -303,6 +320,13 @@ class Sampler:
                   else np.full((b - a + 1) // 2, -1, np.int8))
         if self.mel_drop_prob and mel.shape[1] > N_MELS and rng.random() < self.mel_drop_prob:
             mel = drop_mel(mel)
+        if lead:   # the silence before the clip: no voice, no phone, the clip's first pose
+            t = lead * TARGET_STEP
+            prosody = np.concatenate([np.zeros((lead * ALIGN, 3), np.float32), prosody])
+            target = np.concatenate([np.repeat(target[:1], t, 0), target])
+            head = np.concatenate([np.repeat(head[:1], t, 0), head])
+            amounts = np.concatenate([np.repeat(amounts[:1], t, 0), amounts])
+            phones = np.concatenate([np.full(lead * ALIGN // 2, -1, phones.dtype), phones])
         return {"mel": mel, "prosody": prosody, "target": target.astype(np.float32),
                 "phones": phones, "head": head.astype(np.float32),
                 "amounts": amounts.astype(np.float32),
@@ -310,6 +334,24 @@ class Sampler:
                 "channel_weight": (CAPTURE_CHANNEL_WEIGHTS if clip.captured
                                    else TEACHER_CHANNEL_WEIGHTS),
                 "head_weight": 1.0, "captured": clip.captured}
+
+    def _lead_silence_mel(self, clip: Clip, b: int, lead: int,
+                          rng: np.random.Generator) -> np.ndarray:
+        """Features of ``lead`` frames of zeros followed by the clip's first ``b`` frames
+        (augmented like any crop, without the warp and equaliser, which would lift the
+        silence off the floor the run-time front end gives digital zeros)."""
+
+        audio = clip.audio[:b * HOP].astype(np.float32) / 32767
+        if rng.random() < self.augment_prob:
+            recipe = [step for step in augment.draw_recipe(rng)
+                      if step[0] not in ("speed", "tempo", "pitch_formant")]
+            audio = augment.apply(audio, 16000, recipe)
+        audio = np.concatenate([np.zeros(lead * HOP, np.float32), audio])
+        mel = log_mel(audio)
+        if clip.phonetic is not None:
+            filtered = phonetic.columns_filtered(clip.phonetic.shape[1])
+            mel = np.concatenate([mel, phone_scores(audio, filtered)[:len(mel)]], 1)
+        return pad_features(mel, lead + b, N_MELS)[:lead + b]
 
     @staticmethod
     def _augmented_mel(clip: Clip, a: int, b: int, rng: np.random.Generator,

@@ -45,6 +45,7 @@ class TrainConfig:
     augment_prob: float = 0.5
     eq_prob: float = 0.0             # of an augmented crop: a random smooth equaliser
     mel_drop_prob: float = 0.0       # of crops with phone scores: the log-mel flattened whole
+    lead_silence_prob: float = 0.0   # of crops: the clip's start behind up to 1 s of zeros
     steps: int = 6000
     batch_size: int = 16             # clips per micro-batch (per rank)
     accumulate: int = 1              # micro-batches whose gradients make one step
@@ -109,7 +110,8 @@ class TrainConfig:
             if k == "model":
                 continue
             (data if k in ("corpus", "crop_seconds", "source_weights", "mix_prob",
-                           "augment_prob", "eq_prob", "mel_drop_prob", "balance_emotions",
+                           "augment_prob", "eq_prob", "mel_drop_prob", "lead_silence_prob",
+                           "balance_emotions",
                            "fold_speaker")
              else train)[k] = v
         return "\n".join(["[data]", *(_toml_line(k, v) for k, v in data.items()), "",
@@ -381,7 +383,7 @@ def fit(config_path: str | os.PathLike, out: str | os.PathLike, resume: bool = F
         raise UserError(f"no training clips in corpus {cfg.corpus!r}")
     sampler = Sampler(clips, cfg.source_weights, cfg.crop_seconds, cfg.mix_prob, cfg.augment_prob,
                       balance_emotions=cfg.balance_emotions, eq_prob=cfg.eq_prob,
-                      mel_drop_prob=cfg.mel_drop_prob)
+                      mel_drop_prob=cfg.mel_drop_prob, lead_silence_prob=cfg.lead_silence_prob)
     val_sampler = Sampler(val_clips or clips, {s: 1.0 for s in {c.source for c in val_clips or clips}},
                           cfg.crop_seconds, mix_prob=0.0, augment_prob=0.0)
 
