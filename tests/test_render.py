@@ -225,6 +225,31 @@ def test_still_png(tmp_path):
     assert Image.open(out).size == (96, 96)
 
 
+def test_compare_png_puts_one_frame_of_each_side_by_side(tmp_path, capsys):
+    from PIL import Image
+
+    from emoface.render.video import comparison_layout
+
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    emoface.save(_anim(30), a)
+    shut = _anim(20)
+    shut.weights[:] = 0.0
+    emoface.save(shut, b)
+    out = tmp_path / "pair.png"
+    assert main(["render", str(a), "--compare", str(b), "-o", str(out), "--size", "96",
+                 "--frame", "7", "--view", "front"]) == 0
+    cols, rows, panel_h, _ = comparison_layout(2, 96, True)
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert img.shape == (rows * panel_h, cols * 96, 3)
+    left, right = img[:96, :96], img[:96, 96:]
+    assert np.abs(left - right).mean() > 0.5          # the open face and the shut one differ
+    # a frame past the shorter animation: one line, exit 2, no file
+    late = tmp_path / "late.png"
+    assert main(["render", str(a), "--compare", str(b), "-o", str(late), "--frame", "25"]) == 2
+    err = capsys.readouterr().err
+    assert "outside the animation (0 to 19)" in err and not late.exists()
+
+
 def test_plot_writes_a_png(tmp_path, wav):
     from PIL import Image
 

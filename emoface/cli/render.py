@@ -5,6 +5,7 @@
     emoface render happy.npz --compare sad.npz angry.npz --labels happy sad angry \\
         --audio speech.wav -o emotions.mp4                              # side by side
     emoface render take.npz -o still.png --frame 42                     # one frame, no audio
+    emoface render take.npz --compare capture.npz -o pair.png --frame 42  # one frame of each
     emoface plot take.npz --audio speech.wav -o curves.png              # key curves
 """
 from __future__ import annotations
@@ -38,7 +39,8 @@ def add_render(sub) -> None:
                    help="pixels per panel side, 64 to 4096 (default 512)")
     p.add_argument("--view", default="three-quarter", choices=("front", "three-quarter", "side"))
     p.add_argument("--frame", type=bounded("frame", 0, 10**9, int), default=None,
-                   help="frame for a .png output (default: the middle one)")
+                   help="frame for a .png output (default: the middle one); with --compare, "
+                        "that frame of each animation side by side")
     p.set_defaults(func=_run_render)
 
 
@@ -53,8 +55,6 @@ def _run_render(args) -> int:
         raise UserError(f"render writes .mp4 (video) or .png (one frame), not {str(out)!r}")
     check_writable(out)
     paths = [args.animation, *args.compare]
-    if ext == ".png" and args.compare:
-        raise UserError("--compare needs an .mp4 output")
     if args.labels is not None and len(args.labels) != len(paths):
         raise UserError(f"--labels gives {len(args.labels)} labels for {len(paths)} animations")
     if ext == ".mp4" and args.audio is None and not args.silent:
@@ -67,13 +67,14 @@ def _run_render(args) -> int:
 
     rig = resolve_rig(args.rig, args.mapping)
     start = time.perf_counter()
-    if ext == ".png":
-        write_still(anims[0], out, args.frame, rig=rig, size=args.size, view=args.view)
-        print(f"wrote {out}")
-        return 0
     labels = args.labels
     if labels is None and len(anims) > 1:
         labels = [Path(p).stem for p in paths]
+    if ext == ".png":
+        write_still(anims, out, args.frame, rig=rig, size=args.size, view=args.view,
+                    labels=labels)
+        print(f"wrote {out}")
+        return 0
     write_comparison(anims, out, audio=args.audio, labels=labels, rig=rig, size=args.size,
                      view=args.view, allow_silent=args.silent)
     took = time.perf_counter() - start

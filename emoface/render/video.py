@@ -263,20 +263,33 @@ def _grid_frames(renderer, anims, plan, strips, cols, rows, size, panel_h):
         yield canvas
 
 
-def write_still(anim: Animation, path: str | os.PathLike, frame: int | None = None,
-                rig: Rig | str | None = "default", size: int = DEFAULT_SIZE,
-                view: str = "three-quarter") -> None:
-    """One frame (default: the middle one) as a PNG."""
+def write_still(anim: Animation | list[Animation], path: str | os.PathLike,
+                frame: int | None = None, rig: Rig | str | None = "default",
+                size: int = DEFAULT_SIZE, view: str = "three-quarter",
+                labels: list[str] | None = None) -> None:
+    """One frame (default: the middle one) as a PNG; of several animations, that frame of
+    each side by side (laid out as :func:`write_comparison` does, at the first one's frame
+    rate), each with its label underneath."""
     from PIL import Image
 
-
-    index = anim.num_frames // 2 if frame is None else int(frame)
-    if not 0 <= index < anim.num_frames:
-        raise UserError(f"--frame {index} is outside the animation (0 to {anim.num_frames - 1})")
+    anims = [anim] if isinstance(anim, Animation) else list(anim)
+    if labels is not None and len(labels) != len(anims):
+        raise UserError(f"{len(labels)} labels for {len(anims)} animations")
+    anims = [a.resample(anims[0].fps) for a in anims]
+    shortest = min(a.num_frames for a in anims)
+    index = anims[0].num_frames // 2 if frame is None else int(frame)
+    if not 0 <= index < shortest:
+        raise UserError(f"--frame {index} is outside the animation (0 to {shortest - 1})")
     check_writable(path)
-    renderer = FaceRenderer(resolve_rig(rig), _even(int(size)), view, samples=4)
+    size = _even(int(size))
+    renderer = FaceRenderer(resolve_rig(rig), size, view, samples=4)
     try:
-        img = next(renderer.frames(anim, [index]))
+        if len(anims) == 1 and not labels:
+            img = next(renderer.frames(anims[0], [index]))
+        else:
+            cols, rows, panel_h, strip_h = comparison_layout(len(anims), size, bool(labels))
+            strips = [label_strip(text, size, strip_h) for text in labels] if labels else None
+            img = next(_grid_frames(renderer, anims, [index], strips, cols, rows, size, panel_h))
     finally:
         renderer.release()
     with atomic_path(path) as tmp:
