@@ -219,7 +219,7 @@ class Sampler:
         # A crop's first frames have no past, like a take's. Leads of digital silence (zeros)
         # before a clip's start, its first pose held, teach what a take that opens on
         # silence looks like: without them the network met zeros with no past only at run
-        # time and parted the lips there (docs/experiments.md, 2026-12-07).
+        # time and parted the lips there (docs/experiments.md, 2026-12-08).
         self.lead_silence_prob = lead_silence_prob
         # Per source, labelled clips grouped by emotion: drawing the emotion first gives every
         # emotion the same share (what unweighted average recall rewards).
@@ -343,9 +343,7 @@ class Sampler:
 
         audio = clip.audio[:b * HOP].astype(np.float32) / 32767
         if rng.random() < self.augment_prob:
-            recipe = [step for step in augment.draw_recipe(rng)
-                      if step[0] not in ("speed", "tempo", "pitch_formant")]
-            audio = augment.apply(audio, 16000, recipe)
+            audio = augment.apply(audio, 16000, _time_preserving_recipe(rng))
         audio = np.concatenate([np.zeros(lead * HOP, np.float32), audio])
         mel = log_mel(audio)
         if clip.phonetic is not None:
@@ -367,10 +365,7 @@ class Sampler:
         random smooth equaliser follows (another microphone, room or mastering chain)."""
 
         audio = clip.audio[a * HOP:b * HOP].astype(np.float32) / 32767
-        # Only time-preserving changes: the crop's targets are fixed to its frames.
-        recipe = [step for step in augment.draw_recipe(rng)
-                  if step[0] not in ("speed", "tempo", "pitch_formant")]
-        audio = augment.apply(audio, 16000, recipe)
+        audio = augment.apply(audio, 16000, _time_preserving_recipe(rng))
         mel = log_mel(audio)
         bands = phonetic.band_energies(audio) if clip.phonetic is not None else None
         shift = 0.0
@@ -390,6 +385,13 @@ class Sampler:
             mel = np.concatenate([mel, phonetic.scores_from_bands(bands, filtered)], 1)
         # Audio shorter than the crop's features is continued with silence.
         return pad_features(mel, b - a, N_MELS)[:b - a], shift
+
+
+def _time_preserving_recipe(rng: np.random.Generator) -> list[tuple[str, dict]]:
+    """An augmentation recipe without its speed, tempo and pitch steps: a crop's targets
+    are fixed to its frames."""
+    return [step for step in augment.draw_recipe(rng)
+            if step[0] not in ("speed", "tempo", "pitch_formant")]
 
 
 def drop_mel(feats: np.ndarray) -> np.ndarray:
